@@ -1,0 +1,93 @@
+import { UsePipes, ValidationPipe } from '@nestjs/common';
+import {
+  Caller,
+  Clients,
+  Groups,
+  Hub,
+  HubException,
+  HubMethod,
+  UploadStream,
+  type GroupManager,
+  type HubCallerClients,
+  type HubCallerContext,
+  type OnHubDisconnected,
+} from 'nestjs-signalr';
+import { EchoPayload } from './echo-payload.js';
+import { RoomMembership } from './room-membership.js';
+
+const ROOM_NAME = /^[a-z0-9-]{1,32}$/;
+const MAX_COUNT = 10_000;
+const MAX_DELAY_MS = 60_000;
+const isIntegerIn = (value: unknown, min: number, max: number) =>
+  Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+@Hub('/hubs/chat')
+@UsePipes(new ValidationPipe({ transform: true, forbidUnknownValues: true }))
+export class ChatHub implements OnHubDisconnected {
+  constructor(private readonly membership: RoomMembership) {}
+
+  onDisconnected(caller: HubCallerContext): void {
+    this.membership.forget(caller.connectionId);
+  }
+
+  whoami(@Caller() caller: HubCallerContext): { name: string; roles: string[] } {
+    return { name: displayName(caller), roles: [] };
+  }
+
+  async joinRoom(room: string, @Caller() caller: HubCallerContext, @Groups() groups: GroupManager): Promise<void> {
+    if (typeof room !== 'string' || !ROOM_NAME.test(room)) {
+      throw new HubException('Room names are 1 to 32 characters of a-z, 0-9 and -.');
+    }
+    if (room === 'admins') throw new HubException(`You are not allowed to join '${room}'.`);
+    await groups.addToGroup(caller.connectionId, room);
+    this.membership.join(caller.connectionId, room);
+  }
+
+  async leaveRoom(room: string, @Caller() caller: HubCallerContext, @Groups() groups: GroupManager): Promise<void> {
+    this.membership.leave(caller.connectionId, room);
+    await groups.removeFromGroup(caller.connectionId, room);
+  }
+
+  async sendToRoom(room: string, text: string, @Caller() caller: HubCallerContext, @Clients() clients: HubCallerClients): Promise<void> {
+    if (!this.membership.isMember(caller.connectionId, room)) {
+      throw new HubException(`You are not a member of '${room}'.`);
+    }
+    await clients.group(room).send('ReceiveMessage', room, displayName(caller), String(text));
+  }
+
+  async announce(text: string, @Caller() caller: HubCallerContext, @Clients() clients: HubCallerClients): Promise<void> {
+    await clients.all.send('Announcement', displayName(caller), String(text));
+  }
+
+  // A decorator makes TypeScript record the parameter types that validation needs.
+  @HubMethod()
+  echo(payload: EchoPayload): string {
+    return payload.text;
+  }
+
+  fail(): never {
+    throw new Error('The database password is hunter2');
+  }
+
+  @HubMethod()
+  async *counter(count: number, delayMs: number): AsyncGenerator<number> {
+    if (!isIntegerIn(count, 0, MAX_COUNT) || !isIntegerIn(delayMs, 0, MAX_DELAY_MS)) {
+      throw new HubException(`Counter takes a count of 0 to ${MAX_COUNT} and a delay of 0 to ${MAX_DELAY_MS} ms.`);
+    }
+    for (let i = 0; i < count; i++) {
+      yield i;
+      await sleep(delayMs);
+    }
+  }
+
+  async sum(@UploadStream() numbers: AsyncIterable<number>): Promise<number> {
+    let total = 0;
+    for await (const n of numbers) total += Number(n);
+    return total;
+  }
+}
+
+function displayName(caller: HubCallerContext): string {
+  return caller.userIdentifier ?? 'anonymous';
+}

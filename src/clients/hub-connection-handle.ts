@@ -1,0 +1,10 @@
+import type { SerializedHubMessage } from './serialized-hub-message.js';
+
+/** What the lifetime manager needs of a live connection: an address and a way to write to it. */
+export interface HubConnectionHandle {
+  readonly connectionId: string;
+  readonly userIdentifier: string | undefined;
+  write(message: SerializedHubMessage): void;
+  /** Sends an invocation that expects a result and resolves with the client's answer. */
+  invokeClient(method: string, args: readonly unknown[]): Promise<unknown>;
+}

@@ -1,0 +1,29 @@
+import type { HubConnectionHandle } from './hub-connection-handle.js';
+
+/**
+ * Routes messages to the connections of one hub: to all, to groups, to users, to ids.
+ * Hubs and hub contexts only talk to this interface, so an in-process implementation and a
+ * distributed backplane can replace each other without touching application code.
+ */
+export interface HubLifetimeManager {
+  onConnected(connection: HubConnectionHandle): Promise<void>;
+  onDisconnected(connection: HubConnectionHandle): Promise<void>;
+  sendAll(method: string, args: readonly unknown[], excludedConnectionIds?: readonly string[]): Promise<void>;
+  sendConnections(connectionIds: readonly string[], method: string, args: readonly unknown[]): Promise<void>;
+  sendGroups(
+    groupNames: readonly string[],
+    method: string,
+    args: readonly unknown[],
+    excludedConnectionIds?: readonly string[],
+  ): Promise<void>;
+  sendUsers(userIdentifiers: readonly string[], method: string, args: readonly unknown[]): Promise<void>;
+  addToGroup(connectionId: string, groupName: string): Promise<void>;
+  removeFromGroup(connectionId: string, groupName: string): Promise<void>;
+  /** Asks one connection for a result (a client handler's return value). */
+  invokeConnection(connectionId: string, method: string, args: readonly unknown[]): Promise<unknown>;
+  /** Releases timers and subscriptions when the application shuts down. */
+  dispose(): Promise<void>;
+}
+
+/** Creates the lifetime manager of one hub; replace it in the module options to scale out. */
+export type HubLifetimeManagerFactory = (hubPath: string) => HubLifetimeManager;

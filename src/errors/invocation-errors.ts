@@ -1,0 +1,30 @@
+/**
+ * The texts a client sees when an invocation fails. They match ASP.NET Core's word for word,
+ * because client code and tests compare them.
+ */
+export const invocationErrors = {
+  methodNotFound: (target: string) =>
+    `Failed to invoke '${target}' due to an error on the server. HubException: Method does not exist.`,
+  bindingFailed: (target: string) => `Failed to invoke '${target}' due to an error on the server.`,
+  unexpected: (target: string) => `An unexpected error occurred invoking '${target}' on the server.`,
+  hubException: (target: string, message: string) =>
+    `An unexpected error occurred invoking '${target}' on the server. HubException: ${message}`,
+  unauthorized: (target: string) => `Failed to invoke '${target}' because user is unauthorized`,
+  streamingMethodCalledAsNonStreaming: (target: string) =>
+    `The client attempted to invoke the streaming '${target}' method with a non-streaming invocation.`,
+  nonStreamingMethodCalledAsStreaming: (target: string) =>
+    `The client attempted to invoke the non-streaming '${target}' method with a streaming invocation.`,
+  invocationIdInUse: (invocationId: string) =>
+    `Invocation ID '${invocationId}' is already in use.`,
+  streamCanceled: () => 'Invocation canceled by the server.',
+} as const;
+
+/** Close texts, also as ASP.NET Core words them. */
+export const closeErrors = {
+  generic: 'Connection closed with an error.',
+  handshakeCanceled: 'Handshake was canceled.',
+  handshakeUnexpected: 'An unexpected error occurred during connection handshake.',
+  unsupportedProtocol: (name: string) => `The protocol '${name}' is not supported.`,
+  unsupportedVersion: (name: string, version: number) =>
+    `The server does not support version ${version} of the '${name}' protocol.`,
+} as const;

@@ -1,0 +1,99 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { ExternalContextCreator, ModuleRef } from '@nestjs/core';
+import { HubContext } from './clients/hub-context.js';
+import type { HubLifetimeManager } from './clients/hub-lifetime-manager.js';
+import { InProcessLifetimeManager } from './clients/in-process-lifetime-manager.js';
+import { LifetimeManagerClients, LifetimeManagerGroups } from './clients/lifetime-manager-clients.js';
+import { SignalRError, SignalRErrorCode } from './errors/signalr-error-codes.js';
+import { HubDispatcher, type HubMethod } from './hub/hub-dispatcher.js';
+import { createHubInvoker } from './hub/hub-invoker.js';
+import { hubLifecycleOf } from './hub/hub-lifecycle.js';
+import { HUB_METADATA, type HubMetadata } from './hub/hub-metadata.js';
+import { exploreHubMethods } from './hub/hub-method-explorer.js';
+import { resolveHubOptions } from './options/hub-options.js';
+import { DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS, type SignalRModuleOptions } from './options/signalr-module-options.js';
+import { JsonHubProtocol } from './protocol/json-hub-protocol.js';
+import { SIGNALR_MODULE_OPTIONS } from './signalr.module-definition.js';
+import { HubEndpoint } from './transport/hub-endpoint.js';
+
+/**
+ * Builds, once per hub class, what serving it takes: the lifetime manager shared by the hub and
+ * its injectable context, and the endpoint the adapter routes connections to.
+ */
+@Injectable()
+export class HubRegistry implements OnApplicationShutdown {
+  private readonly lifetimeManagers = new Map<Function, HubLifetimeManager>();
+  private readonly endpoints = new Map<Function, HubEndpoint>();
+
+  constructor(
+    @Inject(SIGNALR_MODULE_OPTIONS) private readonly options: SignalRModuleOptions,
+    private readonly contextCreator: ExternalContextCreator,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  contextFor(hubClass: Function): HubContext {
+    const manager = this.lifetimeManagerFor(hubClass);
+    return new HubContext(new LifetimeManagerClients(manager), new LifetimeManagerGroups(manager));
+  }
+
+  endpointFor(hubClass: Function): HubEndpoint {
+    let endpoint = this.endpoints.get(hubClass);
+    if (!endpoint) this.endpoints.set(hubClass, (endpoint = this.createEndpoint(hubClass)));
+    return endpoint;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // The adapter closes endpoints it served; this catches managers of hubs never served.
+    await Promise.all([...this.lifetimeManagers.values()].map((manager) => manager.dispose()));
+  }
+
+  private lifetimeManagerFor(hubClass: Function): HubLifetimeManager {
+    let manager = this.lifetimeManagers.get(hubClass);
+    if (!manager) {
+      const { path } = hubMetadataOf(hubClass);
+      manager = this.options.lifetimeManager?.(path) ?? new InProcessLifetimeManager();
+      this.lifetimeManagers.set(hubClass, manager);
+    }
+    return manager;
+  }
+
+  private createEndpoint(hubClass: Function): HubEndpoint {
+    const metadata = hubMetadataOf(hubClass);
+    const hub = this.resolveHubInstance(hubClass);
+    const options = resolveHubOptions(this.options, metadata.options);
+    const methods = new Map<string, HubMethod>();
+    for (const [key, descriptor] of exploreHubMethods(hubClass)) {
+      methods.set(key, { descriptor, invoke: createHubInvoker(this.contextCreator, hub, descriptor) });
+    }
+    const lifetimeManager = this.lifetimeManagerFor(hubClass);
+    return new HubEndpoint({
+      path: metadata.path,
+      options,
+      negotiateTokenLifetimeMs: this.options.negotiateTokenLifetimeMs ?? DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS,
+      protocols: [new JsonHubProtocol({ maxDepth: options.maximumJsonDepth })],
+      dispatcher: new HubDispatcher(methods, options),
+      lifetimeManager,
+      groups: new LifetimeManagerGroups(lifetimeManager),
+      lifecycle: hubLifecycleOf(hub),
+    });
+  }
+
+  private resolveHubInstance(hubClass: Function): object {
+    try {
+      return this.moduleRef.get(hubClass, { strict: false });
+    } catch {
+      throw new SignalRError(
+        SignalRErrorCode.HubNotProvided,
+        `Hub ${hubClass.name} is not a provider of any module: list it in SignalRModule.forFeature([...]) or in providers.`,
+      );
+    }
+  }
+}
+
+function hubMetadataOf(hubClass: Function): HubMetadata {
+  const metadata: HubMetadata | undefined = Reflect.getMetadata(HUB_METADATA, hubClass);
+  if (!metadata) {
+    throw new SignalRError(SignalRErrorCode.InvalidHubDefinition, `${hubClass.name} is not decorated with @Hub().`);
+  }
+  return metadata;
+}

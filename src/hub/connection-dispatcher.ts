@@ -1,0 +1,231 @@
+import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { clientErrorMessage } from '../errors/client-error-message.js';
+import { invocationErrors } from '../errors/invocation-errors.js';
+import {
+  MessageType,
+  type CompletionMessage,
+  type HubMessage,
+  type InvocationMessage,
+  type StreamInvocationMessage,
+} from '../protocol/hub-message.js';
+import type { ResolvedHubOptions } from '../options/hub-options.js';
+import type { HubConnectionContext } from './hub-connection-context.js';
+import type { HubDispatcher, HubMethod } from './hub-dispatcher.js';
+import type { HubInvocationContext } from './hub-invocation-context.js';
+import { isStreamResult } from './hub-method-explorer.js';
+import { InvocationQueue } from './invocation-queue.js';
+import { observableToAsyncIterable } from './observable-iterable.js';
+import { UploadStream } from './upload-stream.js';
+
+type Call = InvocationMessage | StreamInvocationMessage;
+
+/**
+ * Everything one connection has in flight: queued and running invocations, server streams it
+ * may cancel, upload streams it feeds. A failure here answers one invocation; only a client
+ * that breaks the protocol's rules loses its connection.
+ */
+export class ConnectionDispatcher {
+  private static readonly logger = new Logger('SignalR:Dispatcher');
+  private readonly queue: InvocationQueue;
+  private readonly serverStreams = new Map<string, AsyncIterator<unknown>>();
+  private readonly uploadStreams = new Map<string, UploadStream>();
+  private readonly pendingInvocationIds = new Set<string>();
+  private pausedUploads = 0;
+  private disposed = false;
+
+  constructor(
+    private readonly hub: HubDispatcher,
+    private readonly connection: HubConnectionContext,
+    private readonly options: ResolvedHubOptions,
+  ) {
+    this.queue = new InvocationQueue(
+      options.maximumParallelInvocationsPerClient,
+      options.maximumQueuedInvocationsPerClient,
+    );
+  }
+
+  dispatch(message: HubMessage): void {
+    switch (message.type) {
+      case MessageType.Invocation:
+      case MessageType.StreamInvocation:
+        return this.onCall(message);
+      case MessageType.StreamItem:
+        this.uploadStreams.get(message.invocationId)?.push(message.item);
+        return;
+      case MessageType.Completion:
+        return this.onCompletion(message);
+      case MessageType.CancelInvocation:
+        void this.serverStreams.get(message.invocationId)?.return?.();
+        this.serverStreams.delete(message.invocationId);
+        return;
+      default:
+        // Ping, Ack and Sequence carry nothing for the dispatcher; Close is the connection's.
+        return;
+    }
+  }
+
+  /** Stops every stream and drops queued work; the connection is gone. */
+  dispose(): void {
+    this.disposed = true;
+    this.queue.dispose();
+    for (const stream of this.serverStreams.values()) void stream.return?.();
+    this.serverStreams.clear();
+    for (const stream of this.uploadStreams.values()) stream.fail(new Error('The connection closed.'));
+    this.uploadStreams.clear();
+    this.connection.clientResults.cancelAll();
+  }
+
+  private onCall(call: Call): void {
+    const { invocationId, target } = call;
+    const method = this.hub.findMethod(target);
+    const isStreamCall = call.type === MessageType.StreamInvocation;
+    const refusal = this.refusalFor(call, method, isStreamCall);
+    if (refusal !== undefined) {
+      if (invocationId !== undefined) this.complete(invocationId, refusal);
+      return;
+    }
+    if (invocationId !== undefined) this.pendingInvocationIds.add(invocationId);
+    const uploads = this.openUploadStreams(call, method!);
+    const accepted = this.queue.enqueue(() => this.run(call, method!, uploads, isStreamCall));
+    if (!accepted) {
+      ConnectionDispatcher.logger.warn(
+        `Connection closed: more than ${this.options.maximumQueuedInvocationsPerClient} invocations waiting.`,
+      );
+      this.connection.closeWithError('Connection closed with an error.');
+    }
+  }
+
+  private refusalFor(call: Call, method: HubMethod | undefined, isStreamCall: boolean): string | undefined {
+    const { target, invocationId } = call;
+    if (!method) return invocationErrors.methodNotFound(target);
+    const { descriptor } = method;
+    if (descriptor.streaming && !isStreamCall) return invocationErrors.streamingMethodCalledAsNonStreaming(target);
+    if (!descriptor.streaming && isStreamCall) return invocationErrors.nonStreamingMethodCalledAsStreaming(target);
+    if (invocationId !== undefined && (this.pendingInvocationIds.has(invocationId) || this.serverStreams.has(invocationId))) {
+      return invocationErrors.invocationIdInUse(invocationId);
+    }
+    const streamIds = call.streamIds ?? [];
+    if (call.arguments.length !== descriptor.argumentCount || streamIds.length !== descriptor.uploadStreams.length) {
+      return invocationErrors.bindingFailed(target);
+    }
+    if (streamIds.some((id) => this.uploadStreams.has(id)) || new Set(streamIds).size !== streamIds.length) {
+      return invocationErrors.bindingFailed(target);
+    }
+    return undefined;
+  }
+
+  /** Opened before the call waits in the queue, so items that arrive meanwhile are kept. */
+  private openUploadStreams(call: Call, method: HubMethod): Map<number, UploadStream> {
+    const byParameter = new Map<number, UploadStream>();
+    method.descriptor.uploadStreams.forEach((parameter, position) => {
+      const stream = new UploadStream(
+        this.options.streamBufferCapacity,
+        () => this.onUploadFull(),
+        () => this.onUploadDrained(),
+      );
+      this.uploadStreams.set(call.streamIds![position], stream);
+      byParameter.set(parameter.index, stream);
+    });
+    return byParameter;
+  }
+
+  private async run(call: Call, method: HubMethod, uploads: Map<number, UploadStream>, isStreamCall: boolean): Promise<void> {
+    const { invocationId, target } = call;
+    const context: HubInvocationContext = {
+      target,
+      arguments: call.arguments,
+      invocationId,
+      clients: this.connection.clients,
+      groups: this.connection.groups,
+      uploadStreamFor: (index) => {
+        const stream = uploads.get(index);
+        const asObservable = method.descriptor.uploadStreams.find((p) => p.index === index)?.asObservable;
+        return asObservable ? stream?.toObservable() : stream;
+      },
+    };
+    try {
+      const result = await method.invoke(this.connection.caller, context);
+      if (isStreamCall) {
+        this.pendingInvocationIds.delete(invocationId!);
+        // The stream runs outside the invocation slot, as in ASP.NET Core; uploads it reads stay open.
+        void this.streamToClient(invocationId!, target, result).finally(() => this.closeUploads(call));
+        return;
+      }
+      if (invocationId !== undefined) {
+        this.send({ type: MessageType.Completion, invocationId, result: result ?? null, hasResult: true });
+      }
+    } catch (error) {
+      this.fail(invocationId, target, error);
+    } finally {
+      if (invocationId !== undefined) this.pendingInvocationIds.delete(invocationId);
+    }
+    this.closeUploads(call);
+  }
+
+  /** Items the method never read are dropped; later items for these ids are ignored. */
+  private closeUploads(call: Call): void {
+    for (const streamId of call.streamIds ?? []) {
+      this.uploadStreams.get(streamId)?.complete();
+      this.uploadStreams.delete(streamId);
+    }
+  }
+
+  private async streamToClient(invocationId: string, target: string, result: unknown): Promise<void> {
+    if (!isStreamResult(result)) {
+      this.fail(invocationId, target, new TypeError(`Streaming method '${target}' returned something that is not a stream.`));
+      return;
+    }
+    const iterable = Symbol.asyncIterator in result ? result : observableToAsyncIterable(result);
+    const iterator = iterable[Symbol.asyncIterator]();
+    this.serverStreams.set(invocationId, iterator);
+    try {
+      for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
+        if (!this.serverStreams.has(invocationId)) return;
+        this.send({ type: MessageType.StreamItem, invocationId, item: step.value });
+      }
+      if (this.serverStreams.delete(invocationId)) this.send({ type: MessageType.Completion, invocationId });
+    } catch (error) {
+      if (this.serverStreams.delete(invocationId)) this.fail(invocationId, target, error);
+    }
+  }
+
+  private onCompletion(message: CompletionMessage): void {
+    const upload = this.uploadStreams.get(message.invocationId);
+    if (upload) {
+      this.uploadStreams.delete(message.invocationId);
+      if (message.error !== undefined) upload.fail(new Error(message.error));
+      else upload.complete();
+      return;
+    }
+    this.connection.clientResults.complete(message);
+  }
+
+  private fail(invocationId: string | undefined, target: string, error: unknown): void {
+    const { message, isUnexpected } = clientErrorMessage(error, target);
+    if (isUnexpected) {
+      const errorId = randomUUID();
+      ConnectionDispatcher.logger.error(
+        `Hub method '${target}' failed (error id ${errorId})`,
+        error instanceof Error ? error.stack : String(error),
+      );
+    }
+    if (invocationId !== undefined) this.complete(invocationId, message);
+  }
+
+  private complete(invocationId: string, error: string): void {
+    this.send({ type: MessageType.Completion, invocationId, error });
+  }
+
+  private send(message: HubMessage): void {
+    if (!this.disposed) this.connection.send(message);
+  }
+
+  private onUploadFull(): void {
+    if (this.pausedUploads++ === 0) this.connection.pauseReading();
+  }
+
+  private onUploadDrained(): void {
+    if (--this.pausedUploads === 0) this.connection.resumeReading();
+  }
+}

@@ -1,0 +1,18 @@
+import type { ClientResultTracker } from '../clients/client-result-tracker.js';
+import type { GroupManager, HubCallerClients } from '../clients/client-proxy.js';
+import type { HubMessage } from '../protocol/hub-message.js';
+import type { HubCallerContext } from './hub-caller-context.js';
+
+/** The dispatcher's view of a connection: it never sees the socket. */
+export interface HubConnectionContext {
+  readonly caller: HubCallerContext;
+  readonly clients: HubCallerClients;
+  readonly groups: GroupManager;
+  readonly clientResults: ClientResultTracker;
+  send(message: HubMessage): void;
+  /** Ends the connection with a Close message carrying `error`; the client may reconnect. */
+  closeWithError(error: string): void;
+  /** Stops reading from the socket while an upload stream's buffer is full. */
+  pauseReading(): void;
+  resumeReading(): void;
+}

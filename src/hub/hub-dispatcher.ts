@@ -1,0 +1,26 @@
+import type { ResolvedHubOptions } from '../options/hub-options.js';
+import { ConnectionDispatcher } from './connection-dispatcher.js';
+import type { HubConnectionContext } from './hub-connection-context.js';
+import type { HubInvoker } from './hub-invoker.js';
+import type { HubMethodDescriptor } from './hub-method-explorer.js';
+
+export interface HubMethod {
+  readonly descriptor: HubMethodDescriptor;
+  readonly invoke: HubInvoker;
+}
+
+/** The method table of one hub, built at start-up; lookups are case-insensitive as in ASP.NET Core. */
+export class HubDispatcher {
+  constructor(
+    private readonly methods: ReadonlyMap<string, HubMethod>,
+    private readonly options: ResolvedHubOptions,
+  ) {}
+
+  findMethod(target: string): HubMethod | undefined {
+    return this.methods.get(target.toLowerCase());
+  }
+
+  attach(connection: HubConnectionContext): ConnectionDispatcher {
+    return new ConnectionDispatcher(this, connection, this.options);
+  }
+}

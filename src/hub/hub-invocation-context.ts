@@ -1,0 +1,16 @@
+import type { GroupManager, HubCallerClients } from '../clients/client-proxy.js';
+
+/**
+ * What guards, interceptors and parameter decorators see as the WebSocket "data" of a hub
+ * invocation (`context.switchToWs().getData()`).
+ */
+export interface HubInvocationContext {
+  /** The method name as the client sent it. */
+  readonly target: string;
+  readonly arguments: readonly unknown[];
+  /** Absent for fire-and-forget `send()` calls. */
+  readonly invocationId: string | undefined;
+  readonly clients: HubCallerClients;
+  readonly groups: GroupManager;
+  uploadStreamFor(parameterIndex: number): unknown;
+}

@@ -1,0 +1,22 @@
+import { Injectable, applyDecorators, SetMetadata } from '@nestjs/common';
+import { WebSocketGateway } from '@nestjs/websockets';
+import type { HubOptions } from '../options/hub-options.js';
+import { HUB_METADATA, type HubGatewayOptions, type HubMetadata } from './hub-metadata.js';
+
+/**
+ * Marks a class as a SignalR hub served at `path`. Its public methods are callable by the
+ * official clients under their own names (case-insensitively), or a name set with `@HubMethod`.
+ *
+ * The hub is a Nest gateway underneath, so `SignalRAdapter` must be the application's
+ * WebSocket adapter and the hub must be listed in a module's `providers`.
+ */
+export function Hub(path: string, options: HubOptions = {}): ClassDecorator {
+  if (!path.startsWith('/') || path.endsWith('/') || path.includes('?')) {
+    throw new TypeError(`@Hub path must start with '/' and have no trailing '/' or query: '${path}'.`);
+  }
+  const metadata: HubMetadata = { path, options };
+  return (target) => {
+    const gatewayOptions: HubGatewayOptions = { path, signalrHub: target as unknown as HubGatewayOptions['signalrHub'] };
+    applyDecorators(Injectable(), SetMetadata(HUB_METADATA, metadata), WebSocketGateway(gatewayOptions))(target);
+  };
+}

@@ -1,0 +1,29 @@
+export { SignalRModule } from './signalr.module.js';
+export { SignalRAdapter } from './transport/signalr-adapter.js';
+export { HubRegistry } from './hub-registry.js';
+export type { SignalRModuleOptions } from './options/signalr-module-options.js';
+export { DEFAULT_HUB_OPTIONS, type HubOptions } from './options/hub-options.js';
+
+export { Hub } from './hub/hub.decorator.js';
+export { HubMethod } from './hub/hub-method.decorator.js';
+export { Caller, Clients, Groups, HubItems, HubUser, UploadStream } from './hub/hub-param.decorators.js';
+export type { HubCallerContext } from './hub/hub-caller-context.js';
+export type { HubInvocationContext } from './hub/hub-invocation-context.js';
+export type { OnHubConnected, OnHubDisconnected } from './hub/hub-lifecycle.js';
+export type { HubMethodMetadata } from './hub/hub-metadata.js';
+
+export { HubContext, InjectHubContext, getHubContextToken } from './clients/hub-context.js';
+export type {
+  ClientProxy,
+  GroupManager,
+  HubCallerClients,
+  HubClients,
+  SingleClientProxy,
+} from './clients/client-proxy.js';
+export type { HubLifetimeManager, HubLifetimeManagerFactory } from './clients/hub-lifetime-manager.js';
+export type { HubConnectionHandle } from './clients/hub-connection-handle.js';
+export { InProcessLifetimeManager } from './clients/in-process-lifetime-manager.js';
+export { SerializedHubMessage } from './clients/serialized-hub-message.js';
+
+export { HubException } from './errors/hub-exception.js';
+export { SignalRError, SignalRErrorCode } from './errors/signalr-error-codes.js';

@@ -1,0 +1,87 @@
+/**
+ * Limits and timeouts of a hub. Every field can be set for the whole module
+ * (`SignalRModule.forRoot`) and again for one hub (`@Hub(path, options)`); the hub wins.
+ * Defaults follow ASP.NET Core's `HubOptions`, so clients behave as they would against it.
+ */
+export interface HubOptions {
+  /**
+   * The server sends a Ping after this long without sending anything.
+   * @default 15000 ms
+   */
+  keepAliveIntervalMs?: number;
+  /**
+   * The connection is closed when the client sent nothing (not even a Ping) for this long.
+   * @default 30000 ms
+   */
+  clientTimeoutIntervalMs?: number;
+  /**
+   * The client must complete its handshake within this time.
+   * @default 15000 ms
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * Largest message accepted from a client, in bytes; a larger one closes the connection.
+   * @default 32768 bytes
+   */
+  maximumReceiveMessageSize?: number;
+  /**
+   * Hub method invocations a client may have running at once; further ones wait in order.
+   * @default 1
+   */
+  maximumParallelInvocationsPerClient?: number;
+  /**
+   * Invocations that may wait behind the running ones before the client is considered abusive
+   * and its connection is closed.
+   * @default 100
+   */
+  maximumQueuedInvocationsPerClient?: number;
+  /**
+   * Items an upload stream buffers before the client is told to slow down (the socket is paused).
+   * @default 10
+   */
+  streamBufferCapacity?: number;
+  /**
+   * How long the server waits for a client's answer to a client-result invocation.
+   * @default 30000 ms
+   */
+  clientResultTimeoutMs?: number;
+  /**
+   * Deepest nesting of arrays and objects accepted in a JSON message.
+   * @default 32
+   */
+  maximumJsonDepth?: number;
+}
+
+export type ResolvedHubOptions = Required<HubOptions>;
+
+export const DEFAULT_HUB_OPTIONS: ResolvedHubOptions = Object.freeze({
+  keepAliveIntervalMs: 15_000,
+  clientTimeoutIntervalMs: 30_000,
+  handshakeTimeoutMs: 15_000,
+  maximumReceiveMessageSize: 32 * 1024,
+  maximumParallelInvocationsPerClient: 1,
+  maximumQueuedInvocationsPerClient: 100,
+  streamBufferCapacity: 10,
+  clientResultTimeoutMs: 30_000,
+  maximumJsonDepth: 32,
+});
+
+/** Later layers win; an `undefined` field means "not set here" and never erases an earlier one. */
+export function resolveHubOptions(...layers: (HubOptions | undefined)[]): ResolvedHubOptions {
+  const resolved: Record<string, unknown> = { ...DEFAULT_HUB_OPTIONS };
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer ?? {})) {
+      if (value !== undefined) resolved[key] = value;
+    }
+  }
+  validateHubOptions(resolved as ResolvedHubOptions);
+  return resolved as ResolvedHubOptions;
+}
+
+function validateHubOptions(options: ResolvedHubOptions): void {
+  for (const [key, value] of Object.entries(options)) {
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new RangeError(`nestjs-signalr: hub option '${key}' must be a positive number, got ${String(value)}.`);
+    }
+  }
+}

@@ -1,0 +1,14 @@
+/** The body of a successful negotiate (version 1 of the negotiate protocol at most). */
+export function negotiateResponse(
+  requestedVersion: number,
+  connection: { connectionId: string; connectionToken: string },
+): string {
+  const negotiateVersion = Math.min(requestedVersion, 1);
+  const availableTransports = [{ transport: 'WebSockets', transferFormats: ['Text', 'Binary'] }];
+  // Version 0 clients have no separate token: the id they are given is what they present.
+  const ids =
+    negotiateVersion >= 1
+      ? { connectionId: connection.connectionId, connectionToken: connection.connectionToken }
+      : { connectionId: connection.connectionToken };
+  return JSON.stringify({ negotiateVersion, ...ids, availableTransports });
+}

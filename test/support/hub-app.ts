@@ -1,0 +1,32 @@
+import { Module, type DynamicModule, type INestApplication, type Provider, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { SignalRAdapter, SignalRModule, type SignalRModuleOptions } from 'nestjs-signalr';
+import type { AddressInfo } from 'node:net';
+
+export interface RunningHubApp {
+  readonly app: INestApplication;
+  /** `http://127.0.0.1:<port>` */
+  readonly baseUrl: string;
+  close(): Promise<void>;
+}
+
+/** Starts a real Nest application serving the given hubs on a free loopback port. */
+export async function startHubApp(
+  hubs: Provider[],
+  options: SignalRModuleOptions = {},
+  extra: { imports?: (Type | DynamicModule)[]; providers?: Provider[]; controllers?: Type[] } = {},
+): Promise<RunningHubApp> {
+  @Module({
+    imports: [SignalRModule.forRoot(options), ...(extra.imports ?? [])],
+    providers: [...hubs, ...(extra.providers ?? [])],
+    controllers: extra.controllers ?? [],
+  })
+  class TestAppModule {}
+
+  const app = await NestFactory.create(TestAppModule, { logger: process.env.TEST_LOGS ? undefined : false });
+  app.useWebSocketAdapter(new SignalRAdapter(app));
+  app.enableShutdownHooks();
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { app, baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
+}

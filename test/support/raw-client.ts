@@ -1,0 +1,90 @@
+import { WebSocket } from 'ws';
+
+export const RS = '\u001e';
+
+/** A hand-driven client, for what the official one never sends. */
+export class RawHubSocket {
+  readonly frames: string[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private waiters: (() => void)[] = [];
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data: Buffer) => {
+      this.frames.push(data.toString('utf8'));
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  /** Negotiates (unless `token` is given) and opens the WebSocket without a handshake. */
+  static async open(hubUrl: string, token?: string): Promise<RawHubSocket> {
+    const connectionToken = token ?? (await negotiate(hubUrl)).connectionToken;
+    const socket = new WebSocket(`${hubUrl.replace(/^http/, 'ws')}?id=${encodeURIComponent(connectionToken)}`);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    return new RawHubSocket(socket);
+  }
+
+  /** Opens and completes a JSON handshake. */
+  static async connected(hubUrl: string): Promise<RawHubSocket> {
+    const raw = await RawHubSocket.open(hubUrl);
+    raw.send(`{"protocol":"json","version":1}${RS}`);
+    await raw.nextFrame();
+    return raw;
+  }
+
+  send(data: string | Buffer): void {
+    this.socket.send(data);
+  }
+
+  /** Messages received so far, parsed, in order. */
+  messages(): Record<string, unknown>[] {
+    return this.frames.flatMap((frame) => frame.split(RS).filter(Boolean)).map((text) => JSON.parse(text));
+  }
+
+  async nextFrame(timeoutMs = 5000): Promise<string> {
+    const seen = this.frames.length;
+    await this.until(() => this.frames.length > seen, timeoutMs);
+    return this.frames[seen];
+  }
+
+  async until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error('Timed out waiting for the server');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remaining);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
+export async function negotiate(hubUrl: string, init: RequestInit = {}): Promise<{ connectionId: string; connectionToken: string }> {
+  const response = await fetch(`${hubUrl}/negotiate?negotiateVersion=1`, { method: 'POST', ...init });
+  if (!response.ok) throw new Error(`negotiate answered ${response.status}`);
+  return (await response.json()) as { connectionId: string; connectionToken: string };
+}
+
+/** Attempts an upgrade and reports the HTTP status of a refusal (or 101). */
+export function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), { headers });
+    socket.on('open', () => {
+      socket.close();
+      resolve({ status: 101, body: '' });
+    });
+    socket.on('unexpected-response', (_request, response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    socket.on('error', (error) => reject(error));
+  });
+}
