@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_HUB_OPTIONS, resolveHubOptions } from '../../src/options/hub-options.js';
+
+describe('resolveHubOptions', () => {
+  it('starts from ASP.NET Core defaults', () => {
+    expect(resolveHubOptions()).toEqual(DEFAULT_HUB_OPTIONS);
+    expect(DEFAULT_HUB_OPTIONS).toMatchObject({
+      keepAliveIntervalMs: 15_000,
+      clientTimeoutIntervalMs: 30_000,
+      handshakeTimeoutMs: 15_000,
+      maximumReceiveMessageSize: 32_768,
+      maximumParallelInvocationsPerClient: 1,
+      streamBufferCapacity: 10,
+    });
+  });
+
+  it('lets later layers win and ignores undefined fields', () => {
+    const resolved = resolveHubOptions({ keepAliveIntervalMs: 1000, handshakeTimeoutMs: 500 }, { keepAliveIntervalMs: 2000, handshakeTimeoutMs: undefined });
+    expect(resolved.keepAliveIntervalMs).toBe(2000);
+    expect(resolved.handshakeTimeoutMs).toBe(500);
+  });
+
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])('refuses %s as a limit', (value) => {
+    expect(() => resolveHubOptions({ maximumReceiveMessageSize: value })).toThrow(/maximumReceiveMessageSize/);
+  });
+});
