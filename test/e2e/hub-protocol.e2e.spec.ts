@@ -1,18 +1,14 @@
 import { HubConnectionState, Subject, type HubConnection } from '@microsoft/signalr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient } from '../support/client.js';
+import { ClientPool, connectClient } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { HubEvents, TestHub } from './test-hubs.js';
 
 describe('hub protocol with the official @microsoft/signalr client (JSON)', () => {
   let server: RunningHubApp;
   let hubUrl: string;
-  const open: HubConnection[] = [];
-  const connect = async (options = {}) => {
-    const connection = await connectClient(hubUrl, options);
-    open.push(connection);
-    return connection;
-  };
+  const clients = new ClientPool();
+  const connect = (options = {}) => clients.connect(hubUrl, options);
 
   beforeAll(async () => {
     server = await startHubApp([TestHub, HubEvents]);
@@ -20,7 +16,7 @@ describe('hub protocol with the official @microsoft/signalr client (JSON)', () =
   });
 
   afterAll(async () => {
-    await Promise.all(open.map((connection) => connection.stop()));
+    await clients.stopAll();
     await server.close();
   });
 

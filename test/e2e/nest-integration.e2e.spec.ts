@@ -1,4 +1,3 @@
-import type { HubConnection } from '@microsoft/signalr';
 import {
   Controller,
   Injectable,
@@ -11,7 +10,6 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import {
   Caller,
   Clients,
@@ -19,16 +17,15 @@ import {
   HubContext,
   HubMethod,
   InjectHubContext,
-  SignalRAdapter,
   SignalRModule,
   type HubCallerClients,
   type HubCallerContext,
   type HubInvocationContext,
 } from 'nestjs-signalr';
-import type { AddressInfo } from 'node:net';
 import { map, type Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, nextCall } from '../support/client.js';
+import { ClientPool, nextCall } from '../support/client.js';
+import { createHubApp, listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
 
 @Injectable()
 class OnlyEvenGuard implements CanActivate {
@@ -125,25 +122,17 @@ class FeatureModule {}
 class RootModule {}
 
 describe('Nest integration: guards, interceptors, async options, per-hub options, hub context', () => {
-  let app: Awaited<ReturnType<typeof NestFactory.create>>;
-  let baseUrl: string;
-  const open: HubConnection[] = [];
-  const connect = async (path: string) => {
-    const connection = await connectClient(`${baseUrl}${path}`);
-    open.push(connection);
-    return connection;
-  };
+  let server: RunningHubApp;
+  const clients = new ClientPool();
+  const connect = (path: string) => clients.connect(`${server.baseUrl}${path}`);
 
   beforeAll(async () => {
-    app = await NestFactory.create(RootModule, { logger: false });
-    app.useWebSocketAdapter(new SignalRAdapter(app));
-    await app.listen(0, '127.0.0.1');
-    baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    server = await listenOnLoopback(await createHubApp(RootModule));
   });
 
   afterAll(async () => {
-    await Promise.all(open.map((connection) => connection.stop()));
-    await app.close();
+    await clients.stopAll();
+    await server.close();
   });
 
   it('runs guards with the caller and the invocation; a denial fails only that call', async () => {
@@ -197,7 +186,7 @@ describe('Nest integration: guards, interceptors, async options, per-hub options
   it('sends from an injected HubContext outside any hub', async () => {
     const client = await connect('/hubs/nest');
     const notice = nextCall(client, 'Notice');
-    const response = await fetch(`${baseUrl}/notify`, { method: 'POST' });
+    const response = await fetch(`${server.baseUrl}/notify`, { method: 'POST' });
     expect(response.status).toBe(201);
     await expect(notice).resolves.toEqual(['from a controller']);
   });

@@ -1,33 +1,25 @@
-import { Subject, type HubConnection } from '@microsoft/signalr';
-import type { INestApplication } from '@nestjs/common';
-import type { AddressInfo } from 'node:net';
+import { Subject } from '@microsoft/signalr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSampleApp } from '../../sample-app/bootstrap.js';
-import { connectClient, nextCall } from '../support/client.js';
+import { ClientPool, nextCall } from '../support/client.js';
+import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
 
 describe('sample app (contract: sample-app-contract.md)', () => {
-  let app: INestApplication;
-  let baseUrl: string;
-  const open: HubConnection[] = [];
-  const connect = async (hub: string) => {
-    const connection = await connectClient(`${baseUrl}${hub}`);
-    open.push(connection);
-    return connection;
-  };
+  let server: RunningHubApp;
+  const clients = new ClientPool();
+  const connect = (hub: string) => clients.connect(`${server.baseUrl}${hub}`);
 
   beforeAll(async () => {
-    app = await createSampleApp({ logger: false });
-    await app.listen(0, '127.0.0.1');
-    baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    server = await listenOnLoopback(await createSampleApp({ logger: false }));
   });
 
   afterAll(async () => {
-    await Promise.all(open.map((connection) => connection.stop()));
-    await app.close();
+    await clients.stopAll();
+    await server.close();
   });
 
   it('answers GET /health with 200', async () => {
-    const response = await fetch(`${baseUrl}/health`);
+    const response = await fetch(`${server.baseUrl}/health`);
     expect(response.status).toBe(200);
   });
 

@@ -21,6 +21,21 @@ export async function connectClient(
   return connection;
 }
 
+/** Connects clients and stops every one of them at the end of a suite. */
+export class ClientPool {
+  private readonly connections: HubConnection[] = [];
+
+  async connect(...args: Parameters<typeof connectClient>): Promise<HubConnection> {
+    const connection = await connectClient(...args);
+    this.connections.push(connection);
+    return connection;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.connections.splice(0).map((connection) => connection.stop()));
+  }
+}
+
 /** Resolves with the arguments of the next call of `method` on the client. */
 export function nextCall(connection: HubConnection, method: string): Promise<unknown[]> {
   return new Promise((resolve) => {

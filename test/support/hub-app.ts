@@ -10,6 +10,21 @@ export interface RunningHubApp {
   close(): Promise<void>;
 }
 
+/** Creates a Nest application from `rootModule` with the SignalR adapter, as a user would. */
+export async function createHubApp(rootModule: Type): Promise<INestApplication> {
+  const app = await NestFactory.create(rootModule, { logger: process.env.TEST_LOGS ? undefined : false });
+  app.useWebSocketAdapter(new SignalRAdapter(app));
+  app.enableShutdownHooks();
+  return app;
+}
+
+/** Listens on a free loopback port. */
+export async function listenOnLoopback(app: INestApplication): Promise<RunningHubApp> {
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { app, baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
+}
+
 /** Starts a real Nest application serving the given hubs on a free loopback port. */
 export async function startHubApp(
   hubs: Provider[],
@@ -23,10 +38,5 @@ export async function startHubApp(
   })
   class TestAppModule {}
 
-  const app = await NestFactory.create(TestAppModule, { logger: process.env.TEST_LOGS ? undefined : false });
-  app.useWebSocketAdapter(new SignalRAdapter(app));
-  app.enableShutdownHooks();
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
+  return listenOnLoopback(await createHubApp(TestAppModule));
 }
