@@ -14,6 +14,14 @@ import { resolveHubOptions } from './options/hub-options.js';
 import { DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS, type SignalRModuleOptions } from './options/signalr-module-options.js';
 import { JsonHubProtocol } from './protocol/json-hub-protocol.js';
 import { SIGNALR_MODULE_OPTIONS } from './signalr.module-definition.js';
+import { ConnectionTokens } from './security/connection-tokens.js';
+import { HubAuthorizer } from './security/hub-authorizer.js';
+import { HubGatekeeper } from './security/hub-gatekeeper.js';
+import { OriginPolicy } from './security/origin-policy.js';
+import { PASSPORT_AUTHENTICATOR } from './security/passport-authenticator.provider.js';
+import type { PassportAuthenticator } from './security/passport-authenticator.js';
+import { TokenService } from './security/token-service.js';
+import { TransportSecurity } from './security/transport-security.js';
 import { HubEndpoint } from './transport/hub-endpoint.js';
 
 /**
@@ -25,11 +33,23 @@ export class HubRegistry implements OnApplicationShutdown {
   private readonly lifetimeManagers = new Map<Function, HubLifetimeManager>();
   private readonly endpoints = new Map<Function, HubEndpoint>();
 
+  private readonly transportSecurity: TransportSecurity;
+  private readonly originPolicy: OriginPolicy;
+  private readonly connectionTokens: ConnectionTokens;
+
   constructor(
     @Inject(SIGNALR_MODULE_OPTIONS) private readonly options: SignalRModuleOptions,
     private readonly contextCreator: ExternalContextCreator,
     private readonly moduleRef: ModuleRef,
-  ) {}
+    private readonly authorizer: HubAuthorizer,
+    @Inject(PASSPORT_AUTHENTICATOR) private readonly authenticator: PassportAuthenticator | null,
+    tokenService: TokenService,
+  ) {
+    // Built at start-up so that a bad origin list or proxy address fails the application early.
+    this.transportSecurity = new TransportSecurity(options);
+    this.originPolicy = new OriginPolicy(options);
+    this.connectionTokens = new ConnectionTokens(tokenService);
+  }
 
   contextFor(hubClass: Function): HubContext {
     const manager = this.lifetimeManagerFor(hubClass);
@@ -70,6 +90,16 @@ export class HubRegistry implements OnApplicationShutdown {
       path: metadata.path,
       options,
       negotiateTokenLifetimeMs: this.options.negotiateTokenLifetimeMs ?? DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS,
+      closeOnCredentialExpiry: this.options.closeOnCredentialExpiry ?? true,
+      connectionTokens: this.connectionTokens,
+      gatekeeper: new HubGatekeeper({
+        hubClass,
+        hubPath: metadata.path,
+        transport: this.transportSecurity,
+        origins: this.originPolicy,
+        authenticator: this.authenticator ?? undefined,
+        authorizer: this.authorizer,
+      }),
       protocols: [new JsonHubProtocol({ maxDepth: options.maximumJsonDepth })],
       dispatcher: new HubDispatcher(methods, options),
       lifetimeManager,

@@ -27,3 +27,20 @@ export { SerializedHubMessage } from './clients/serialized-hub-message.js';
 
 export { HubException } from './errors/hub-exception.js';
 export { SignalRError, SignalRErrorCode } from './errors/signalr-error-codes.js';
+
+export {
+  Authorize,
+  AllowAnonymous,
+  type AuthorizeOptions,
+  type AuthorizationContext,
+  type AuthorizationPolicy,
+  type AuthorizationPolicyFunction,
+} from './security/authorize.decorator.js';
+export { HubAuthorizer, type AuthorizationOutcome } from './security/hub-authorizer.js';
+export { HubAuthorizationGuard } from './security/hub-authorization.guard.js';
+export { TokenService } from './security/token-service.js';
+export { parseKeyRing, KeyRingError } from './security/key-ring.js';
+export { IDENTITY_CHANGED } from './security/connection-claim.js';
+export type { UserIdentityOptions } from './security/user-identity.js';
+export type { OriginPolicyOptions } from './security/origin-policy.js';
+export type { TransportSecurityOptions } from './security/transport-security.js';

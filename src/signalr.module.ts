@@ -1,6 +1,11 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { getHubContextToken } from './clients/hub-context.js';
 import { HubRegistry } from './hub-registry.js';
+import { HubAuthorizationGuard } from './security/hub-authorization.guard.js';
+import { HubAuthorizer } from './security/hub-authorizer.js';
+import { passportAuthenticatorProvider } from './security/passport-authenticator.provider.js';
+import { TokenService } from './security/token-service.js';
+import { tokenServiceProvider } from './security/token-service.provider.js';
 import { SignalRConfigurableModule } from './signalr.module-definition.js';
 
 /** Holds hub contexts for one feature module; its own class, so it never duplicates the registry. */
@@ -14,8 +19,8 @@ class SignalRFeatureModule {}
  * injectable with `@InjectHubContext(HubA)` in the module that imports it.
  */
 @Module({
-  providers: [HubRegistry],
-  exports: [HubRegistry],
+  providers: [HubRegistry, HubAuthorizer, HubAuthorizationGuard, tokenServiceProvider, passportAuthenticatorProvider],
+  exports: [HubRegistry, HubAuthorizer, HubAuthorizationGuard, TokenService],
 })
 export class SignalRModule extends SignalRConfigurableModule {
   static forFeature(hubs: Function[]): DynamicModule {

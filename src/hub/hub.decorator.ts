@@ -1,6 +1,8 @@
 import { Injectable, applyDecorators, SetMetadata } from '@nestjs/common';
 import { WebSocketGateway } from '@nestjs/websockets';
+import { GUARDS_METADATA } from '@nestjs/common/constants.js';
 import type { HubOptions } from '../options/hub-options.js';
+import { HubAuthorizationGuard } from '../security/hub-authorization.guard.js';
 import { HUB_METADATA, type HubGatewayOptions, type HubMetadata } from './hub-metadata.js';
 
 /**
@@ -18,5 +20,8 @@ export function Hub(path: string, options: HubOptions = {}): ClassDecorator {
   return (target) => {
     const gatewayOptions: HubGatewayOptions = { path, signalrHub: target as unknown as HubGatewayOptions['signalrHub'] };
     applyDecorators(Injectable(), SetMetadata(HUB_METADATA, metadata), WebSocketGateway(gatewayOptions))(target);
+    // Authorization runs first, before any guard of the application's own.
+    const guards: unknown[] = Reflect.getMetadata(GUARDS_METADATA, target) ?? [];
+    Reflect.defineMetadata(GUARDS_METADATA, [HubAuthorizationGuard, ...guards], target);
   };
 }

@@ -66,11 +66,15 @@ export const DEFAULT_HUB_OPTIONS: ResolvedHubOptions = Object.freeze({
   maximumJsonDepth: 32,
 });
 
-/** Later layers win; an `undefined` field means "not set here" and never erases an earlier one. */
+/**
+ * Later layers win; an `undefined` field means "not set here" and never erases an earlier one.
+ * Layers may carry other options too (the module's): only hub options are taken.
+ */
 export function resolveHubOptions(...layers: (HubOptions | undefined)[]): ResolvedHubOptions {
   const resolved: Record<string, unknown> = { ...DEFAULT_HUB_OPTIONS };
   for (const layer of layers) {
-    for (const [key, value] of Object.entries(layer ?? {})) {
+    for (const key of Object.keys(DEFAULT_HUB_OPTIONS)) {
+      const value = (layer as Record<string, unknown> | undefined)?.[key];
       if (value !== undefined) resolved[key] = value;
     }
   }

@@ -1,8 +1,32 @@
 import type { HubLifetimeManagerFactory } from '../clients/hub-lifetime-manager.js';
+import type { OriginPolicyOptions } from '../security/origin-policy.js';
+import type { TransportSecurityOptions } from '../security/transport-security.js';
+import type { UserIdentityOptions } from '../security/user-identity.js';
 import type { HubOptions } from './hub-options.js';
 
 /** Options of `SignalRModule.forRoot()` / `forRootAsync()`; hub options here apply to every hub. */
-export interface SignalRModuleOptions extends HubOptions {
+export interface SignalRModuleOptions extends HubOptions, UserIdentityOptions, OriginPolicyOptions, TransportSecurityOptions {
+  /**
+   * The key ring that seals connection tokens: 32-byte keys, as Buffers or base64 strings, the
+   * current key first. Older keys keep opening tokens, so keys rotate without dropping users.
+   * Required unless NODE_ENV is `development` or `test`, where a random key is made (with a warning).
+   */
+  keys?: readonly (Buffer | string)[];
+  /**
+   * Names of the application's Passport strategies that authenticate negotiate and connect
+   * requests, tried in order. None: every connection is anonymous.
+   */
+  authStrategies?: readonly string[];
+  /**
+   * Every hub requires an authenticated user unless it (or a method) has `@AllowAnonymous()`.
+   * @default false
+   */
+  requireAuthentication?: boolean;
+  /**
+   * Close a connection with `{"type":7,"allowReconnect":true}` when its credential expires.
+   * @default true
+   */
+  closeOnCredentialExpiry?: boolean;
   /**
    * How long a connection token from negotiate stays usable before its WebSocket arrives.
    * @default 15000 ms

@@ -2,8 +2,9 @@ import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 
-export function replyJson(response: ServerResponse, body: string): void {
+export function replyJson(response: ServerResponse, body: string, headers: Record<string, string> = {}): void {
   response.writeHead(200, {
+    ...headers,
     'Content-Type': 'application/json; charset=utf-8',
     'Cache-Control': 'no-store',
     'Content-Length': Buffer.byteLength(body),

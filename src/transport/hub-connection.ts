@@ -14,6 +14,16 @@ import type { HubProtocol } from '../protocol/hub-protocol.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import type { HubRuntime } from './hub-runtime.js';
 
+export interface ConnectionIdentity {
+  readonly user: unknown;
+  readonly userIdentifier: string | undefined;
+  /** Epoch milliseconds at which the credential expires and the connection must close. */
+  readonly expiresAt: number | undefined;
+}
+
+/** setTimeout's ceiling (about 24.8 days); longer delays are re-armed in steps. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 const PING = new SerializedHubMessage({ type: MessageType.Ping });
 
 const enum State {
@@ -48,14 +58,20 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   private lastSentAt: number;
   private lastReceivedAt: number;
 
+  readonly user: unknown;
+  readonly userIdentifier: string | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly socket: WebSocket,
     readonly connectionId: string,
-    readonly user: unknown,
-    readonly userIdentifier: string | undefined,
+    identity: ConnectionIdentity,
     private readonly runtime: HubRuntime,
   ) {
     const { options } = runtime;
+    this.user = identity.user;
+    this.userIdentifier = identity.userIdentifier;
+    if (identity.expiresAt !== undefined) this.closeAt(identity.expiresAt);
     this.lastSentAt = this.lastReceivedAt = Date.now();
     this.clientResults = new ClientResultTracker(options.clientResultTimeoutMs);
     this.clients = runtime.callerClients(connectionId);
@@ -127,6 +143,17 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     } else if (now - this.lastSentAt >= keepAliveIntervalMs) {
       this.write(PING);
     }
+  }
+
+  /** Credentials expire: the client is told to reconnect, which makes it authenticate anew. */
+  private closeAt(expiresAt: number): void {
+    const delay = Math.max(0, expiresAt - Date.now());
+    this.expiryTimer = setTimeout(() => {
+      if (Date.now() < expiresAt) return this.closeAt(expiresAt);
+      HubConnection.logger.debug('Credential expired; closing the connection.');
+      this.close({ type: MessageType.Close, allowReconnect: true });
+    }, Math.min(delay, MAX_TIMER_DELAY_MS));
+    this.expiryTimer.unref();
   }
 
   private writePayload(payload: string | Uint8Array): void {
@@ -230,6 +257,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     if (this.state === State.Closed) return;
     this.state = State.Closed;
     clearTimeout(this.handshakeTimer);
+    clearTimeout(this.expiryTimer);
     this.runtime.forget(this);
     this.dispatcher?.dispose();
     this.clientResults.cancelAll();

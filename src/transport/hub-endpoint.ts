@@ -11,7 +11,11 @@ import type { HubLifecycle } from '../hub/hub-lifecycle.js';
 import type { ResolvedHubOptions } from '../options/hub-options.js';
 import { MessageType } from '../protocol/hub-message.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
-import { ConnectionTokenStore, newRandomId } from './connection-token-store.js';
+import { claimConnection } from '../security/connection-claim.js';
+import { ConnectionRegistry } from '../security/connection-registry.js';
+import { newConnectionId, type ConnectionTokens } from '../security/connection-tokens.js';
+import type { Admitted, HubGatekeeper, Refusal } from '../security/hub-gatekeeper.js';
+import { redactUrl } from '../security/redact-url.js';
 import { HubConnection } from './hub-connection.js';
 import type { HubRuntime } from './hub-runtime.js';
 import { refuseUpgrade, replyError, replyJson } from './http-replies.js';
@@ -24,15 +28,18 @@ export interface HubEndpointParts {
   readonly path: string;
   readonly options: ResolvedHubOptions;
   readonly negotiateTokenLifetimeMs: number;
+  readonly closeOnCredentialExpiry: boolean;
   readonly protocols: readonly HubProtocol[];
   readonly dispatcher: HubDispatcher;
   readonly lifetimeManager: HubLifetimeManager;
   readonly groups: GroupManager;
   readonly lifecycle: HubLifecycle;
+  readonly gatekeeper: HubGatekeeper;
+  readonly connectionTokens: ConnectionTokens;
 }
 
 /**
- * One hub's HTTP face: answers negotiate, accepts WebSocket upgrades, and keeps the hub's
+ * One hub's HTTP face: answers negotiate, admits WebSocket upgrades, and keeps the hub's
  * connections alive. The adapter routes requests here by path.
  */
 export class HubEndpoint implements HubRuntime {
@@ -45,8 +52,9 @@ export class HubEndpoint implements HubRuntime {
   readonly groups: GroupManager;
   readonly maximumFrameSize: number;
   private readonly negotiatePath: string;
-  private readonly tokens: ConnectionTokenStore;
-  private readonly connections = new Map<HubConnection, string | undefined>();
+  private readonly registry = new ConnectionRegistry();
+  /** Live connections, with when their token stops mattering for the registry. */
+  private readonly connections = new Map<HubConnection, number>();
   private readonly webSockets: WebSocketServer;
   private readonly ticker: NodeJS.Timeout;
 
@@ -54,7 +62,6 @@ export class HubEndpoint implements HubRuntime {
     ({ path: this.path, options: this.options, dispatcher: this.dispatcher, lifetimeManager: this.lifetimeManager, groups: this.groups } = parts);
     this.protocols = new Map(parts.protocols.map((protocol) => [protocol.name, protocol]));
     this.negotiatePath = `${this.path}/negotiate`;
-    this.tokens = new ConnectionTokenStore(parts.negotiateTokenLifetimeMs);
     this.maximumFrameSize = this.options.maximumReceiveMessageSize + FRAMING_OVERHEAD;
     this.webSockets = new WebSocketServer({
       noServer: true,
@@ -67,42 +74,23 @@ export class HubEndpoint implements HubRuntime {
     this.ticker.unref();
   }
 
-  /** Answers the request if it is this hub's negotiate; returns false to pass it on. */
+  /** Takes the request if it is this hub's negotiate; returns false to pass it on. */
   handleRequest(request: IncomingMessage, response: ServerResponse, pathname: string, query: URLSearchParams): boolean {
     if (pathname !== this.negotiatePath) return false;
     request.resume();
-    if (request.method !== 'POST') {
-      replyError(response, 405, 'Method Not Allowed', { Allow: 'POST' });
-      return true;
-    }
-    const requestedVersion = Number.parseInt(query.get('negotiateVersion') ?? '0', 10);
-    replyJson(response, negotiateResponse(Number.isNaN(requestedVersion) ? 0 : requestedVersion, this.tokens.issue()));
+    this.negotiate(request, response, query).catch((error: Error) => {
+      HubEndpoint.logger.error(`Negotiate failed on ${redactUrl(request.url)}`, error.stack);
+      if (!response.headersSent) replyError(response, 500, 'Internal Server Error');
+    });
     return true;
   }
 
   /** Takes the upgrade if it is for this hub; returns false to pass it on. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, pathname: string, query: URLSearchParams): boolean {
     if (pathname !== this.path) return false;
-    const connectionToken = query.get('id');
-    let connectionId: string;
-    if (connectionToken === null) {
-      // skipNegotiation: the client never negotiated, so the server names the connection.
-      connectionId = newRandomId();
-    } else {
-      const claim = this.tokens.claim(connectionToken);
-      if (claim.outcome === 'unknown') {
-        refuseUpgrade(socket, 404, 'No Connection with that ID');
-        return true;
-      }
-      if (claim.outcome === 'in-use') {
-        refuseUpgrade(socket, 409, 'Connection ID already in use');
-        return true;
-      }
-      connectionId = claim.connectionId;
-    }
-    this.webSockets.handleUpgrade(request, socket, head, (webSocket) => {
-      const connection = new HubConnection(webSocket, connectionId, undefined, undefined, this);
-      this.connections.set(connection, connectionToken ?? undefined);
+    this.upgrade(request, socket, head, query).catch((error: Error) => {
+      HubEndpoint.logger.error(`Upgrade failed on ${redactUrl(request.url)}`, error.stack);
+      refuseUpgrade(socket, 500, 'Internal Server Error');
     });
     return true;
   }
@@ -120,9 +108,10 @@ export class HubEndpoint implements HubRuntime {
   }
 
   forget(connection: HubConnection): void {
-    const token = this.connections.get(connection);
+    const forgetAt = this.connections.get(connection);
+    if (forgetAt === undefined) return;
     this.connections.delete(connection);
-    if (token !== undefined) this.tokens.release(token);
+    this.registry.markEnded(connection.connectionId, forgetAt);
   }
 
   /** Closes every connection (clients are told they may reconnect elsewhere) and stops timers. */
@@ -139,11 +128,73 @@ export class HubEndpoint implements HubRuntime {
   /** Nest's gateway machinery subscribes to server events; hubs raise none. */
   on(): void {}
 
+  private async negotiate(request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
+    const { gatekeeper, connectionTokens } = this.parts;
+    if (request.method === 'OPTIONS') {
+      const preflight = gatekeeper.preflight(request);
+      if (isRefusal(preflight)) return replyError(response, preflight.status, preflight.body, preflight.headers);
+      response.writeHead(204, preflight).end();
+      return;
+    }
+    const admission = await gatekeeper.admit(request);
+    if (!admission.admitted) return replyError(response, admission.status, admission.body, admission.headers);
+    if (request.method !== 'POST') {
+      return replyError(response, 405, 'Method Not Allowed', { ...admission.corsHeaders, Allow: 'POST' });
+    }
+    const requestedVersion = Number.parseInt(query.get('negotiateVersion') ?? '0', 10);
+    const connection = connectionTokens.issue(this.path, admission.userKey);
+    replyJson(response, negotiateResponse(Number.isNaN(requestedVersion) ? 0 : requestedVersion, connection), admission.corsHeaders);
+  }
+
+  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
+    const admission = await this.parts.gatekeeper.admit(request);
+    if (!admission.admitted) return refuseUpgrade(socket, admission.status, admission.body);
+    const connectionToken = query.get('id');
+    const now = Date.now();
+    let claim: { connectionId: string; forgetAt: number };
+    if (connectionToken === null) {
+      // skipNegotiation: the client never negotiated, so the server names the connection.
+      claim = { connectionId: newConnectionId(), forgetAt: now };
+    } else {
+      const checked = claimConnection(connectionToken, admission.userKey, {
+        hubPath: this.path,
+        tokens: this.parts.connectionTokens,
+        registry: this.registry,
+        unusedLifetimeMs: this.parts.negotiateTokenLifetimeMs,
+      });
+      if ('admitted' in checked) {
+        this.parts.gatekeeper.refuse(request, checked.status, checked.body, 'connection token refused');
+        return refuseUpgrade(socket, checked.status, checked.body);
+      }
+      claim = { connectionId: checked.connectionId, forgetAt: checked.issuedAt + this.parts.negotiateTokenLifetimeMs };
+    }
+    // Admission awaited authentication: the id may have been claimed meanwhile by a racing upgrade.
+    if (this.registry.isLive(claim.connectionId)) return refuseUpgrade(socket, 409, 'Connection ID already in use');
+    this.registry.markLive(claim.connectionId);
+    let accepted = false;
+    // ws answers a malformed upgrade itself and never calls back: the id must not stay live.
+    socket.once('close', () => accepted || this.registry.markEnded(claim.connectionId, claim.forgetAt));
+    this.webSockets.handleUpgrade(request, socket, head, (webSocket) => {
+      accepted = true;
+      const connection = new HubConnection(webSocket, claim.connectionId, this.identityOf(admission), this);
+      this.connections.set(connection, claim.forgetAt);
+    });
+  }
+
+  private identityOf(admission: Admitted) {
+    const { user, userKey, expiresAt } = admission;
+    return { user, userIdentifier: userKey, expiresAt: this.parts.closeOnCredentialExpiry ? expiresAt : undefined };
+  }
+
   private tick(): void {
     const now = Date.now();
     for (const connection of this.connections.keys()) connection.tick(now);
-    this.tokens.sweepExpired(now);
+    this.registry.sweep(now);
   }
+}
+
+function isRefusal(value: Refusal | Record<string, string>): value is Refusal {
+  return (value as Refusal).admitted === false;
 }
 
 /** Liveness is checked at a resolution of at most a second, and finer for short timeouts. */

@@ -17,9 +17,9 @@ export class RawHubSocket {
   }
 
   /** Negotiates (unless `token` is given) and opens the WebSocket without a handshake. */
-  static async open(hubUrl: string, token?: string): Promise<RawHubSocket> {
-    const connectionToken = token ?? (await negotiate(hubUrl)).connectionToken;
-    const socket = new WebSocket(`${hubUrl.replace(/^http/, 'ws')}?id=${encodeURIComponent(connectionToken)}`);
+  static async open(hubUrl: string, token?: string, headers: Record<string, string> = {}): Promise<RawHubSocket> {
+    const connectionToken = token ?? (await negotiate(hubUrl, { headers })).connectionToken;
+    const socket = new WebSocket(`${hubUrl.replace(/^http/, 'ws')}?id=${encodeURIComponent(connectionToken)}`, { headers });
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);

@@ -1,0 +1,24 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { HubCallerContext } from '../hub/hub-caller-context.js';
+import type { HubInvocationContext } from '../hub/hub-invocation-context.js';
+import { HubAuthorizer } from './hub-authorizer.js';
+
+/**
+ * Applied by `@Hub` to every hub method, ahead of the application's own guards. A denial fails
+ * the invocation with ASP.NET Core's "unauthorized" text and leaves the connection open.
+ */
+@Injectable()
+export class HubAuthorizationGuard implements CanActivate {
+  constructor(private readonly authorizer: HubAuthorizer) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const ws = context.switchToWs();
+    const caller = ws.getClient<HubCallerContext>();
+    const invocation = ws.getData<HubInvocationContext>();
+    const outcome = await this.authorizer.authorizeMethod(context.getClass(), context.getHandler(), caller.user, {
+      hubPath: caller.hubPath,
+      method: invocation.target,
+    });
+    return outcome === 'allowed';
+  }
+}

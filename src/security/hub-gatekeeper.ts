@@ -1,0 +1,100 @@
+import { Logger } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import type { HubAuthorizer } from './hub-authorizer.js';
+import type { OriginPolicy } from './origin-policy.js';
+import type { PassportAuthenticator } from './passport-authenticator.js';
+import { redactUrl } from './redact-url.js';
+import type { TransportSecurity } from './transport-security.js';
+
+export interface Refusal {
+  readonly admitted: false;
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Record<string, string>;
+}
+
+export interface Admitted {
+  readonly admitted: true;
+  /** `undefined` for an anonymous request. */
+  readonly user: unknown;
+  readonly userKey: string | undefined;
+  /** Epoch milliseconds at which the credential expires, if it does. */
+  readonly expiresAt: number | undefined;
+  /** CORS headers owed to an allowed cross-origin caller. */
+  readonly corsHeaders: Record<string, string>;
+}
+
+export type Admission = Admitted | Refusal;
+
+export interface HubGatekeeperParts {
+  readonly hubClass: Function;
+  readonly hubPath: string;
+  readonly transport: TransportSecurity;
+  readonly origins: OriginPolicy;
+  readonly authenticator: PassportAuthenticator | undefined;
+  readonly authorizer: HubAuthorizer;
+}
+
+export const refusal = (status: number, body: string, headers: Record<string, string> = {}): Refusal => ({
+  admitted: false,
+  status,
+  body,
+  headers,
+});
+
+/**
+ * The checks every request into a hub passes before any hub code runs, in the same order for
+ * negotiate and for the WebSocket upgrade: transport, Origin, authentication, hub authorization.
+ */
+export class HubGatekeeper {
+  private static readonly logger = new Logger('SignalR:Security');
+
+  constructor(private readonly parts: HubGatekeeperParts) {}
+
+  /** Answers a CORS preflight: only an allowed cross origin gets permission headers. */
+  preflight(request: IncomingMessage): Refusal | Record<string, string> {
+    const decision = this.parts.origins.check(request, this.parts.transport.isSecure(request));
+    if (!decision.allowed || decision.crossOrigin === undefined) return this.refuse(request, 403, 'Forbidden', 'preflight from a foreign origin');
+    return this.parts.origins.preflightHeaders(decision.crossOrigin, request);
+  }
+
+  async admit(request: IncomingMessage): Promise<Admission> {
+    const { transport, origins, authenticator, authorizer, hubClass, hubPath } = this.parts;
+    const insecure = transport.refusal(request);
+    if (insecure) return this.refuse(request, 403, 'A secure connection (HTTPS) is required.', insecure);
+    const origin = origins.check(request, transport.isSecure(request));
+    if (!origin.allowed) return this.refuse(request, 403, 'Forbidden', `origin refused: ${origin.reason}`);
+    const corsHeaders = origin.crossOrigin === undefined ? {} : origins.corsHeaders(origin.crossOrigin);
+
+    let user: unknown;
+    let info: unknown;
+    try {
+      ({ user, info } = authenticator ? await authenticator.authenticate(request) : { user: undefined, info: undefined });
+    } catch (error) {
+      HubGatekeeper.logger.error(`Authentication failed on ${redactUrl(request.url)}`, (error as Error)?.stack);
+      return refusal(500, 'Internal Server Error', corsHeaders);
+    }
+    const expiresAt = user === undefined ? undefined : authorizer.identity.expiryOf(user, info);
+    if (expiresAt !== undefined && expiresAt <= Date.now()) {
+      return this.refuse(request, 401, 'Unauthorized', 'credential expired', { ...corsHeaders, 'WWW-Authenticate': 'Bearer' });
+    }
+    const outcome = await authorizer.authorizeHub(hubClass, user, hubPath);
+    if (outcome === 'unauthenticated') {
+      return this.refuse(request, 401, 'Unauthorized', 'no identity', { ...corsHeaders, 'WWW-Authenticate': 'Bearer' });
+    }
+    if (outcome === 'forbidden') return this.refuse(request, 403, 'Forbidden', 'hub authorization refused', corsHeaders);
+    const userKey = user === undefined ? undefined : authorizer.identity.identifierOf(user);
+    if (user !== undefined && userKey === undefined) {
+      // Binding a token to "nobody" would let an anonymous caller use it: refuse, and tell the developer.
+      HubGatekeeper.logger.error('An authenticated user has no identifier: set the userIdentifier option.');
+      return refusal(500, 'Internal Server Error', corsHeaders);
+    }
+    return { admitted: true, user, userKey, expiresAt, corsHeaders };
+  }
+
+  /** Logs why (with tokens redacted) and returns a refusal whose body says no more than its status. */
+  refuse(request: IncomingMessage, status: number, body: string, why: string, headers: Record<string, string> = {}): Refusal {
+    HubGatekeeper.logger.warn(`Refused ${request.method} ${redactUrl(request.url)} with ${status}: ${why}`);
+    return refusal(status, body, headers);
+  }
+}

@@ -1,0 +1,22 @@
+// Connection tokens and access tokens travel in the query string (browsers cannot set headers on
+// a WebSocket), so request URLs carry credentials and must be redacted before they are logged.
+const SECRET_PARAMETERS = new Set(['id', 'access_token']);
+const REDACTED = '[redacted]';
+
+/** The URL with the values of `id` and `access_token` replaced, all else kept as received. */
+export function redactUrl(url: string | undefined): string {
+  if (typeof url !== 'string') return '';
+  const queryStart = url.indexOf('?');
+  if (queryStart < 0) return url;
+  const query = url.slice(queryStart + 1).split('&').map(redactParameter).join('&');
+  return `${url.slice(0, queryStart + 1)}${query}`;
+}
+
+function redactParameter(parameter: string): string {
+  const equals = parameter.indexOf('=');
+  if (equals < 0) return parameter;
+  const rawName = parameter.slice(0, equals);
+  // Decoded as the server decodes it (URLSearchParams), so 'acc%65ss_token' is caught too.
+  const [name = ''] = new URLSearchParams(`${rawName}=`).keys();
+  return SECRET_PARAMETERS.has(name.toLowerCase()) ? `${rawName}=${REDACTED}` : parameter;
+}

@@ -1,0 +1,124 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { assertValidKeyRing, MASTER_KEY_BYTES } from './key-ring.js';
+import { KEY_ID_BYTES, PurposeKeyCache, type PurposeKey } from './purpose-keys.js';
+
+// Layout: version | key id | IV | ciphertext | GCM tag, in URL-safe base64 without padding.
+const FORMAT_VERSION = 1;
+const HEADER_BYTES = 1 + KEY_ID_BYTES;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const OVERHEAD_BYTES = HEADER_BYTES + IV_BYTES + TAG_BYTES;
+
+/** Tokens travel in query strings, which servers and proxies cap at a few KiB. */
+const MAX_TOKEN_LENGTH = 4096;
+const MAX_PLAINTEXT_BYTES = Math.floor((MAX_TOKEN_LENGTH * 3) / 4) - OVERHEAD_BYTES;
+
+/** Identity, not content, marks a generated key: the same bytes read from configuration are durable. */
+const generatedKeys = new WeakSet<Buffer>();
+
+/**
+ * Seals small JSON objects into tokens that only this key ring can open, and only for the
+ * purpose they were sealed for (AES-256-GCM under a per-purpose HKDF key). The first key of the
+ * ring seals; every key opens, so a new key can be prepended and the old one dropped once its
+ * tokens have expired. Random 96-bit IVs stay safe for about 2^32 seals per key.
+ */
+export class TokenService {
+  static readonly maxTokenLength = MAX_TOKEN_LENGTH;
+
+  /**
+   * True when a key of the ring came from {@link TokenService.generateKey}: it lives only in
+   * this process, so tokens die with it and other instances cannot open them.
+   */
+  readonly usesGeneratedKey: boolean;
+
+  private readonly purposeKeys: PurposeKeyCache;
+
+  constructor(keys: Buffer[]) {
+    assertValidKeyRing(keys);
+    this.usesGeneratedKey = keys.some((key) => generatedKeys.has(key));
+    // Copies: a caller reusing or wiping its buffers must not change the ring underneath.
+    this.purposeKeys = new PurposeKeyCache(keys.map((key) => Buffer.from(key)));
+  }
+
+  static generateKey(): Buffer {
+    const key = randomBytes(MASTER_KEY_BYTES);
+    generatedKeys.add(key);
+    return key;
+  }
+
+  /** Throws for a payload that does not serialize to a JSON object or would not fit in a token. */
+  seal(purpose: string, payload: Record<string, unknown>): string {
+    const key = this.purposeKeys.forPurpose(purpose).sealing;
+    const plaintext = serializeObject(payload);
+    const header = Buffer.concat([Buffer.of(FORMAT_VERSION), key.id]);
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', key.encryptionKey, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(additionalData(header, purpose));
+    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    return Buffer.concat([header, iv, ciphertext, cipher.getAuthTag()]).toString('base64url');
+  }
+
+  /**
+   * The payload of an authentic token sealed for `purpose` by a key of the ring, or undefined
+   * for anything else. Throws only for an invalid purpose, which is a programming error.
+   */
+  open<T = Record<string, unknown>>(purpose: string, token: string): T | undefined {
+    const keys = this.purposeKeys.forPurpose(purpose);
+    // Query values can arrive as arrays at run time, whatever the declared type.
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return undefined;
+    const bytes = Buffer.from(token, 'base64url');
+    // Node's decoder forgives padding, the standard alphabet, stray characters and spare bits;
+    // accepting only what seal writes gives every token a single spelling.
+    if (bytes.length <= OVERHEAD_BYTES || bytes.toString('base64url') !== token) return undefined;
+    if (bytes[0] !== FORMAT_VERSION) return undefined;
+    const key = keys.byId.get(bytes.toString('hex', 1, HEADER_BYTES));
+    if (!key) return undefined;
+    const plaintext = decrypt(key, bytes, purpose);
+    return plaintext === undefined ? undefined : (parseObject(plaintext) as T | undefined);
+  }
+}
+
+function serializeObject(payload: Record<string, unknown>): Buffer {
+  // Checked on the text, not the value: a Date or an object with toJSON serializes to a string.
+  const json = JSON.stringify(payload) as string | undefined;
+  if (json === undefined || !json.startsWith('{')) throw new TypeError('Only an object serializing to a JSON object can be sealed.');
+  const plaintext = Buffer.from(json, 'utf8');
+  if (plaintext.length > MAX_PLAINTEXT_BYTES) {
+    throw new RangeError(`The payload is ${plaintext.length} bytes of JSON; a token holds at most ${MAX_PLAINTEXT_BYTES}.`);
+  }
+  return plaintext;
+}
+
+/** The header is authenticated along with the purpose, so neither can be swapped. */
+function additionalData(header: Buffer, purpose: string): Buffer {
+  return Buffer.concat([header, Buffer.from(purpose, 'utf8')]);
+}
+
+function decrypt(key: PurposeKey, bytes: Buffer, purpose: string): Buffer | undefined {
+  const ivEnd = HEADER_BYTES + IV_BYTES;
+  const tagStart = bytes.length - TAG_BYTES;
+  const decipher = createDecipheriv('aes-256-gcm', key.encryptionKey, bytes.subarray(HEADER_BYTES, ivEnd), {
+    authTagLength: TAG_BYTES,
+  });
+  decipher.setAAD(additionalData(bytes.subarray(0, HEADER_BYTES), purpose));
+  decipher.setAuthTag(bytes.subarray(tagStart));
+  try {
+    // update() hands out unauthenticated bytes; they are used only once final() has checked the tag.
+    return Buffer.concat([decipher.update(bytes.subarray(ivEnd, tagStart)), decipher.final()]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Only reachable by a token sealed elsewhere with a ring key: seal never writes anything else. */
+function parseObject(plaintext: Buffer): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(plaintext.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}

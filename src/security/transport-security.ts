@@ -1,0 +1,87 @@
+import type { IncomingMessage } from 'node:http';
+import { BlockList, isIP } from 'node:net';
+
+export interface TransportSecurityOptions {
+  /** Refuse requests that did not arrive over TLS (https/wss), except from loopback. Default false. */
+  readonly requireSecureTransport?: boolean;
+  /**
+   * IP addresses of the reverse proxies in front of this server, whose `X-Forwarded-Proto` is
+   * believed. A proxy on the same host must be listed too, or everything it forwards counts as
+   * loopback and is exempt from `requireSecureTransport`.
+   */
+  readonly trustedProxies?: readonly string[];
+}
+
+// BlockList also matches IPv4-mapped IPv6 peers such as '::ffff:127.0.0.1' against IPv4 entries.
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** Tells TLS requests from plain-text ones, directly or through trusted TLS-terminating proxies. */
+export class TransportSecurity {
+  private readonly requireSecureTransport: boolean;
+  private readonly trustedProxies = new BlockList();
+
+  constructor(options: TransportSecurityOptions = {}) {
+    this.requireSecureTransport = options.requireSecureTransport ?? false;
+    for (const proxy of options.trustedProxies ?? []) {
+      const family = ipFamily(proxy);
+      if (family === undefined) {
+        throw new Error(
+          `TransportSecurity: trustedProxies entry ${JSON.stringify(proxy)} is not an IP address. ` +
+            'List each proxy by its address, without host name, port or prefix length.',
+        );
+      }
+      this.trustedProxies.addAddress(proxy, family);
+    }
+  }
+
+  isSecure(request: IncomingMessage): boolean {
+    if (isTlsSocket(request.socket)) return true;
+    return this.isFromTrustedProxy(request) && lastForwardedProto(request) === 'https';
+  }
+
+  /** Why the request must be refused (the caller answers 403), or undefined when it may proceed. */
+  refusal(request: IncomingMessage): string | undefined {
+    if (!this.requireSecureTransport || this.isSecure(request)) return undefined;
+    // Loopback traffic never crosses a network; a trusted proxy, though, speaks for remote clients.
+    if (!this.isFromTrustedProxy(request) && inList(LOOPBACK, request.socket.remoteAddress)) return undefined;
+    return 'Plain-text request refused: secure transport (https/wss) is required.';
+  }
+
+  private isFromTrustedProxy(request: IncomingMessage): boolean {
+    return inList(this.trustedProxies, request.socket.remoteAddress);
+  }
+}
+
+function isTlsSocket(socket: IncomingMessage['socket']): boolean {
+  return 'encrypted' in socket && socket.encrypted === true;
+}
+
+/**
+ * Proxies append to X-Forwarded-Proto, so only the last value was written by our trusted peer;
+ * earlier ones come from hops further away, possibly the client itself. When the peer saw plain
+ * http from an inner proxy, that is what counts: no proxy beyond our peer is vouched for.
+ */
+function lastForwardedProto(request: IncomingMessage): string | undefined {
+  const header = request.headers['x-forwarded-proto'];
+  const values = Array.isArray(header) ? header.join(',') : header;
+  return values?.split(',').at(-1)?.trim().toLowerCase();
+}
+
+function ipFamily(address: string): 'ipv4' | 'ipv6' | undefined {
+  switch (isIP(address)) {
+    case 4:
+      return 'ipv4';
+    case 6:
+      return 'ipv6';
+    default:
+      return undefined;
+  }
+}
+
+function inList(list: BlockList, address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const family = ipFamily(address);
+  return family !== undefined && list.check(address, family);
+}

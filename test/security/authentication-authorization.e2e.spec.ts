@@ -1,0 +1,132 @@
+import { HubConnectionState } from '@microsoft/signalr';
+import { JwtService } from '@nestjs/jwt';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ClientPool } from '../support/client.js';
+import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
+import { signFor, TestAuthModule } from '../support/jwt-auth.js';
+import { upgradeStatus } from '../support/raw-client.js';
+import { AdminsHub, HubCodeRuns, NotBannedPolicy, OpenHub, PrivateHub } from './security-hubs.js';
+
+const UNAUTHORIZED = (method: string) => `Failed to invoke '${method}' because user is unauthorized`;
+
+describe('authentication (Passport) and @Authorize', () => {
+  let server: RunningHubApp;
+  let jwt: JwtService;
+  let runs: HubCodeRuns;
+  const clients = new ClientPool();
+  const token = (sub: string, roles?: string[]) => signFor(jwt, sub, roles);
+  const connectAs = (hub: string, sub?: string, roles?: string[]) =>
+    clients.connect(`${server.baseUrl}${hub}`, sub ? { accessTokenFactory: () => token(sub, roles) } : {});
+  const negotiateStatus = async (hub: string, headers: Record<string, string> = {}) =>
+    (await fetch(`${server.baseUrl}${hub}/negotiate?negotiateVersion=1`, { method: 'POST', headers })).status;
+
+  beforeAll(async () => {
+    server = await startHubApp([OpenHub, PrivateHub, AdminsHub, HubCodeRuns, NotBannedPolicy], { authStrategies: ['jwt'] }, {
+      imports: [TestAuthModule],
+    });
+    jwt = server.app.get(JwtService);
+    runs = server.app.get(HubCodeRuns);
+  });
+
+  beforeEach(() => {
+    runs.count = 0;
+  });
+
+  afterAll(async () => {
+    await clients.stopAll();
+    await server.close();
+  });
+
+  describe('hub level: checked at negotiate and at connect, before any hub code', () => {
+    it('401 without identity, on negotiate and on upgrade', async () => {
+      expect(await negotiateStatus('/hubs/private')).toBe(401);
+      expect((await upgradeStatus(`${server.baseUrl}/hubs/private`)).status).toBe(401);
+      expect(runs.count).toBe(0);
+    });
+
+    it('401 with an invalid or expired credential', async () => {
+      const expired = signFor(jwt, 'alice', ['user'], -10);
+      expect(await negotiateStatus('/hubs/private', { Authorization: `Bearer ${expired}` })).toBe(401);
+      expect(await negotiateStatus('/hubs/private', { Authorization: 'Bearer not.a.jwt' })).toBe(401);
+      expect((await upgradeStatus(`${server.baseUrl}/hubs/private?access_token=${expired}`)).status).toBe(401);
+      expect(runs.count).toBe(0);
+    });
+
+    it('403 with identity but without the required role, on negotiate and on upgrade', async () => {
+      const alice = token('alice');
+      expect(await negotiateStatus('/hubs/admins', { Authorization: `Bearer ${alice}` })).toBe(403);
+      expect((await upgradeStatus(`${server.baseUrl}/hubs/admins`, { Authorization: `Bearer ${alice}` })).status).toBe(403);
+      expect(runs.count).toBe(0);
+    });
+
+    it('admits authenticated users (bearer header and access_token query alike)', async () => {
+      const alice = await connectAs('/hubs/private', 'alice');
+      await expect(alice.invoke('Ping')).resolves.toBe('pong');
+      const viaQuery = await upgradeStatus(`${server.baseUrl}/hubs/private?access_token=${token('bob')}`);
+      expect(viaQuery.status).toBe(101);
+      const admin = await connectAs('/hubs/admins', 'root', ['admin']);
+      expect(admin.state).toBe(HubConnectionState.Connected);
+    });
+
+    it('binds the authenticated user to the connection', async () => {
+      const alice = await connectAs('/hubs/open', 'alice');
+      const anonymous = await connectAs('/hubs/open');
+      await expect(alice.invoke('Whoami')).resolves.toBe('alice');
+      await expect(anonymous.invoke('Whoami')).resolves.toBeNull();
+    });
+  });
+
+  describe('method level: only the invocation fails, the connection stays', () => {
+    it('refuses anonymous callers of an @Authorize() method without running it', async () => {
+      const anonymous = await connectAs('/hubs/open');
+      const before = runs.count;
+      await expect(anonymous.invoke('Secret')).rejects.toThrow(UNAUTHORIZED('Secret'));
+      expect(runs.count).toBe(before);
+      expect(anonymous.state).toBe(HubConnectionState.Connected);
+      await expect(anonymous.invoke('Ping')).resolves.toBe('pong');
+    });
+
+    it('roles: any of them', async () => {
+      const alice = await connectAs('/hubs/open', 'alice');
+      const owner = await connectAs('/hubs/open', 'olga', ['owner']);
+      await expect(alice.invoke('AdminOnly')).rejects.toThrow(UNAUTHORIZED('AdminOnly'));
+      await expect(owner.invoke('AdminOnly')).resolves.toBe('admin');
+    });
+
+    it('users, function policies and injectable policies', async () => {
+      const alice = await connectAs('/hubs/open', 'alice');
+      const bob = await connectAs('/hubs/open', 'bob');
+      const mallory = await connectAs('/hubs/open', 'mallory');
+      await expect(alice.invoke('AliceOnly')).resolves.toBe('alice');
+      await expect(bob.invoke('AliceOnly')).rejects.toThrow(UNAUTHORIZED('AliceOnly'));
+      await expect(alice.invoke('StartsWithA')).resolves.toBe('a');
+      await expect(bob.invoke('StartsWithA')).rejects.toThrow(UNAUTHORIZED('StartsWithA'));
+      await expect(bob.invoke('NotBanned')).resolves.toBe('welcome');
+      await expect(mallory.invoke('NotBanned')).rejects.toThrow(UNAUTHORIZED('NotBanned'));
+    });
+
+    it('several decorators: all must pass', async () => {
+      const bob = await connectAs('/hubs/open', 'bob');
+      const bobWithoutRole = await connectAs('/hubs/open', 'bob', []);
+      const alice = await connectAs('/hubs/open', 'alice');
+      await expect(bob.invoke('UserAndBob')).resolves.toBe('both');
+      await expect(bobWithoutRole.invoke('UserAndBob')).rejects.toThrow(UNAUTHORIZED('UserAndBob'));
+      await expect(alice.invoke('UserAndBob')).rejects.toThrow(UNAUTHORIZED('UserAndBob'));
+    });
+  });
+});
+
+describe('requireAuthentication', () => {
+  it('makes every hub demand an identity', async () => {
+    const server = await startHubApp([OpenHub, HubCodeRuns, NotBannedPolicy], { authStrategies: ['jwt'], requireAuthentication: true }, {
+      imports: [TestAuthModule],
+    });
+    try {
+      const response = await fetch(`${server.baseUrl}/hubs/open/negotiate?negotiateVersion=1`, { method: 'POST' });
+      expect(response.status).toBe(401);
+      expect((await upgradeStatus(`${server.baseUrl}/hubs/open`)).status).toBe(401);
+    } finally {
+      await server.close();
+    }
+  });
+});

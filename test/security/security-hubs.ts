@@ -1,0 +1,100 @@
+import { Injectable } from '@nestjs/common';
+import {
+  Authorize,
+  Caller,
+  Hub,
+  type AuthorizationContext,
+  type AuthorizationPolicy,
+  type HubCallerContext,
+  type OnHubConnected,
+} from 'nestjs-signalr';
+
+/** Counts every piece of hub code that ran, so refusals can prove none did. */
+@Injectable()
+export class HubCodeRuns {
+  count = 0;
+}
+
+@Injectable()
+export class NotBannedPolicy implements AuthorizationPolicy {
+  isAllowed(user: unknown, context: AuthorizationContext): boolean {
+    return (user as { sub?: string }).sub !== 'mallory' && context.method !== undefined;
+  }
+}
+
+@Hub('/hubs/open')
+export class OpenHub implements OnHubConnected {
+  constructor(private readonly runs: HubCodeRuns) {}
+
+  onConnected(): void {
+    this.runs.count++;
+  }
+
+  ping(): string {
+    return 'pong';
+  }
+
+  whoami(@Caller() caller: HubCallerContext): string | null {
+    return caller.userIdentifier ?? null;
+  }
+
+  @Authorize()
+  secret(): string {
+    this.runs.count++;
+    return 'secret';
+  }
+
+  @Authorize({ roles: ['admin', 'owner'] })
+  adminOnly(): string {
+    return 'admin';
+  }
+
+  @Authorize({ users: ['alice'] })
+  aliceOnly(): string {
+    return 'alice';
+  }
+
+  @Authorize({ policy: (user) => (user as { sub?: string }).sub?.startsWith('a') === true })
+  startsWithA(): string {
+    return 'a';
+  }
+
+  @Authorize({ policy: NotBannedPolicy })
+  notBanned(): string {
+    return 'welcome';
+  }
+
+  @Authorize({ roles: ['user'] })
+  @Authorize({ users: ['bob'] })
+  userAndBob(): string {
+    return 'both';
+  }
+}
+
+@Hub('/hubs/private')
+@Authorize()
+export class PrivateHub implements OnHubConnected {
+  constructor(private readonly runs: HubCodeRuns) {}
+
+  onConnected(): void {
+    this.runs.count++;
+  }
+
+  ping(): string {
+    return 'pong';
+  }
+}
+
+@Hub('/hubs/admins')
+@Authorize({ roles: ['admin'] })
+export class AdminsHub implements OnHubConnected {
+  constructor(private readonly runs: HubCodeRuns) {}
+
+  onConnected(): void {
+    this.runs.count++;
+  }
+
+  ping(): string {
+    return 'pong';
+  }
+}
