@@ -1,11 +1,26 @@
 import { Module } from '@nestjs/common';
 import { SignalRModule } from 'nestjs-signalr';
+import { AuthModule } from './auth/auth.module.js';
 import { ChatModule } from './chat/chat.module.js';
+import { ConfigModule } from './config.module.js';
+import { SAMPLE_CONFIG, type SampleConfig } from './config.js';
 import { HealthController } from './health/health.controller.js';
 import { PublicHub } from './public/public.hub.js';
 
 @Module({
-  imports: [SignalRModule.forRoot({}), ChatModule],
+  imports: [
+    ConfigModule,
+    SignalRModule.forRootAsync({
+      inject: [SAMPLE_CONFIG],
+      useFactory: (config: SampleConfig) => ({
+        keys: config.signalrKeys,
+        authStrategies: ['jwt'],
+        allowedOrigins: config.allowedOrigins,
+      }),
+    }),
+    AuthModule,
+    ChatModule,
+  ],
   controllers: [HealthController],
   providers: [PublicHub],
 })

@@ -1,28 +1,34 @@
 import { UsePipes, ValidationPipe } from '@nestjs/common';
 import {
+  Authorize,
   Caller,
   Clients,
   Groups,
   Hub,
   HubException,
   HubMethod,
+  HubUser,
   UploadStream,
   type GroupManager,
   type HubCallerClients,
   type HubCallerContext,
   type OnHubDisconnected,
 } from 'nestjs-signalr';
+import type { ChatUser } from '../auth/jwt.strategy.js';
 import { EchoPayload } from './echo-payload.js';
 import { RoomMembership } from './room-membership.js';
 
 const ROOM_NAME = /^[a-z0-9-]{1,32}$/;
+const ADMINS_ROOM = 'admins';
 const MAX_COUNT = 10_000;
 const MAX_DELAY_MS = 60_000;
 const isIntegerIn = (value: unknown, min: number, max: number) =>
   Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Every method needs a signed-in user: the hub refuses anonymous negotiate and connect (401). */
 @Hub('/hubs/chat')
+@Authorize()
 @UsePipes(new ValidationPipe({ transform: true, forbidUnknownValues: true }))
 export class ChatHub implements OnHubDisconnected {
   constructor(private readonly membership: RoomMembership) {}
@@ -31,15 +37,22 @@ export class ChatHub implements OnHubDisconnected {
     this.membership.forget(caller.connectionId);
   }
 
-  whoami(@Caller() caller: HubCallerContext): { name: string; roles: string[] } {
-    return { name: displayName(caller), roles: [] };
+  whoami(@HubUser() user: ChatUser): { name: string; roles: readonly string[] } {
+    return { name: user.sub, roles: user.roles };
   }
 
-  async joinRoom(room: string, @Caller() caller: HubCallerContext, @Groups() groups: GroupManager): Promise<void> {
+  async joinRoom(
+    room: string,
+    @Caller() caller: HubCallerContext,
+    @HubUser() user: ChatUser,
+    @Groups() groups: GroupManager,
+  ): Promise<void> {
     if (typeof room !== 'string' || !ROOM_NAME.test(room)) {
       throw new HubException('Room names are 1 to 32 characters of a-z, 0-9 and -.');
     }
-    if (room === 'admins') throw new HubException(`You are not allowed to join '${room}'.`);
+    if (room === ADMINS_ROOM && !user.roles.includes('admin')) {
+      throw new HubException(`You are not allowed to join '${room}'.`);
+    }
     await groups.addToGroup(caller.connectionId, room);
     this.membership.join(caller.connectionId, room);
   }
@@ -56,6 +69,7 @@ export class ChatHub implements OnHubDisconnected {
     await clients.group(room).send('ReceiveMessage', room, displayName(caller), String(text));
   }
 
+  @Authorize({ roles: ['admin'] })
   async announce(text: string, @Caller() caller: HubCallerContext, @Clients() clients: HubCallerClients): Promise<void> {
     await clients.all.send('Announcement', displayName(caller), String(text));
   }
@@ -89,5 +103,6 @@ export class ChatHub implements OnHubDisconnected {
 }
 
 function displayName(caller: HubCallerContext): string {
-  return caller.userIdentifier ?? 'anonymous';
+  // The hub admits only signed-in users, so every caller has an identifier.
+  return caller.userIdentifier!;
 }

@@ -1,9 +1,14 @@
-import { Hub } from 'nestjs-signalr';
+import { Authorize, Hub } from 'nestjs-signalr';
 
-/** Open to everyone, anonymous callers included. */
+/** Open to everyone, anonymous callers included; one method needs a signed-in user. */
 @Hub('/hubs/public')
 export class PublicHub {
   ping(): string {
     return 'pong';
+  }
+
+  @Authorize()
+  secret(): string {
+    return 'secret';
   }
 }

@@ -3,11 +3,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSampleApp } from '../../sample-app/bootstrap.js';
 import { ClientPool, nextCall } from '../support/client.js';
 import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
+import { negotiate, upgradeStatus } from '../support/raw-client.js';
 
 describe('sample app (contract: sample-app-contract.md)', () => {
   let server: RunningHubApp;
   const clients = new ClientPool();
-  const connect = (hub: string) => clients.connect(`${server.baseUrl}${hub}`);
+  const login = async (username: string, password = `${username}-pass`, ttlSeconds?: number) => {
+    const response = await fetch(`${server.baseUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username, password, ttlSeconds }),
+    });
+    return { status: response.status, body: (await response.json()) as { access_token?: string } };
+  };
+  const tokenOf = async (username: string) => (await login(username)).body.access_token!;
+  const connect = async (hub: string, username?: string) => {
+    const token = username ? await tokenOf(username) : undefined;
+    return clients.connect(`${server.baseUrl}${hub}`, token ? { accessTokenFactory: () => token } : {});
+  };
 
   beforeAll(async () => {
     server = await listenOnLoopback(await createSampleApp({ logger: false }));
@@ -19,36 +32,69 @@ describe('sample app (contract: sample-app-contract.md)', () => {
   });
 
   it('answers GET /health with 200', async () => {
-    const response = await fetch(`${server.baseUrl}/health`);
-    expect(response.status).toBe(200);
+    expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200);
   });
 
-  it('/hubs/public: Ping answers pong to anyone', async () => {
-    const client = await connect('/hubs/public');
-    await expect(client.invoke('Ping')).resolves.toBe('pong');
+  it('logs the demo users in with a JWT, refuses wrong credentials and bad ttlSeconds', async () => {
+    const ok = await login('alice');
+    expect(ok.status).toBe(200);
+    expect(ok.body.access_token?.split('.')).toHaveLength(3);
+    expect((await login('alice', 'wrong')).status).toBe(401);
+    expect((await login('nobody', 'x')).status).toBe(401);
+    expect((await login('alice', 'alice-pass', 0)).status).toBe(400);
+    expect((await login('alice', 'alice-pass', 86_401)).status).toBe(400);
   });
 
-  it('/hubs/chat: rooms check names and membership on the server', async () => {
-    const alice = await connect('/hubs/chat');
-    const bob = await connect('/hubs/chat');
+  it('/hubs/public: Ping for anyone; Secret only for signed-in users', async () => {
+    const anonymous = await connect('/hubs/public');
+    await expect(anonymous.invoke('Ping')).resolves.toBe('pong');
+    await expect(anonymous.invoke('Secret')).rejects.toThrow("Failed to invoke 'Secret' because user is unauthorized");
+    const alice = await connect('/hubs/public', 'alice');
+    await expect(alice.invoke('Secret')).resolves.toBe('secret');
+  });
+
+  it('/hubs/chat refuses anonymous negotiate and connect (401)', async () => {
+    const response = await fetch(`${server.baseUrl}/hubs/chat/negotiate?negotiateVersion=1`, { method: 'POST' });
+    expect(response.status).toBe(401);
+    expect((await upgradeStatus(`${server.baseUrl}/hubs/chat`)).status).toBe(401);
+  });
+
+  it('/hubs/chat: Whoami names the caller and its roles', async () => {
+    const admin = await connect('/hubs/chat', 'admin');
+    await expect(admin.invoke('Whoami')).resolves.toEqual({ name: 'admin', roles: ['user', 'admin'] });
+  });
+
+  it('/hubs/chat: rooms check names, the admins room and membership on the server', async () => {
+    const alice = await connect('/hubs/chat', 'alice');
+    const bob = await connect('/hubs/chat', 'bob');
+    const admin = await connect('/hubs/chat', 'admin');
     await expect(alice.invoke('JoinRoom', 'Bad Name!')).rejects.toThrow('HubException');
     await expect(alice.invoke('JoinRoom', 'admins')).rejects.toThrow('not allowed');
+    await expect(admin.invoke('JoinRoom', 'admins')).resolves.toBeNull();
     await expect(bob.invoke('SendToRoom', 'general', 'hi')).rejects.toThrow('not a member');
     await alice.invoke('JoinRoom', 'general');
     await bob.invoke('JoinRoom', 'general');
     const received = nextCall(bob, 'ReceiveMessage');
     await alice.invoke('SendToRoom', 'general', 'hello');
-    const [room, , text] = await received;
-    expect([room, text]).toEqual(['general', 'hello']);
+    await expect(received).resolves.toEqual(['general', 'alice', 'hello']);
     await bob.invoke('LeaveRoom', 'general');
     await expect(bob.invoke('SendToRoom', 'general', 'again')).rejects.toThrow('not a member');
   });
 
+  it('/hubs/chat: Announce is for admins only and reaches every connection', async () => {
+    const alice = await connect('/hubs/chat', 'alice');
+    const admin = await connect('/hubs/chat', 'admin');
+    await expect(alice.invoke('Announce', 'hi all')).rejects.toThrow("Failed to invoke 'Announce' because user is unauthorized");
+    const announced = nextCall(alice, 'Announcement');
+    await admin.invoke('Announce', 'maintenance at noon');
+    await expect(announced).resolves.toEqual(['admin', 'maintenance at noon']);
+  });
+
   it('/hubs/chat: Echo validates its payload and names the broken field, never its value', async () => {
-    const client = await connect('/hubs/chat');
+    const client = await connect('/hubs/chat', 'bob');
     await expect(client.invoke('Echo', { text: 'hi there' })).resolves.toBe('hi there');
-    const error = (await client.invoke('Echo', { text: '' }).catch((e: Error) => e)) as Error;
-    expect(error.message).toContain('text');
+    const empty = (await client.invoke('Echo', { text: '' }).catch((e: Error) => e)) as Error;
+    expect(empty.message).toContain('text');
     const long = 'y'.repeat(501);
     const tooLong = (await client.invoke('Echo', { text: long }).catch((e: Error) => e)) as Error;
     expect(tooLong.message).toContain('text');
@@ -56,13 +102,13 @@ describe('sample app (contract: sample-app-contract.md)', () => {
   });
 
   it('/hubs/chat: Fail shows only the generic text', async () => {
-    const client = await connect('/hubs/chat');
+    const client = await connect('/hubs/chat', 'bob');
     const error = (await client.invoke('Fail').catch((e: Error) => e)) as Error;
     expect(error.message).toBe("An unexpected error occurred invoking 'Fail' on the server.");
   });
 
   it('/hubs/chat: Counter streams and Sum adds an upload stream', async () => {
-    const client = await connect('/hubs/chat');
+    const client = await connect('/hubs/chat', 'alice');
     const items: number[] = [];
     await new Promise<void>((resolve, reject) =>
       client.stream<number>('Counter', 4, 1).subscribe({ next: (n) => items.push(n), complete: resolve, error: reject }),
@@ -73,5 +119,20 @@ describe('sample app (contract: sample-app-contract.md)', () => {
     [5, 6, 7].forEach((n) => numbers.next(n));
     numbers.complete();
     await expect(sum).resolves.toBe(18);
+  });
+
+  it('refuses foreign origins (403) and binds connection tokens to the user', async () => {
+    const foreign = await fetch(`${server.baseUrl}/hubs/public/negotiate?negotiateVersion=1`, {
+      method: 'POST',
+      headers: { Origin: 'https://evil.example.test' },
+    });
+    expect(foreign.status).toBe(403);
+    const alice = await tokenOf('alice');
+    const hubUrl = `${server.baseUrl}/hubs/chat`;
+    const { connectionToken } = await negotiate(hubUrl, { headers: { Authorization: `Bearer ${alice}` } });
+    const asBob = await upgradeStatus(`${hubUrl}?id=${connectionToken}`, { Authorization: `Bearer ${await tokenOf('bob')}` });
+    expect(asBob.status).toBe(403);
+    const publicToken = (await negotiate(`${server.baseUrl}/hubs/public`, { headers: { Authorization: `Bearer ${alice}` } })).connectionToken;
+    expect((await upgradeStatus(`${server.baseUrl}/hubs/public?id=${publicToken}`)).status).toBe(403);
   });
 });

@@ -1,0 +1,33 @@
+import { Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { parseKeyRing } from 'nestjs-signalr';
+
+/** Settings read from the environment once; secrets that are missing are made up, loudly. */
+export interface SampleConfig {
+  readonly signalrKeys: Buffer[];
+  readonly jwtSecret: string;
+  readonly allowedOrigins: string[];
+}
+
+export const SAMPLE_CONFIG = Symbol('SampleConfig');
+
+export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
+  const logger = new Logger('SampleConfig');
+  let signalrKeys: Buffer[];
+  if (env.SIGNALR_KEYS) {
+    signalrKeys = parseKeyRing(env.SIGNALR_KEYS);
+  } else {
+    logger.warn('SIGNALR_KEYS is not set: using a random key; connection tokens will not survive a restart.');
+    signalrKeys = [randomBytes(32)];
+  }
+  let jwtSecret = env.JWT_SECRET ?? '';
+  if (!jwtSecret) {
+    logger.warn('JWT_SECRET is not set: using a random secret; logins will not survive a restart.');
+    jwtSecret = randomBytes(32).toString('base64url');
+  }
+  const allowedOrigins = (env.ALLOWED_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  return { signalrKeys, jwtSecret, allowedOrigins };
+}
