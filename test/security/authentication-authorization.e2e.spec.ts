@@ -1,10 +1,14 @@
 import { HubConnectionState } from '@microsoft/signalr';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import type { IncomingMessage } from 'node:http';
+import passport from 'passport';
+import { Strategy as PassportStrategyBase } from 'passport-strategy';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ClientPool } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
-import { upgradeStatus } from '../support/raw-client.js';
+import { negotiate, upgradeStatus } from '../support/raw-client.js';
 import { AdminsHub, HubCodeRuns, NotBannedPolicy, OpenHub, PrivateHub } from './security-hubs.js';
 
 const UNAUTHORIZED = (method: string) => `Failed to invoke '${method}' because user is unauthorized`;
@@ -125,6 +129,39 @@ describe('requireAuthentication', () => {
       const response = await fetch(`${server.baseUrl}/hubs/open/negotiate?negotiateVersion=1`, { method: 'POST' });
       expect(response.status).toBe(401);
       expect((await upgradeStatus(`${server.baseUrl}/hubs/open`)).status).toBe(401);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** A session-cookie strategy of the kind browsers use: the cookie rides along on the upgrade. */
+class SessionCookieStrategy extends PassportStrategyBase {
+  name = 'session-cookie';
+
+  override authenticate(request: IncomingMessage): void {
+    const session = /(?:^|;\s*)sid=([^;]+)/.exec(request.headers.cookie ?? '')?.[1];
+    if (session === 'valid-session-of-carol') this.success({ sub: 'carol', roles: ['user'] });
+    else this.fail(401);
+  }
+}
+
+@Injectable()
+class SessionCookieRegistration implements OnModuleInit {
+  onModuleInit(): void {
+    passport.use(new SessionCookieStrategy());
+  }
+}
+
+describe('cookie strategies', () => {
+  it('authenticate negotiate and upgrade from a session cookie', async () => {
+    const server = await startHubApp([PrivateHub, HubCodeRuns, SessionCookieRegistration], { authStrategies: ['session-cookie'] });
+    try {
+      const hubUrl = `${server.baseUrl}/hubs/private`;
+      const cookie = { Cookie: 'theme=dark; sid=valid-session-of-carol' };
+      const { connectionToken } = await negotiate(hubUrl, { headers: cookie });
+      expect((await upgradeStatus(`${hubUrl}?id=${connectionToken}`, cookie)).status).toBe(101);
+      expect((await upgradeStatus(hubUrl, { Cookie: 'sid=forged' })).status).toBe(401);
     } finally {
       await server.close();
     }
