@@ -1,9 +1,10 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ExternalContextCreator, ModuleRef } from '@nestjs/core';
 import { HubContext } from './clients/hub-context.js';
 import type { HubLifetimeManager } from './clients/hub-lifetime-manager.js';
 import { InProcessLifetimeManager } from './clients/in-process-lifetime-manager.js';
 import { LifetimeManagerClients, LifetimeManagerGroups } from './clients/lifetime-manager-clients.js';
+import { HubExceptionFilter } from './errors/hub-exception-filter.js';
 import { SignalRError, SignalRErrorCode } from './errors/signalr-error-codes.js';
 import { HubDispatcher, type HubMethod } from './hub/hub-dispatcher.js';
 import { createHubInvoker } from './hub/hub-invoker.js';
@@ -36,6 +37,7 @@ export class HubRegistry implements OnApplicationShutdown {
   private readonly transportSecurity: TransportSecurity;
   private readonly originPolicy: OriginPolicy;
   private readonly connectionTokens: ConnectionTokens;
+  private readonly exceptionFilter: HubExceptionFilter;
 
   constructor(
     @Inject(SIGNALR_MODULE_OPTIONS) private readonly options: SignalRModuleOptions,
@@ -49,6 +51,10 @@ export class HubRegistry implements OnApplicationShutdown {
     this.transportSecurity = new TransportSecurity(options);
     this.originPolicy = new OriginPolicy(options);
     this.connectionTokens = new ConnectionTokens(tokenService);
+    this.exceptionFilter = new HubExceptionFilter(options.detailedErrors ?? false);
+    if (options.detailedErrors && process.env.NODE_ENV === 'production') {
+      new Logger('SignalR').warn('detailedErrors is on in production: clients see the messages of server errors.');
+    }
   }
 
   contextFor(hubClass: Function): HubContext {
@@ -101,7 +107,7 @@ export class HubRegistry implements OnApplicationShutdown {
         authorizer: this.authorizer,
       }),
       protocols: [new JsonHubProtocol({ maxDepth: options.maximumJsonDepth })],
-      dispatcher: new HubDispatcher(methods, options),
+      dispatcher: new HubDispatcher(methods, options, this.exceptionFilter),
       lifetimeManager,
       groups: new LifetimeManagerGroups(lifetimeManager),
       lifecycle: hubLifecycleOf(hub),

@@ -26,6 +26,8 @@ export { InProcessLifetimeManager } from './clients/in-process-lifetime-manager.
 export { SerializedHubMessage } from './clients/serialized-hub-message.js';
 
 export { HubException } from './errors/hub-exception.js';
+export { ArgumentValidationException, type ArgumentViolation } from './errors/argument-validation.exception.js';
+export { HubValidationPipe } from './hub/hub-validation.pipe.js';
 export { SignalRError, SignalRErrorCode } from './errors/signalr-error-codes.js';
 
 export {

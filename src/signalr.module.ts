@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { getHubContextToken } from './clients/hub-context.js';
 import { HubRegistry } from './hub-registry.js';
+import { HUB_ARGUMENT_VALIDATOR, HubValidationPipe, hubValidationProviders } from './hub/hub-validation.pipe.js';
 import { HubAuthorizationGuard } from './security/hub-authorization.guard.js';
 import { HubAuthorizer } from './security/hub-authorizer.js';
 import { passportAuthenticatorProvider } from './security/passport-authenticator.provider.js';
@@ -19,8 +20,15 @@ class SignalRFeatureModule {}
  * injectable with `@InjectHubContext(HubA)` in the module that imports it.
  */
 @Module({
-  providers: [HubRegistry, HubAuthorizer, HubAuthorizationGuard, tokenServiceProvider, passportAuthenticatorProvider],
-  exports: [HubRegistry, HubAuthorizer, HubAuthorizationGuard, TokenService],
+  providers: [
+    HubRegistry,
+    HubAuthorizer,
+    HubAuthorizationGuard,
+    tokenServiceProvider,
+    passportAuthenticatorProvider,
+    ...hubValidationProviders,
+  ],
+  exports: [HubRegistry, HubAuthorizer, HubAuthorizationGuard, HubValidationPipe, HUB_ARGUMENT_VALIDATOR, TokenService],
 })
 export class SignalRModule extends SignalRConfigurableModule {
   static forFeature(hubs: Function[]): DynamicModule {

@@ -1,4 +1,3 @@
-import { UsePipes, ValidationPipe } from '@nestjs/common';
 import {
   Authorize,
   Caller,
@@ -29,7 +28,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Every method needs a signed-in user: the hub refuses anonymous negotiate and connect (401). */
 @Hub('/hubs/chat')
 @Authorize()
-@UsePipes(new ValidationPipe({ transform: true, forbidUnknownValues: true }))
 export class ChatHub implements OnHubDisconnected {
   constructor(private readonly membership: RoomMembership) {}
 

@@ -9,6 +9,8 @@ export const invocationErrors = {
   unexpected: (target: string) => `An unexpected error occurred invoking '${target}' on the server.`,
   hubException: (target: string, message: string) =>
     `An unexpected error occurred invoking '${target}' on the server. HubException: ${message}`,
+  invalidArguments: (target: string, violations: string) =>
+    `Failed to invoke '${target}' due to an error on the server. Invalid arguments: ${violations}.`,
   unauthorized: (target: string) => `Failed to invoke '${target}' because user is unauthorized`,
   streamingMethodCalledAsNonStreaming: (target: string) =>
     `The client attempted to invoke the streaming '${target}' method with a non-streaming invocation.`,

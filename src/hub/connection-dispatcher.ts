@@ -1,6 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import { clientErrorMessage } from '../errors/client-error-message.js';
 import { invocationErrors } from '../errors/invocation-errors.js';
 import {
   MessageType,
@@ -13,6 +11,8 @@ import type { ResolvedHubOptions } from '../options/hub-options.js';
 import type { HubConnectionContext } from './hub-connection-context.js';
 import type { HubDispatcher, HubMethod } from './hub-dispatcher.js';
 import type { HubInvocationContext } from './hub-invocation-context.js';
+import { ArgumentBindingError } from '../errors/argument-binding.error.js';
+import { bindingError } from './argument-binding.js';
 import { isStreamResult } from './hub-method-explorer.js';
 import { InvocationQueue } from './invocation-queue.js';
 import { observableToAsyncIterable } from './observable-iterable.js';
@@ -106,13 +106,12 @@ export class ConnectionDispatcher {
       return invocationErrors.invocationIdInUse(invocationId);
     }
     const streamIds = call.streamIds ?? [];
-    if (call.arguments.length !== descriptor.argumentCount || streamIds.length !== descriptor.uploadStreams.length) {
-      return invocationErrors.bindingFailed(target);
-    }
-    if (streamIds.some((id) => this.uploadStreams.has(id)) || new Set(streamIds).size !== streamIds.length) {
-      return invocationErrors.bindingFailed(target);
-    }
-    return undefined;
+    const unbound =
+      bindingError(descriptor, call.arguments, streamIds) ??
+      (streamIds.some((id) => this.uploadStreams.has(id)) || new Set(streamIds).size !== streamIds.length
+        ? new ArgumentBindingError('Stream ids are reused.')
+        : undefined);
+    return unbound && this.errorText(call, unbound);
   }
 
   /** Opened before the call waits in the queue, so items that arrive meanwhile are kept. */
@@ -202,15 +201,18 @@ export class ConnectionDispatcher {
   }
 
   private fail(invocationId: string | undefined, target: string, error: unknown): void {
-    const { message, isUnexpected } = clientErrorMessage(error, target);
-    if (isUnexpected) {
-      const errorId = randomUUID();
-      ConnectionDispatcher.logger.error(
-        `Hub method '${target}' failed (error id ${errorId})`,
-        error instanceof Error ? error.stack : String(error),
-      );
-    }
-    if (invocationId !== undefined) this.complete(invocationId, message);
+    const text = this.errorText({ invocationId, target }, error);
+    if (invocationId !== undefined) this.complete(invocationId, text);
+  }
+
+  private errorText({ invocationId, target }: { invocationId?: string; target: string }, error: unknown): string {
+    const { caller } = this.connection;
+    return this.hub.exceptionFilter.catch(error, {
+      hubPath: caller.hubPath,
+      target,
+      connectionId: caller.connectionId,
+      invocationId,
+    });
   }
 
   private complete(invocationId: string, error: string): void {

@@ -1,3 +1,4 @@
+import type { HubExceptionFilter } from '../errors/hub-exception-filter.js';
 import type { ResolvedHubOptions } from '../options/hub-options.js';
 import { ConnectionDispatcher } from './connection-dispatcher.js';
 import type { HubConnectionContext } from './hub-connection-context.js';
@@ -14,6 +15,7 @@ export class HubDispatcher {
   constructor(
     private readonly methods: ReadonlyMap<string, HubMethod>,
     private readonly options: ResolvedHubOptions,
+    readonly exceptionFilter: HubExceptionFilter,
   ) {}
 
   findMethod(target: string): HubMethod | undefined {

@@ -21,6 +21,8 @@ export interface HubMethodDescriptor {
   readonly streaming: boolean;
   /** How many arguments the client must send (upload streams excluded). */
   readonly argumentCount: number;
+  /** Declared type of each argument, where TypeScript recorded one (the method has a decorator). */
+  readonly argumentTypes: readonly unknown[];
   readonly uploadStreams: readonly UploadStreamParameter[];
 }
 
@@ -96,12 +98,12 @@ function describeMethod(hubClass: Function, methodName: string, method: Function
     .toSorted((a, b) => a - b)
     .map((index) => ({ index, asObservable: paramTypes[index] === Observable }));
 
-  let argumentCount = 0;
+  const argumentTypes: unknown[] = [];
   for (let index = 0; index < parameterCount; index++) {
     if (decoratedIndexes.has(index)) continue;
     // Nest applies pipes (validation included) to every parameter it has metadata for.
-    routeArgs[`${HUB_ARGUMENT_PARAM_TYPE}:${index}`] = { index, data: argumentCount, pipes: [], hubArgument: true };
-    argumentCount++;
+    routeArgs[`${HUB_ARGUMENT_PARAM_TYPE}:${index}`] = { index, data: argumentTypes.length, pipes: [], hubArgument: true };
+    argumentTypes.push(paramTypes[index]);
   }
   Reflect.defineMetadata(ROUTE_ARGS_METADATA, routeArgs, hubClass, methodName);
 
@@ -109,7 +111,8 @@ function describeMethod(hubClass: Function, methodName: string, method: Function
     methodName,
     wireName: metadata.name ?? methodName,
     streaming: metadata.stream ?? isStreamingByDeclaration(hubClass, methodName, method),
-    argumentCount,
+    argumentCount: argumentTypes.length,
+    argumentTypes,
     uploadStreams,
   };
 }

@@ -1,3 +1,4 @@
+import type { ValidationPipeOptions } from '@nestjs/common';
 import type { HubLifetimeManagerFactory } from '../clients/hub-lifetime-manager.js';
 import type { OriginPolicyOptions } from '../security/origin-policy.js';
 import type { TransportSecurityOptions } from '../security/transport-security.js';
@@ -27,6 +28,19 @@ export interface SignalRModuleOptions extends HubOptions, UserIdentityOptions, O
    * @default true
    */
   closeOnCredentialExpiry?: boolean;
+  /**
+   * Append the error's name and message to the generic text a client receives when a hub
+   * method fails. For development only: a warning is logged when on with NODE_ENV=production.
+   * @default false
+   */
+  detailedErrors?: boolean;
+  /**
+   * Options of the ValidationPipe applied to hub arguments typed with class-validator DTOs
+   * (merged over `{ transform: true, whitelist: true, forbidUnknownValues: true }`), or `false`
+   * to turn it off and bring your own pipes.
+   * @default on when class-validator and class-transformer are installed
+   */
+  validation?: false | Omit<ValidationPipeOptions, 'exceptionFactory'>;
   /**
    * How long a connection token from negotiate stays usable before its WebSocket arrives.
    * @default 15000 ms

@@ -1,24 +1,12 @@
-import type { LoggerService } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CapturingLogger } from '../support/capturing-logger.js';
 import { createHubApp, listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
 import { negotiate, upgradeStatus } from '../support/raw-client.js';
 import { Module } from '@nestjs/common';
 import { SignalRModule } from 'nestjs-signalr';
 import { AdminsHub, HubCodeRuns, NotBannedPolicy, OpenHub, PrivateHub } from './security-hubs.js';
-
-/** Keeps every line the application logs, at every level. */
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  private keep = (...parts: unknown[]) => this.lines.push(parts.map((part) => String(part)).join(' '));
-  log = this.keep;
-  error = this.keep;
-  warn = this.keep;
-  debug = this.keep;
-  verbose = this.keep;
-  fatal = this.keep;
-}
 
 @Module({
   imports: [SignalRModule.forRoot({ authStrategies: ['jwt'], allowedOrigins: ['https://app.example.test'] }), TestAuthModule],

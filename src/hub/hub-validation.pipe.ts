@@ -1,0 +1,66 @@
+import { Inject, Injectable, Logger, ValidationPipe, type ArgumentMetadata, type PipeTransform, type Provider } from '@nestjs/common';
+import type { ValidationError } from '@nestjs/common/interfaces/external/validation-error.interface.js';
+import { ArgumentValidationException, type ArgumentViolation } from '../errors/argument-validation.exception.js';
+import type { SignalRModuleOptions } from '../options/signalr-module-options.js';
+import { SIGNALR_MODULE_OPTIONS } from '../signalr.module-definition.js';
+
+/** Exported by the module: Nest builds the pipe in each hub's own module, which must see this. */
+export const HUB_ARGUMENT_VALIDATOR = Symbol('HubArgumentValidator');
+
+/**
+ * Validates hub arguments typed with class-validator DTOs, on every hub by default. Nest's
+ * ValidationPipe does the work; this one only attributes failures to the argument's position.
+ * Without class-validator installed, or with `validation: false`, arguments pass unchanged.
+ */
+@Injectable()
+export class HubValidationPipe implements PipeTransform {
+  constructor(@Inject(HUB_ARGUMENT_VALIDATOR) private readonly validator: ValidationPipe | null) {}
+
+  async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (!this.validator || metadata.type !== 'body') return value;
+    try {
+      return await this.validator.transform(value, metadata);
+    } catch (error) {
+      if (error instanceof ArgumentValidationException) throw error.atArgument(metadata.data as unknown as number);
+      throw error;
+    }
+  }
+}
+
+export const hubValidatorProvider: Provider = {
+  provide: HUB_ARGUMENT_VALIDATOR,
+  inject: [SIGNALR_MODULE_OPTIONS],
+  useFactory: async (options: SignalRModuleOptions): Promise<ValidationPipe | null> => {
+    if (options.validation === false) return null;
+    if (!(await isInstalled('class-validator')) || !(await isInstalled('class-transformer'))) {
+      new Logger('SignalR:Validation').warn('class-validator or class-transformer is not installed: hub arguments are not validated.');
+      return null;
+    }
+    return new ValidationPipe({
+      transform: true,
+      whitelist: true,
+      forbidUnknownValues: true,
+      ...options.validation,
+      exceptionFactory: (errors) => new ArgumentValidationException(violationsOf(errors)),
+    });
+  },
+};
+
+export const hubValidationProviders: Provider[] = [hubValidatorProvider, HubValidationPipe];
+
+async function isInstalled(name: string): Promise<boolean> {
+  try {
+    await import(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function violationsOf(errors: readonly ValidationError[], parent = ''): ArgumentViolation[] {
+  return errors.flatMap((error) => {
+    const property = parent === '' ? error.property : `${parent}.${error.property}`;
+    const own: ArgumentViolation[] = error.constraints ? [{ argument: 0, property, constraints: Object.keys(error.constraints) }] : [];
+    return [...own, ...violationsOf(error.children ?? [], property)];
+  });
+}
