@@ -97,6 +97,7 @@ export class HubRegistry implements OnApplicationShutdown {
       options,
       negotiateTokenLifetimeMs: this.options.negotiateTokenLifetimeMs ?? DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS,
       closeOnCredentialExpiry: this.options.closeOnCredentialExpiry ?? true,
+      allowStatefulReconnect: this.options.allowStatefulReconnect ?? true,
       connectionTokens: this.connectionTokens,
       gatekeeper: new HubGatekeeper({
         hubClass,

@@ -46,6 +46,18 @@ export interface HubOptions {
    */
   clientResultTimeoutMs?: number;
   /**
+   * Bytes of unacknowledged messages kept per stateful-reconnect connection for replay; past
+   * it the server stops reading from the client until it acknowledges.
+   * @default 100000 bytes
+   */
+  statefulReconnectBufferSize?: number;
+  /**
+   * How long a stateful-reconnect connection whose socket dropped waits for its client to come
+   * back, keeping its id, groups and unacknowledged messages.
+   * @default 15000 ms
+   */
+  reconnectWindowMs?: number;
+  /**
    * Deepest nesting of arrays and objects accepted in a JSON message.
    * @default 32
    */
@@ -63,6 +75,8 @@ export const DEFAULT_HUB_OPTIONS: ResolvedHubOptions = Object.freeze({
   maximumQueuedInvocationsPerClient: 100,
   streamBufferCapacity: 10,
   clientResultTimeoutMs: 30_000,
+  statefulReconnectBufferSize: 100_000,
+  reconnectWindowMs: 15_000,
   maximumJsonDepth: 32,
 });
 

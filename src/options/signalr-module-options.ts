@@ -42,6 +42,12 @@ export interface SignalRModuleOptions extends HubOptions, UserIdentityOptions, O
    */
   validation?: false | Omit<ValidationPipeOptions, 'exceptionFactory'>;
   /**
+   * Offer stateful reconnect to clients that ask for it (`withStatefulReconnect()`): a dropped
+   * socket can come back within `reconnectWindowMs` with the same id, groups and messages.
+   * @default true
+   */
+  allowStatefulReconnect?: boolean;
+  /**
    * How long a connection token from negotiate stays usable before its WebSocket arrives.
    * @default 15000 ms
    */

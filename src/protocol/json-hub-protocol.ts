@@ -15,7 +15,8 @@ export const DEFAULT_MAX_JSON_DEPTH = 32;
 /** The `json` hub protocol: UTF-8 text records, each ended by 0x1E. */
 export class JsonHubProtocol implements HubProtocol {
   readonly name = 'json';
-  readonly version = 1;
+  /** Version 2 adds Ack and Sequence (stateful reconnect); version 1 clients are served too. */
+  readonly version = 2;
   readonly transferFormat = 'Text';
   private readonly maxDepth: number;
 

@@ -11,12 +11,14 @@ export interface ClaimRules {
   readonly registry: ConnectionRegistry;
   /** How long after negotiate a token may open its socket. */
   readonly unusedLifetimeMs: number;
+  /** Whether the connection is waiting for its client to come back (stateful reconnect). */
+  readonly isResumable: (connectionId: string) => boolean;
 }
 
 /**
  * Checks a connection token presented on upgrade against who is presenting it. Anything not
  * issued by us for this hub is unknown (404), as is a token past its use; a token of another
- * user is refused (403) even when authentic.
+ * user is refused (403) even when authentic. The checks run again on every reconnect.
  */
 export function claimConnection(
   connectionToken: string,
@@ -27,6 +29,8 @@ export function claimConnection(
   const claims = rules.tokens.open(connectionToken);
   if (!claims || claims.hubPath !== rules.hubPath) return refusal(404, 'No Connection with that ID');
   if (claims.userKey !== userKey) return refusal(403, IDENTITY_CHANGED);
+  // A reconnecting client presents the token it negotiated long ago: liveness, not age, counts.
+  if (rules.isResumable(claims.connectionId)) return { connectionId: claims.connectionId, issuedAt: claims.issuedAt };
   if (rules.registry.isLive(claims.connectionId)) return refusal(409, 'Connection ID already in use');
   if (rules.registry.hasEnded(claims.connectionId) || claims.issuedAt + rules.unusedLifetimeMs <= now) {
     return refusal(404, 'No Connection with that ID');

@@ -13,6 +13,7 @@ import { MessageType, type HubMessage } from '../protocol/hub-message.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import type { HubRuntime } from './hub-runtime.js';
+import { isSequenced, StatefulReconnectBuffer } from './stateful-reconnect-buffer.js';
 
 export interface ConnectionIdentity {
   readonly user: unknown;
@@ -30,8 +31,13 @@ const enum State {
   Handshaking,
   Connecting,
   Connected,
+  /** Stateful reconnect: the socket dropped and the client may come back within the window. */
+  Disconnected,
   Closed,
 }
+
+/** A client this far over the replay limit is not coming back for its messages: drop it. */
+const REPLAY_HARD_LIMIT_FACTOR = 10;
 
 /**
  * One client connection: handshake, reading and writing frames, liveness, orderly close.
@@ -62,8 +68,14 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   readonly userIdentifier: string | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
 
+  private socket: WebSocket;
+  /** Set when the handshake asked for stateful reconnect and the server allows it. */
+  private reconnect: StatefulReconnectBuffer | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readingPausedForReplay = false;
+
   constructor(
-    private readonly socket: WebSocket,
+    socket: WebSocket,
     readonly connectionId: string,
     identity: ConnectionIdentity,
     private readonly runtime: HubRuntime,
@@ -77,9 +89,45 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.clients = runtime.callerClients(connectionId);
     this.groups = runtime.groups;
     this.handshakeTimer = setTimeout(() => this.failHandshake(closeErrors.handshakeCanceled), options.handshakeTimeoutMs);
+    this.socket = socket;
+    this.listen(socket);
+  }
+
+  /** Whether a new socket may take this connection over (stateful reconnect). */
+  get isResumable(): boolean {
+    return this.reconnect !== undefined && (this.state === State.Connected || this.state === State.Disconnected);
+  }
+
+  /**
+   * A reconnecting client's new socket replaces the old one. No handshake: the server announces
+   * the first message the client has not acknowledged and sends everything from there again.
+   */
+  resume(socket: WebSocket): void {
+    const previous = this.socket;
+    previous.removeAllListeners();
+    previous.on('error', () => undefined);
+    if (previous.readyState !== WebSocket.CLOSED) previous.terminate();
+    clearTimeout(this.reconnectTimer);
+    this.socket = socket;
+    this.state = State.Connected;
+    this.receivedSinceTick = true;
+    this.listen(socket);
+    const { sequenceId, payloads } = this.reconnect!.replay();
+    this.writePayload(this.protocol!.writeMessage({ type: MessageType.Sequence, sequenceId }));
+    for (const payload of payloads) this.writePayload(payload);
+  }
+
+  private listen(socket: WebSocket): void {
     socket.on('message', (data: Buffer) => this.onFrame(data));
-    socket.on('close', () => void this.teardown());
+    socket.on('close', () => this.onSocketClosed());
     socket.on('error', (error) => HubConnection.logger.debug(`Socket error: ${error.message}`));
+  }
+
+  private onSocketClosed(): void {
+    if (this.state !== State.Connected || !this.reconnect) return void this.teardown();
+    this.state = State.Disconnected;
+    this.reconnectTimer = setTimeout(() => void this.teardown(), this.runtime.options.reconnectWindowMs);
+    this.reconnectTimer.unref();
   }
 
   get hubPath(): string {
@@ -92,11 +140,35 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
 
   /** Writes a message serialized for this connection's protocol; dropped unless the socket is open. */
   send(message: HubMessage): void {
-    if (this.protocol) this.writePayload(this.protocol.writeMessage(message));
+    if (this.protocol) this.writeMessagePayload(this.protocol.writeMessage(message), message.type);
   }
 
   write(message: SerializedHubMessage): void {
-    if (this.protocol) this.writePayload(message.payloadFor(this.protocol));
+    if (this.protocol) this.writeMessagePayload(message.payloadFor(this.protocol), message.message.type);
+  }
+
+  /** Numbered messages of a stateful connection are kept for replay, even while its socket is gone. */
+  private writeMessagePayload(payload: string | Uint8Array, type: MessageType): void {
+    if (this.reconnect && isSequenced(type) && this.state !== State.Closed) {
+      this.reconnect.recordSent(payload);
+      this.applyReplayBackpressure();
+    }
+    this.writePayload(payload);
+  }
+
+  private applyReplayBackpressure(): void {
+    const limit = this.runtime.options.statefulReconnectBufferSize;
+    if (this.reconnect!.bufferedBytes > limit * REPLAY_HARD_LIMIT_FACTOR) {
+      HubConnection.logger.warn('A stateful-reconnect client stopped acknowledging; closing it.');
+      return this.closeWithError(closeErrors.generic);
+    }
+    // Like ASP.NET Core's writes that wait for Acks: the client's own invocations wait meanwhile.
+    const overLimit = this.reconnect!.bufferedBytes > limit;
+    if (overLimit !== this.readingPausedForReplay) {
+      this.readingPausedForReplay = overLimit;
+      if (overLimit) this.socket.pause();
+      else this.socket.resume();
+    }
   }
 
   invokeClient(method: string, args: readonly unknown[]): Promise<unknown> {
@@ -136,6 +208,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     if (this.receivedSinceTick) this.lastReceivedAt = now;
     this.sentSinceTick = this.receivedSinceTick = false;
     if (this.state !== State.Connected) return;
+    const ack = this.reconnect?.pendingAck();
+    if (ack !== undefined) this.send({ type: MessageType.Ack, sequenceId: ack });
     const { clientTimeoutIntervalMs, keepAliveIntervalMs } = this.runtime.options;
     if (now - this.lastReceivedAt >= clientTimeoutIntervalMs) {
       HubConnection.logger.debug(`Client sent nothing for ${clientTimeoutIntervalMs} ms; closing.`);
@@ -201,6 +275,10 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     clearTimeout(this.handshakeTimer);
     this.protocol = protocol;
     this.state = State.Connecting;
+    // Clients ask for version 2 only when negotiate offered stateful reconnect.
+    if (version >= 2 && this.runtime.allowStatefulReconnect) {
+      this.reconnect = new StatefulReconnectBuffer();
+    }
     this.socket.send(HANDSHAKE_SUCCESS, { binary: protocol.transferFormat === 'Binary' });
     if (parsed.remaining.length > 0) this.framesBeforeConnected.push(parsed.remaining);
     void this.connect();
@@ -240,9 +318,25 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     }
     for (const message of messages) {
       if (message.type === MessageType.Close) return this.close();
+      if (this.reconnect && !this.acceptSequenced(message)) continue;
       this.dispatcher!.dispatch(message);
       if (this.state !== State.Connected) return;
     }
+  }
+
+  /** Handles Ack and Sequence, and skips what a reconnecting client replays twice. */
+  private acceptSequenced(message: HubMessage): boolean {
+    const buffer = this.reconnect!;
+    if (message.type === MessageType.Ack) {
+      buffer.acknowledge(message.sequenceId);
+      this.applyReplayBackpressure();
+      return false;
+    }
+    if (message.type === MessageType.Sequence) {
+      if (!buffer.resetIncoming(message.sequenceId)) this.closeWithError(closeErrors.generic);
+      return false;
+    }
+    return buffer.accept(message);
   }
 
   private failHandshake(error: string): void {
@@ -258,6 +352,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.state = State.Closed;
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.expiryTimer);
+    clearTimeout(this.reconnectTimer);
     this.runtime.forget(this);
     this.dispatcher?.dispose();
     this.clientResults.cancelAll();

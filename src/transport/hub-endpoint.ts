@@ -29,6 +29,7 @@ export interface HubEndpointParts {
   readonly options: ResolvedHubOptions;
   readonly negotiateTokenLifetimeMs: number;
   readonly closeOnCredentialExpiry: boolean;
+  readonly allowStatefulReconnect: boolean;
   readonly protocols: readonly HubProtocol[];
   readonly dispatcher: HubDispatcher;
   readonly lifetimeManager: HubLifetimeManager;
@@ -51,7 +52,10 @@ export class HubEndpoint implements HubRuntime {
   readonly lifetimeManager: HubLifetimeManager;
   readonly groups: GroupManager;
   readonly maximumFrameSize: number;
+  readonly allowStatefulReconnect: boolean;
   private readonly negotiatePath: string;
+  /** The same connections by id, for reconnecting clients. */
+  private readonly connectionsById = new Map<string, HubConnection>();
   private readonly registry = new ConnectionRegistry();
   /** Live connections, with when their token stops mattering for the registry. */
   private readonly connections = new Map<HubConnection, number>();
@@ -63,6 +67,7 @@ export class HubEndpoint implements HubRuntime {
     this.protocols = new Map(parts.protocols.map((protocol) => [protocol.name, protocol]));
     this.negotiatePath = `${this.path}/negotiate`;
     this.maximumFrameSize = this.options.maximumReceiveMessageSize + FRAMING_OVERHEAD;
+    this.allowStatefulReconnect = parts.allowStatefulReconnect;
     this.webSockets = new WebSocketServer({
       noServer: true,
       // Frames up to twice the limit are read so that the protocol can answer them with a Close
@@ -111,6 +116,7 @@ export class HubEndpoint implements HubRuntime {
     const forgetAt = this.connections.get(connection);
     if (forgetAt === undefined) return;
     this.connections.delete(connection);
+    this.connectionsById.delete(connection.connectionId);
     this.registry.markEnded(connection.connectionId, forgetAt);
   }
 
@@ -143,7 +149,9 @@ export class HubEndpoint implements HubRuntime {
     }
     const requestedVersion = Number.parseInt(query.get('negotiateVersion') ?? '0', 10);
     const connection = connectionTokens.issue(this.path, admission.userKey);
-    replyJson(response, negotiateResponse(Number.isNaN(requestedVersion) ? 0 : requestedVersion, connection), admission.corsHeaders);
+    const statefulReconnect = this.allowStatefulReconnect && query.get('useStatefulReconnect') === 'true';
+    const body = negotiateResponse(Number.isNaN(requestedVersion) ? 0 : requestedVersion, connection, statefulReconnect);
+    replyJson(response, body, admission.corsHeaders);
   }
 
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
@@ -161,12 +169,18 @@ export class HubEndpoint implements HubRuntime {
         tokens: this.parts.connectionTokens,
         registry: this.registry,
         unusedLifetimeMs: this.parts.negotiateTokenLifetimeMs,
+        isResumable: (id) => this.connectionsById.get(id)?.isResumable === true,
       });
       if ('admitted' in checked) {
         this.parts.gatekeeper.refuse(request, checked.status, checked.body, 'connection token refused');
         return refuseUpgrade(socket, checked.status, checked.body);
       }
       claim = { connectionId: checked.connectionId, forgetAt: checked.issuedAt + this.parts.negotiateTokenLifetimeMs };
+      const resuming = this.connectionsById.get(claim.connectionId);
+      if (resuming?.isResumable) {
+        this.webSockets.handleUpgrade(request, socket, head, (webSocket) => resuming.resume(webSocket));
+        return;
+      }
     }
     // Admission awaited authentication: the id may have been claimed meanwhile by a racing upgrade.
     if (this.registry.isLive(claim.connectionId)) return refuseUpgrade(socket, 409, 'Connection ID already in use');
@@ -178,6 +192,7 @@ export class HubEndpoint implements HubRuntime {
       accepted = true;
       const connection = new HubConnection(webSocket, claim.connectionId, this.identityOf(admission), this);
       this.connections.set(connection, claim.forgetAt);
+      this.connectionsById.set(claim.connectionId, connection);
     });
   }
 

@@ -13,6 +13,8 @@ export interface HubRuntime {
   readonly dispatcher: HubDispatcher;
   readonly lifetimeManager: HubLifetimeManager;
   readonly groups: GroupManager;
+  /** Whether connections may use stateful reconnect when their client asks for it. */
+  readonly allowStatefulReconnect: boolean;
   /** Largest frame accepted after the handshake: the message limit plus framing bytes. */
   readonly maximumFrameSize: number;
   callerClients(connectionId: string): HubCallerClients;

@@ -2,6 +2,7 @@
 export function negotiateResponse(
   requestedVersion: number,
   connection: { connectionId: string; connectionToken: string },
+  useStatefulReconnect: boolean,
 ): string {
   const negotiateVersion = Math.min(requestedVersion, 1);
   const availableTransports = [{ transport: 'WebSockets', transferFormats: ['Text', 'Binary'] }];
@@ -10,5 +11,7 @@ export function negotiateResponse(
     negotiateVersion >= 1
       ? { connectionId: connection.connectionId, connectionToken: connection.connectionToken }
       : { connectionId: connection.connectionToken };
-  return JSON.stringify({ negotiateVersion, ...ids, availableTransports });
+  // The flag appears only when granted: the client treats its presence as the server's consent.
+  const stateful = useStatefulReconnect ? { useStatefulReconnect: true } : {};
+  return JSON.stringify({ negotiateVersion, ...ids, availableTransports, ...stateful });
 }

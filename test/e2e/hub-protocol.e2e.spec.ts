@@ -1,13 +1,13 @@
 import { HubConnectionState, Subject, type HubConnection } from '@microsoft/signalr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientPool, connectClient } from '../support/client.js';
+import { ClientPool, connectClient, WIRE_PROTOCOLS } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { HubEvents, TestHub } from './test-hubs.js';
 
-describe('hub protocol with the official @microsoft/signalr client (JSON)', () => {
+describe.each(WIRE_PROTOCOLS)('hub protocol with the official @microsoft/signalr client (%s)', (protocol) => {
   let server: RunningHubApp;
   let hubUrl: string;
-  const clients = new ClientPool();
+  const clients = new ClientPool(protocol);
   const connect = (options = {}) => clients.connect(hubUrl, options);
 
   beforeAll(async () => {
@@ -182,7 +182,7 @@ describe('hub protocol with the official @microsoft/signalr client (JSON)', () =
 
   it('calls onConnected and onDisconnected', async () => {
     const events = server.app.get(HubEvents);
-    const client = await connectClient(hubUrl);
+    const client = await connectClient(hubUrl, {}, undefined, protocol);
     const id = client.connectionId!;
     expect(events.connected).toContain(id);
     await client.stop();

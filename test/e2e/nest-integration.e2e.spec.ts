@@ -24,7 +24,7 @@ import {
 } from 'nestjs-signalr';
 import { map, type Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientPool, nextCall } from '../support/client.js';
+import { ClientPool, nextCall, WIRE_PROTOCOLS } from '../support/client.js';
 import { createHubApp, listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
 
 @Injectable()
@@ -121,9 +121,9 @@ class FeatureModule {}
 })
 class RootModule {}
 
-describe('Nest integration: guards, interceptors, async options, per-hub options, hub context', () => {
+describe.each(WIRE_PROTOCOLS)('Nest integration (%s): guards, interceptors, async options, per-hub options, hub context', (protocol) => {
   let server: RunningHubApp;
-  const clients = new ClientPool();
+  const clients = new ClientPool(protocol);
   const connect = (path: string) => clients.connect(`${server.baseUrl}${path}`);
 
   beforeAll(async () => {

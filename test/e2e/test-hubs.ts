@@ -58,6 +58,12 @@ export class TestHub implements OnHubConnected, OnHubDisconnected {
     this.events.fireAndForget.push(value);
   }
 
+  /** Records a number and tells the caller, so tests can count both directions. */
+  async recordAndReply(value: number, @Clients() clients: HubCallerClients): Promise<void> {
+    this.events.fireAndForget.push(value);
+    await clients.caller.send('Recorded', value);
+  }
+
   @HubMethod({ name: 'Renamed' })
   internalName(): string {
     return 'renamed';

@@ -20,9 +20,9 @@ function invocationNested(levels: number): string {
 }
 
 describe('JsonHubProtocol', () => {
-  it('describes itself as json version 1 over text frames', () => {
+  it('describes itself as json version 2 (stateful reconnect) over text frames', () => {
     expect(protocol.name).toBe('json');
-    expect(protocol.version).toBe(1);
+    expect(protocol.version).toBe(2);
     expect(protocol.transferFormat).toBe('Text');
   });
 

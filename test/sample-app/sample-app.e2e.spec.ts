@@ -1,13 +1,13 @@
 import { Subject } from '@microsoft/signalr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSampleApp } from '../../sample-app/bootstrap.js';
-import { ClientPool, nextCall } from '../support/client.js';
+import { ClientPool, nextCall, WIRE_PROTOCOLS } from '../support/client.js';
 import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
 import { negotiate, upgradeStatus } from '../support/raw-client.js';
 
-describe('sample app (contract: sample-app-contract.md)', () => {
+describe.each(WIRE_PROTOCOLS)('sample app over %s (contract: sample-app-contract.md)', (protocol) => {
   let server: RunningHubApp;
-  const clients = new ClientPool();
+  const clients = new ClientPool(protocol);
   const login = async (username: string, password = `${username}-pass`, ttlSeconds?: number) => {
     const response = await fetch(`${server.baseUrl}/auth/login`, {
       method: 'POST',

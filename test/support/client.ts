@@ -1,19 +1,28 @@
 import {
   HubConnectionBuilder,
   HttpTransportType,
+  JsonHubProtocol,
   LogLevel,
   type HubConnection,
   type IHttpConnectionOptions,
 } from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
+
+export type WireProtocol = 'json' | 'messagepack';
+
+/** The wire formats the server speaks; interop suites run once for each. */
+export const WIRE_PROTOCOLS: readonly WireProtocol[] = ['json'];
 
 /** Builds and starts an unmodified @microsoft/signalr client. */
 export async function connectClient(
   url: string,
   options: IHttpConnectionOptions = {},
   configure: (connection: HubConnection) => void = () => undefined,
+  protocol: WireProtocol = 'json',
 ): Promise<HubConnection> {
   const connection = new HubConnectionBuilder()
     .withUrl(url, { transport: HttpTransportType.WebSockets, ...options })
+    .withHubProtocol(protocol === 'json' ? new JsonHubProtocol() : new MessagePackHubProtocol())
     .configureLogging(LogLevel.None)
     .build();
   configure(connection);
@@ -21,12 +30,18 @@ export async function connectClient(
   return connection;
 }
 
-/** Connects clients and stops every one of them at the end of a suite. */
+/** Connects clients speaking one protocol and stops every one of them at the end of a suite. */
 export class ClientPool {
   private readonly connections: HubConnection[] = [];
 
-  async connect(...args: Parameters<typeof connectClient>): Promise<HubConnection> {
-    const connection = await connectClient(...args);
+  constructor(private readonly protocol: WireProtocol = 'json') {}
+
+  async connect(
+    url: string,
+    options: IHttpConnectionOptions = {},
+    configure?: (connection: HubConnection) => void,
+  ): Promise<HubConnection> {
+    const connection = await connectClient(url, options, configure, this.protocol);
     this.connections.push(connection);
     return connection;
   }

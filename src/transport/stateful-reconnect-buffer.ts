@@ -1,0 +1,74 @@
+import { MessageType, type HubMessage } from '../protocol/hub-message.js';
+
+/** Invocations, stream items, completions, stream invocations and cancels are numbered; the rest is not. */
+export function isSequenced(type: MessageType): boolean {
+  return type >= MessageType.Invocation && type <= MessageType.CancelInvocation;
+}
+
+interface SentMessage {
+  readonly sequenceId: number;
+  readonly payload: string | Uint8Array;
+}
+
+/**
+ * Both halves of stateful reconnect for one connection. Outgoing: every numbered message is
+ * kept until the client acknowledges it, so it can be replayed on a new socket. Incoming:
+ * the client's messages are counted so that the ones it replays after a reconnect, which the
+ * server already handled, are recognized and skipped.
+ */
+export class StatefulReconnectBuffer {
+  private readonly unacknowledged: SentMessage[] = [];
+  private bytes = 0;
+  private lastSentId = 0;
+  private nextReceivedId = 1;
+  private latestReceivedId = 0;
+  private acknowledgedReceivedId = 0;
+
+  /** Bytes kept for replay; the connection applies its limits to this. */
+  get bufferedBytes(): number {
+    return this.bytes;
+  }
+
+  recordSent(payload: string | Uint8Array): void {
+    this.unacknowledged.push({ sequenceId: ++this.lastSentId, payload });
+    this.bytes += payload.length;
+  }
+
+  acknowledge(sequenceId: number): void {
+    let dropped = 0;
+    while (dropped < this.unacknowledged.length && this.unacknowledged[dropped].sequenceId <= sequenceId) {
+      this.bytes -= this.unacknowledged[dropped].payload.length;
+      dropped++;
+    }
+    this.unacknowledged.splice(0, dropped);
+  }
+
+  /** What a new socket must receive first: the Sequence to announce, then the replay. */
+  replay(): { sequenceId: number; payloads: (string | Uint8Array)[] } {
+    const sequenceId = this.unacknowledged[0]?.sequenceId ?? this.lastSentId + 1;
+    return { sequenceId, payloads: this.unacknowledged.map((message) => message.payload) };
+  }
+
+  /** The client announced, after reconnecting, the number of the next message it will (re)send. */
+  resetIncoming(sequenceId: number): boolean {
+    if (sequenceId > this.nextReceivedId) return false;
+    this.nextReceivedId = sequenceId;
+    return true;
+  }
+
+  /** Numbers an incoming message; false for a replayed one the server has already handled. */
+  accept(message: HubMessage): boolean {
+    if (!isSequenced(message.type)) return true;
+    const id = this.nextReceivedId++;
+    if (id <= this.latestReceivedId) return false;
+    this.latestReceivedId = id;
+    return true;
+  }
+
+  /** The Ack to send now, if messages arrived since the last one. */
+  pendingAck(): number | undefined {
+    if (this.latestReceivedId === this.acknowledgedReceivedId) return undefined;
+    this.acknowledgedReceivedId = this.latestReceivedId;
+    return this.latestReceivedId;
+  }
+}

@@ -1,0 +1,120 @@
+import { HubConnectionBuilder, HubConnectionState, HttpTransportType, JsonHubProtocol, LogLevel, type HubConnection } from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
+import { JwtService } from '@nestjs/jwt';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { WIRE_PROTOCOLS, nextCall, type WireProtocol } from '../support/client.js';
+import { CuttingProxy } from '../support/cutting-proxy.js';
+import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
+import { signFor, TestAuthModule } from '../support/jwt-auth.js';
+import { HubEvents, TestHub } from '../e2e/test-hubs.js';
+import { HubCodeRuns, NotBannedPolicy, PrivateHub } from '../security/security-hubs.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function statefulClient(url: string, protocol: WireProtocol, accessTokenFactory?: () => string): Promise<HubConnection> {
+  const connection = new HubConnectionBuilder()
+    .withUrl(url, { transport: HttpTransportType.WebSockets, accessTokenFactory })
+    .withStatefulReconnect()
+    .withHubProtocol(protocol === 'json' ? new JsonHubProtocol() : new MessagePackHubProtocol())
+    .configureLogging(LogLevel.None)
+    .build();
+  await connection.start();
+  return connection;
+}
+
+describe.each(WIRE_PROTOCOLS)('stateful reconnect (%s) through a proxy that cuts sockets', (protocol) => {
+  let server: RunningHubApp;
+  let proxy: CuttingProxy;
+  let events: HubEvents;
+
+  beforeAll(async () => {
+    server = await startHubApp([TestHub, HubEvents, PrivateHub, HubCodeRuns, NotBannedPolicy], { authStrategies: ['jwt'] }, {
+      imports: [TestAuthModule],
+    });
+    proxy = await CuttingProxy.start((server.app.getHttpServer().address() as AddressInfo).port);
+    events = server.app.get(HubEvents);
+  });
+
+  beforeEach(() => {
+    events.fireAndForget.length = 0;
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await server.close();
+  });
+
+  it('negotiates stateful reconnect only for clients that ask', async () => {
+    const asked = await fetch(`${server.baseUrl}/hubs/test/negotiate?negotiateVersion=1&useStatefulReconnect=true`, { method: 'POST' });
+    expect(await asked.json()).toMatchObject({ useStatefulReconnect: true });
+    const plain = await fetch(`${server.baseUrl}/hubs/test/negotiate?negotiateVersion=1`, { method: 'POST' });
+    expect(await plain.json()).not.toHaveProperty('useStatefulReconnect');
+  });
+
+  it('keeps id and groups, and loses, duplicates and reorders nothing in either direction across cuts', async () => {
+    const client = await statefulClient(`${proxy.url}/hubs/test`, protocol);
+    const id = client.connectionId;
+    await client.invoke('JoinGroup', 'survivors');
+    const received: number[] = [];
+    client.on('Recorded', (value: number) => received.push(value));
+    let reconnects = 0;
+    const total = 120;
+    for (let i = 0; i < total; i++) {
+      void client.send('RecordAndReply', i);
+      if (i % 30 === 15) reconnects += proxy.cutAll() > 0 ? 1 : 0;
+      await sleep(2);
+    }
+    await waitFor(() => received.length >= total && events.fireAndForget.length >= total);
+    expect(reconnects).toBeGreaterThanOrEqual(3);
+    expect(events.fireAndForget).toEqual(Array.from({ length: total }, (_, i) => i));
+    expect(received).toEqual(Array.from({ length: total }, (_, i) => i));
+    expect(client.state).toBe(HubConnectionState.Connected);
+    expect(client.connectionId).toBe(id);
+    await expect(client.invoke('WhoAmI')).resolves.toBe(id);
+
+    const groupMessage = nextCall(client, 'GroupMessage');
+    const other = await statefulClient(`${server.baseUrl}/hubs/test`, protocol);
+    await other.invoke('SendToGroup', 'survivors', 'still here');
+    await expect(groupMessage).resolves.toEqual(['survivors', 'still here']);
+    await Promise.all([client.stop(), other.stop()]);
+  });
+
+  it('replays what the server sent while the socket was down', async () => {
+    const client = await statefulClient(`${proxy.url}/hubs/test`, protocol);
+    const broadcasts: string[] = [];
+    client.on('Broadcast', (text: string) => broadcasts.push(text));
+    const sender = await statefulClient(`${server.baseUrl}/hubs/test`, protocol);
+    proxy.cutAll();
+    for (const text of ['one', 'two', 'three']) await sender.invoke('Broadcast', text);
+    await waitFor(() => broadcasts.length === 3);
+    expect(broadcasts).toEqual(['one', 'two', 'three']);
+    await Promise.all([client.stop(), sender.stop()]);
+  });
+
+  it('refuses a reconnect that carries another user\'s credential', async () => {
+    const jwt = server.app.get(JwtService);
+    let credential = signFor(jwt, 'alice');
+    const client = await statefulClient(`${proxy.url}/hubs/private`, protocol, () => credential);
+    const id = client.connectionId;
+    const closed = new Promise<Error | undefined>((resolve) => client.onclose(resolve));
+    // Control: a cut with the same user's (fresh) credential resumes the same connection.
+    credential = signFor(jwt, 'alice');
+    proxy.cutAll();
+    await sleep(100);
+    await expect(client.invoke('Ping')).resolves.toBe('pong');
+    expect(client.connectionId).toBe(id);
+    credential = signFor(jwt, 'bob');
+    proxy.cutAll();
+    await closed;
+    expect(client.state).toBe(HubConnectionState.Disconnected);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('Condition not met in time');
+    await sleep(10);
+  }
+}
