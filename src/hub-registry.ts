@@ -14,6 +14,7 @@ import { exploreHubMethods } from './hub/hub-method-explorer.js';
 import { resolveHubOptions } from './options/hub-options.js';
 import { DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS, type SignalRModuleOptions } from './options/signalr-module-options.js';
 import { JsonHubProtocol } from './protocol/json-hub-protocol.js';
+import { HubProxyRenderer, type ProxyMethod } from './proxies/hub-proxy-renderer.js';
 import { SIGNALR_MODULE_OPTIONS } from './signalr.module-definition.js';
 import { ConnectionTokens } from './security/connection-tokens.js';
 import { HubAuthorizer } from './security/hub-authorizer.js';
@@ -88,8 +89,10 @@ export class HubRegistry implements OnApplicationShutdown {
     const hub = this.resolveHubInstance(hubClass);
     const options = resolveHubOptions(this.options, metadata.options);
     const methods = new Map<string, HubMethod>();
+    const proxyMethods: ProxyMethod[] = [];
     for (const [key, descriptor] of exploreHubMethods(hubClass)) {
       methods.set(key, { descriptor, invoke: createHubInvoker(this.contextCreator, hub, descriptor) });
+      proxyMethods.push({ descriptor, handler: (hubClass.prototype as Record<string, Function>)[descriptor.methodName] });
     }
     const lifetimeManager = this.lifetimeManagerFor(hubClass);
     return new HubEndpoint({
@@ -109,6 +112,9 @@ export class HubRegistry implements OnApplicationShutdown {
       }),
       protocols: [new JsonHubProtocol({ maxDepth: options.maximumJsonDepth })],
       dispatcher: new HubDispatcher(methods, options, this.exceptionFilter),
+      proxies: this.options.proxies
+        ? new HubProxyRenderer(hubClass, metadata.path, proxyMethods, this.authorizer)
+        : undefined,
       lifetimeManager,
       groups: new LifetimeManagerGroups(lifetimeManager),
       lifecycle: hubLifecycleOf(hub),

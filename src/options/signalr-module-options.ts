@@ -42,6 +42,12 @@ export interface SignalRModuleOptions extends HubOptions, UserIdentityOptions, O
    */
   validation?: false | Omit<ValidationPipeOptions, 'exceptionFactory'>;
   /**
+   * Serve `GET {hub}/proxy.js` (an ES module of wrappers over `@microsoft/signalr`) and
+   * `{hub}/proxy.d.ts`, listing only the methods the requesting user may call. Off: 404.
+   * @default false
+   */
+  proxies?: boolean;
+  /**
    * Offer stateful reconnect to clients that ask for it (`withStatefulReconnect()`): a dropped
    * socket can come back within `reconnectWindowMs` with the same id, groups and messages.
    * @default true

@@ -11,6 +11,7 @@ import type { HubLifecycle } from '../hub/hub-lifecycle.js';
 import type { ResolvedHubOptions } from '../options/hub-options.js';
 import { MessageType } from '../protocol/hub-message.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
+import type { HubProxyRenderer } from '../proxies/hub-proxy-renderer.js';
 import { claimConnection } from '../security/connection-claim.js';
 import { ConnectionRegistry } from '../security/connection-registry.js';
 import { newConnectionId, type ConnectionTokens } from '../security/connection-tokens.js';
@@ -20,6 +21,8 @@ import { HubConnection } from './hub-connection.js';
 import type { HubRuntime } from './hub-runtime.js';
 import { refuseUpgrade, replyError, replyJson } from './http-replies.js';
 import { negotiateResponse } from './negotiate-response.js';
+
+const PROXY_FILES = new Set(['/proxy.js', '/proxy.d.ts']);
 
 /** Largest framing overhead of a message: MessagePack's length prefix (JSON needs one byte). */
 const FRAMING_OVERHEAD = 5;
@@ -37,6 +40,8 @@ export interface HubEndpointParts {
   readonly lifecycle: HubLifecycle;
   readonly gatekeeper: HubGatekeeper;
   readonly connectionTokens: ConnectionTokens;
+  /** Present when client proxies are on (`proxies: true`). */
+  readonly proxies: HubProxyRenderer | undefined;
 }
 
 /**
@@ -79,12 +84,16 @@ export class HubEndpoint implements HubRuntime {
     this.ticker.unref();
   }
 
-  /** Takes the request if it is this hub's negotiate; returns false to pass it on. */
+  /** Takes the request if it is this hub's negotiate or proxy; returns false to pass it on. */
   handleRequest(request: IncomingMessage, response: ServerResponse, pathname: string, query: URLSearchParams): boolean {
-    if (pathname !== this.negotiatePath) return false;
+    let handling: Promise<void>;
+    if (pathname === this.negotiatePath) handling = this.negotiate(request, response, query);
+    else if (this.parts.proxies && pathname.startsWith(this.path) && PROXY_FILES.has(pathname.slice(this.path.length))) {
+      handling = this.serveProxy(request, response, this.parts.proxies, pathname.endsWith('.d.ts'));
+    } else return false;
     request.resume();
-    this.negotiate(request, response, query).catch((error: Error) => {
-      HubEndpoint.logger.error(`Negotiate failed on ${redactUrl(request.url)}`, error.stack);
+    handling.catch((error: Error) => {
+      HubEndpoint.logger.error(`Request failed on ${redactUrl(request.url)}`, error.stack);
       if (!response.headersSent) replyError(response, 500, 'Internal Server Error');
     });
     return true;
@@ -152,6 +161,22 @@ export class HubEndpoint implements HubRuntime {
     const statefulReconnect = this.allowStatefulReconnect && query.get('useStatefulReconnect') === 'true';
     const body = negotiateResponse(Number.isNaN(requestedVersion) ? 0 : requestedVersion, connection, statefulReconnect);
     replyJson(response, body, admission.corsHeaders);
+  }
+
+  /** The proxy differs per user, so it passes the same checks as negotiate and is never cached. */
+  private async serveProxy(request: IncomingMessage, response: ServerResponse, proxies: HubProxyRenderer, typings: boolean): Promise<void> {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return replyError(response, 405, 'Method Not Allowed', { Allow: 'GET' });
+    const admission = await this.parts.gatekeeper.admit(request);
+    if (!admission.admitted) return replyError(response, admission.status, admission.body, admission.headers);
+    const body = typings ? await proxies.typings(admission.user) : await proxies.javascript(admission.user);
+    response.writeHead(200, {
+      ...admission.corsHeaders,
+      'Content-Type': typings ? 'application/typescript; charset=utf-8' : 'text/javascript; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Vary: 'Authorization, Cookie',
+      'Content-Length': Buffer.byteLength(body),
+    });
+    response.end(request.method === 'HEAD' ? undefined : body);
   }
 
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
