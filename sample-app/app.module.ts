@@ -6,6 +6,7 @@ import { ConfigModule } from './config.module.js';
 import { SAMPLE_CONFIG, type SampleConfig } from './config.js';
 import { HealthController } from './health/health.controller.js';
 import { PublicHub } from './public/public.hub.js';
+import { WebController } from './web/web.controller.js';
 
 @Module({
   imports: [
@@ -21,7 +22,7 @@ import { PublicHub } from './public/public.hub.js';
     AuthModule,
     ChatModule,
   ],
-  controllers: [HealthController],
+  controllers: [HealthController, WebController],
   providers: [PublicHub],
 })
 export class AppModule {}

@@ -1,0 +1,138 @@
+// The sample chat page. Every piece of user text goes through textContent, never innerHTML,
+// so a message like <img src=x onerror=...> shows as text and runs nothing.
+const { HubConnectionBuilder, HubConnectionState, LogLevel } = window.signalR;
+
+const $ = (selector) => document.querySelector(selector);
+let connection;
+let accessToken;
+const joinedRooms = new Set();
+
+function setState(state) {
+  $('#state').textContent = state;
+  $('#state').dataset.state = state;
+}
+
+function showError(selector, error) {
+  $(selector).textContent = error ? String(error.message ?? error) : '';
+}
+
+function addMessage(parts, className) {
+  const item = document.createElement('li');
+  if (className) item.className = className;
+  for (const [text, partClass] of parts) {
+    const span = document.createElement('span');
+    span.textContent = text;
+    if (partClass) span.className = partClass;
+    item.append(span);
+  }
+  $('#messages').append(item);
+}
+
+function renderJoined() {
+  $('#joined').textContent = [...joinedRooms].join(', ') || 'none';
+}
+
+async function signIn(username, password) {
+  const response = await fetch('/auth/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!response.ok) throw new Error(response.status === 401 ? 'Wrong username or password.' : `Login failed (${response.status}).`);
+  return (await response.json()).access_token;
+}
+
+async function connect() {
+  connection = new HubConnectionBuilder()
+    .withUrl('/hubs/chat', { accessTokenFactory: () => accessToken })
+    .withStatefulReconnect()
+    .withAutomaticReconnect()
+    .configureLogging(LogLevel.Warning)
+    .build();
+  connection.on('ReceiveMessage', (room, from, text) => addMessage([[`#${room} `, 'room'], [`${from}: `, 'from'], [text]]));
+  connection.on('Announcement', (from, text) => addMessage([['📢 ', null], [`${from}: `, 'from'], [text]], 'announcement'));
+  connection.onreconnecting(() => setState('reconnecting'));
+  connection.onreconnected(() => setState('connected'));
+  connection.onclose(() => setState('disconnected'));
+  await connection.start();
+  setState('connected');
+  const me = await connection.invoke('Whoami');
+  $('#whoami').textContent = `as ${me.name}`;
+  $('#announce-box').hidden = !me.roles.includes('admin');
+}
+
+$('#login').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  try {
+    showError('#login-error');
+    accessToken = await signIn(form.get('username'), form.get('password'));
+    await connect();
+    $('#login').hidden = true;
+    $('#chat').hidden = false;
+  } catch (error) {
+    showError('#login-error', error);
+  }
+});
+
+$('#rooms').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const room = new FormData(event.target).get('room');
+  try {
+    showError('#error');
+    await connection.invoke('JoinRoom', room);
+    joinedRooms.add(room);
+    renderJoined();
+  } catch (error) {
+    showError('#error', error);
+  }
+});
+
+$('#leave').addEventListener('click', async () => {
+  const room = new FormData($('#rooms')).get('room');
+  await connection.invoke('LeaveRoom', room);
+  joinedRooms.delete(room);
+  renderJoined();
+});
+
+$('#send').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const input = event.target.elements.text;
+  const room = [...joinedRooms].at(-1);
+  try {
+    showError('#error');
+    if (!room) throw new Error('Join a room first.');
+    await connection.invoke('SendToRoom', room, input.value);
+    input.value = '';
+  } catch (error) {
+    showError('#error', error);
+  }
+});
+
+$('#announce').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const input = event.target.elements.text;
+  try {
+    await connection.invoke('Announce', input.value);
+    input.value = '';
+  } catch (error) {
+    showError('#error', error);
+  }
+});
+
+// Sign-out stops the hub connection first and only then forgets the credential, so no
+// connection lives on with an identity the user has given up.
+$('#logout').addEventListener('click', async () => {
+  if (connection && connection.state !== HubConnectionState.Disconnected) await connection.stop();
+  connection = undefined;
+  accessToken = undefined;
+  joinedRooms.clear();
+  renderJoined();
+  $('#messages').replaceChildren();
+  $('#whoami').textContent = '';
+  $('#chat').hidden = true;
+  $('#announce-box').hidden = true;
+  $('#login').hidden = false;
+});
+
+renderJoined();
