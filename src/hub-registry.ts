@@ -14,6 +14,7 @@ import { exploreHubMethods } from './hub/hub-method-explorer.js';
 import { resolveHubOptions } from './options/hub-options.js';
 import { DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS, type SignalRModuleOptions } from './options/signalr-module-options.js';
 import { JsonHubProtocol } from './protocol/json-hub-protocol.js';
+import { MessagePackHubProtocol } from './protocol/messagepack-hub-protocol.js';
 import { HubProxyRenderer, type ProxyMethod } from './proxies/hub-proxy-renderer.js';
 import { SIGNALR_MODULE_OPTIONS } from './signalr.module-definition.js';
 import { ConnectionTokens } from './security/connection-tokens.js';
@@ -110,7 +111,10 @@ export class HubRegistry implements OnApplicationShutdown {
         authenticator: this.authenticator ?? undefined,
         authorizer: this.authorizer,
       }),
-      protocols: [new JsonHubProtocol({ maxDepth: options.maximumJsonDepth })],
+      protocols: [
+        new JsonHubProtocol({ maxDepth: options.maximumNestingDepth }),
+        new MessagePackHubProtocol({ maxDepth: options.maximumNestingDepth }),
+      ],
       dispatcher: new HubDispatcher(methods, options, this.exceptionFilter),
       proxies: this.options.proxies
         ? new HubProxyRenderer(hubClass, metadata.path, proxyMethods, this.authorizer)

@@ -58,10 +58,10 @@ export interface HubOptions {
    */
   reconnectWindowMs?: number;
   /**
-   * Deepest nesting of arrays and objects accepted in a JSON message.
+   * Deepest nesting of arrays and objects (maps) accepted in a message, JSON or MessagePack.
    * @default 32
    */
-  maximumJsonDepth?: number;
+  maximumNestingDepth?: number;
 }
 
 export type ResolvedHubOptions = Required<HubOptions>;
@@ -77,7 +77,7 @@ export const DEFAULT_HUB_OPTIONS: ResolvedHubOptions = Object.freeze({
   clientResultTimeoutMs: 30_000,
   statefulReconnectBufferSize: 100_000,
   reconnectWindowMs: 15_000,
-  maximumJsonDepth: 32,
+  maximumNestingDepth: 32,
 });
 
 /**

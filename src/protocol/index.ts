@@ -12,3 +12,9 @@ export {
 export { parseJsonSafely } from './safe-json.js';
 export { MAX_INVOCATION_ID_LENGTH } from './message-fields.js';
 export { DEFAULT_MAX_JSON_DEPTH, JsonHubProtocol, type JsonHubProtocolOptions } from './json-hub-protocol.js';
+export {
+  DEFAULT_MAX_MESSAGEPACK_DEPTH,
+  MESSAGEPACK_PING_FRAME,
+  MessagePackHubProtocol,
+  type MessagePackHubProtocolOptions,
+} from './messagepack-hub-protocol.js';

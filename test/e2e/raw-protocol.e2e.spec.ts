@@ -1,4 +1,6 @@
 import type { HubConnection } from '@microsoft/signalr';
+import { MessageType } from '../../src/protocol/hub-message.js';
+import { MessagePackHubProtocol } from '../../src/protocol/messagepack-hub-protocol.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
@@ -162,5 +164,52 @@ describe('what the official client cannot provoke (raw sockets)', () => {
     await raw.until(() => raw.messages().some((m) => m.invocationId === '8'));
     expect(raw.messages().slice(1)).toEqual([{ type: 3, invocationId: '8', result: null }]);
     raw.socket.close();
+  });
+});
+
+describe('MessagePack over raw sockets', () => {
+  let server: RunningHubApp;
+  let hubUrl: string;
+  const protocol = new MessagePackHubProtocol();
+
+  beforeAll(async () => {
+    server = await startHubApp([TestHub, HubEvents]);
+    hubUrl = `${server.baseUrl}/hubs/test`;
+  });
+
+  afterAll(() => server.close());
+
+  const connected = async () => {
+    const raw = await RawHubSocket.open(hubUrl);
+    raw.send(`{"protocol":"messagepack","version":1}${RS}`);
+    await raw.nextFrame();
+    return raw;
+  };
+
+  it('answers the handshake in a binary frame and invocations in MessagePack', async () => {
+    const raw = await connected();
+    expect(raw.rawFrames[0]).toEqual({ data: Buffer.from(`{}${RS}`), binary: true });
+    raw.send(Buffer.from(protocol.writeMessage({ type: MessageType.Invocation, invocationId: '1', target: 'Add', arguments: [2, 3] })));
+    await raw.until(() => raw.rawFrames.length === 2);
+    expect(raw.rawFrames[1].binary).toBe(true);
+    expect(protocol.parseMessages(raw.rawFrames[1].data)).toEqual([
+      { type: MessageType.Completion, invocationId: '1', result: 5, hasResult: true },
+    ]);
+    raw.socket.close();
+  });
+
+  it.each([
+    ['random bytes', Buffer.from([0xc1, 0xff, 0x00, 0x13, 0x37])],
+    ['a length prefix longer than the frame', Buffer.from([0x7f, 0x91, 0x06])],
+    ['a message that is not an array', Buffer.from([0x02, 0xa1, 0x78])],
+    ['a text frame', 'not messagepack'],
+  ])('closes only the offending connection on %s, with a MessagePack Close', async (_label, frame) => {
+    const raw = await connected();
+    raw.send(frame);
+    await raw.closed;
+    const last = raw.rawFrames.at(-1)!;
+    expect(protocol.parseMessages(last.data)).toEqual([
+      { type: MessageType.Close, error: 'Connection closed with an error.', allowReconnect: true },
+    ]);
   });
 });

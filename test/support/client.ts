@@ -11,7 +11,7 @@ import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 export type WireProtocol = 'json' | 'messagepack';
 
 /** The wire formats the server speaks; interop suites run once for each. */
-export const WIRE_PROTOCOLS: readonly WireProtocol[] = ['json'];
+export const WIRE_PROTOCOLS: readonly WireProtocol[] = ['json', 'messagepack'];
 
 /** Builds and starts an unmodified @microsoft/signalr client. */
 export async function connectClient(

@@ -5,11 +5,14 @@ export const RS = '\u001e';
 /** A hand-driven client, for what the official one never sends. */
 export class RawHubSocket {
   readonly frames: string[] = [];
+  /** The same frames as received, with their WebSocket frame type. */
+  readonly rawFrames: { data: Buffer; binary: boolean }[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: (() => void)[] = [];
 
   private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data: Buffer) => {
+    socket.on('message', (data: Buffer, binary: boolean) => {
+      this.rawFrames.push({ data, binary });
       this.frames.push(data.toString('utf8'));
       for (const wake of this.waiters.splice(0)) wake();
     });

@@ -1,0 +1,75 @@
+import { Encoder } from '@msgpack/msgpack';
+import { MessageType, type HubMessage } from './hub-message.js';
+import type { HubProtocol } from './hub-protocol.js';
+import { frameBinaryMessage, splitBinaryMessages } from './messagepack-framing.js';
+import { readMessagePackMessage } from './messagepack-message-reader.js';
+import { toMessagePackLayout } from './messagepack-message-writer.js';
+import { MessagePackValueReader } from './messagepack-values.js';
+
+export interface MessagePackHubProtocolOptions {
+  /** Deepest nesting of arrays and maps accepted in a message, its own array included. Default 32. */
+  readonly maxDepth?: number;
+}
+
+export const DEFAULT_MAX_MESSAGEPACK_DEPTH = 32;
+
+/**
+ * A Ping, framed: length 2, then `[6]`. Shared, so never to be modified; {@link
+ * MessagePackHubProtocol.writeMessage} hands out copies.
+ */
+export const MESSAGEPACK_PING_FRAME: Uint8Array = Uint8Array.of(0x02, 0x91, 0x06);
+
+/**
+ * The encoder's buffer only grows (to twice the largest message written). Past this size it is
+ * dropped after use, so one large message does not pin its memory for the life of the server.
+ */
+const ENCODER_BUFFER_KEPT_UP_TO = 1024 * 1024;
+
+function createEncoder(): Encoder {
+  // undefined encodes as nil (not skipped): what the official encoder does, so clients read null.
+  return new Encoder({ ignoreUndefined: false });
+}
+
+/**
+ * The `messagepack` hub protocol: binary frames of messages, each a varint length then a
+ * MessagePack array, wire-compatible with ASP.NET Core and `@microsoft/signalr-protocol-msgpack`.
+ */
+export class MessagePackHubProtocol implements HubProtocol {
+  readonly name = 'messagepack';
+  /**
+   * Version 2 adds Ack and Sequence (stateful reconnect), as in ASP.NET Core. The client asks for
+   * version 2 when negotiate offers stateful reconnect and 1 otherwise; both are served.
+   */
+  readonly version = 2;
+  readonly transferFormat = 'Binary';
+  private readonly values: MessagePackValueReader;
+  private encoder = createEncoder();
+
+  constructor(options: MessagePackHubProtocolOptions = {}) {
+    const maxDepth = options.maxDepth ?? DEFAULT_MAX_MESSAGEPACK_DEPTH;
+    if (!Number.isInteger(maxDepth) || maxDepth < 1) {
+      throw new RangeError(`maxDepth must be a positive integer, got ${maxDepth}.`);
+    }
+    this.values = new MessagePackValueReader(maxDepth);
+  }
+
+  parseMessages(frame: Buffer): HubMessage[] {
+    // A plain view: binaries the decoder slices out of it are then plain Uint8Arrays too.
+    const bytes = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
+    const messages: HubMessage[] = [];
+    for (const body of splitBinaryMessages(bytes)) {
+      const message = readMessagePackMessage(this.values.read(body));
+      if (message !== undefined) messages.push(message);
+    }
+    return messages;
+  }
+
+  writeMessage(message: HubMessage): Uint8Array {
+    if (message.type === MessageType.Ping) return MESSAGEPACK_PING_FRAME.slice();
+    // A view of the encoder's buffer, valid until the next encode: framing copies it out.
+    const body = this.encoder.encodeSharedRef(toMessagePackLayout(message));
+    const framed = frameBinaryMessage(body);
+    if (body.length > ENCODER_BUFFER_KEPT_UP_TO) this.encoder = createEncoder();
+    return framed;
+  }
+}
