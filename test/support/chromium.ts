@@ -10,7 +10,7 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 export function chromiumAvailable(): boolean {
   if (existsSync(CHROMIUM_PATH)) return true;
   if (process.env.CI === 'true') throw new Error(`${CHROMIUM_PATH} is missing: .ci/run must install the chromium package.`);
-  console.warn(`SKIPPING browser tests: ${CHROMIUM_PATH} is not installed (apt-get install -y chromium).`);
+  process.stderr.write(`SKIPPING browser tests: ${CHROMIUM_PATH} is not installed (apt-get install -y chromium).\n`);
   return false;
 }
 
