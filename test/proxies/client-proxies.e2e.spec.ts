@@ -8,6 +8,7 @@ import { AdminsHub, HubCodeRuns, NotBannedPolicy, OpenHub, PrivateHub } from '..
 
 const hubs = [OpenHub, PrivateHub, AdminsHub, HubCodeRuns, NotBannedPolicy];
 const PUBLIC_METHODS = ['ping', 'whoami'];
+const methodsIn = (source: string) => [...source.matchAll(/^ {4}"(\w+)": /gm)].map((match) => match[1]);
 
 describe('client proxies (on)', () => {
   let server: RunningHubApp;
@@ -17,7 +18,6 @@ describe('client proxies (on)', () => {
     fetch(`${server.baseUrl}${hub}/${file}`, {
       headers: user ? { Authorization: `Bearer ${signFor(jwt, user.sub, user.roles)}` } : {},
     });
-  const methodsIn = (source: string) => [...source.matchAll(/^ {4}"(\w+)": /gm)].map((match) => match[1]);
 
   beforeAll(async () => {
     server = await startHubApp(hubs, { authStrategies: ['jwt'], proxies: true }, { imports: [TestAuthModule] });
