@@ -11,6 +11,7 @@ import { connectClient } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { RawHubSocket } from '../support/raw-client.js';
 import { assertWellFormed, ensure, fuzzAsync, fuzzRuns, reportFuzzRuns, RS, snapshotPrototypes } from './fuzz-support.js';
+import { varint } from '../protocol/frames.js';
 
 /**
  * Property-based tests of a live server's dispatcher: raw connections send random sequences of
@@ -352,16 +353,6 @@ function messagePackLayout(m: Wire): unknown[] {
   }
 }
 
-function varint(length: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = length % 128;
-    length = Math.floor(length / 128);
-    if (length > 0) byte |= 0x80;
-    out.push(byte);
-  } while (length > 0);
-  return out;
-}
 
 const messagePackCodec: Codec = {
   name: 'messagepack',

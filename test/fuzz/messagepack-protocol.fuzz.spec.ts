@@ -16,6 +16,7 @@ import {
   snapshotPrototypes,
   type ParseOutcome,
 } from './fuzz-support.js';
+import { varint } from '../protocol/frames.js';
 
 /**
  * Property-based tests of the MessagePack hub protocol's reader: whatever a client sends,
@@ -65,17 +66,6 @@ function check(frame: Buffer, parser = protocol): ParseOutcome {
   return outcome;
 }
 
-/** The varint length prefix, written independently of the implementation under test. */
-function varint(length: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = length % 128;
-    length = Math.floor(length / 128);
-    if (length > 0) byte |= 0x80;
-    out.push(byte);
-  } while (length > 0);
-  return out;
-}
 
 function frameOfBodies(bodies: readonly Uint8Array[]): Buffer {
   return Buffer.concat(bodies.flatMap((body) => [Buffer.from(varint(body.length)), Buffer.from(body)]));

@@ -9,6 +9,7 @@ import {
   MessagePackHubProtocol,
 } from '../../src/protocol/messagepack-hub-protocol.js';
 import { ProtocolError } from '../../src/protocol/protocol-error.js';
+import { varint } from './frames.js';
 
 const protocol = new MessagePackHubProtocol();
 
@@ -21,17 +22,6 @@ function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-/** The varint length prefix, computed independently of the implementation under test. */
-function varint(length: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = length % 128;
-    length = Math.floor(length / 128);
-    if (length > 0) byte |= 0x80;
-    out.push(byte);
-  } while (length > 0);
-  return out;
-}
 
 function frameOfBodies(...bodies: Uint8Array[]): Buffer {
   return Buffer.concat(bodies.flatMap((body) => [Buffer.from(varint(body.length)), Buffer.from(body)]));
