@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { SignalRModule } from 'nestjs-signalr';
+import { redisLifetimeManager, SignalRModule } from 'nestjs-signalr';
 import { AuthModule } from './auth/auth.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { ConfigModule } from './config.module.js';
@@ -17,6 +17,8 @@ import { WebController } from './web/web.controller.js';
         keys: config.signalrKeys,
         authStrategies: ['jwt'],
         allowedOrigins: config.allowedOrigins,
+        allowStatefulReconnect: true,
+        lifetimeManager: config.redisUrl ? redisLifetimeManager({ url: config.redisUrl, channelPrefix: 'sample-chat' }) : undefined,
       }),
     }),
     AuthModule,

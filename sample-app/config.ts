@@ -7,6 +7,8 @@ export interface SampleConfig {
   readonly signalrKeys: Buffer[];
   readonly jwtSecret: string;
   readonly allowedOrigins: string[];
+  /** Set: this node joins the Redis backplane and scales out with its peers. */
+  readonly redisUrl: string | undefined;
 }
 
 export const SAMPLE_CONFIG = Symbol('SampleConfig');
@@ -29,5 +31,5 @@ export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleCo
     .split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
-  return { signalrKeys, jwtSecret, allowedOrigins };
+  return { signalrKeys, jwtSecret, allowedOrigins, redisUrl: env.REDIS_URL || undefined };
 }

@@ -46,3 +46,13 @@ export { IDENTITY_CHANGED } from './security/connection-claim.js';
 export type { UserIdentityOptions } from './security/user-identity.js';
 export type { OriginPolicyOptions } from './security/origin-policy.js';
 export type { TransportSecurityOptions } from './security/transport-security.js';
+
+export {
+  DEFAULT_REDIS_CHANNEL_PREFIX,
+  RedisLifetimeManager,
+  redisLifetimeManager,
+  type RedisBackplaneHealth,
+  type RedisBackplaneHealthReport,
+  type RedisLifetimeManagerFactory,
+  type RedisLifetimeManagerOptions,
+} from './clients/redis/index.js';

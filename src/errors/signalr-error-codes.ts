@@ -9,6 +9,12 @@ export enum SignalRErrorCode {
   ClientResultFailed = 'SIGNALR_CLIENT_RESULT_FAILED',
   ConnectionNotFound = 'SIGNALR_CONNECTION_NOT_FOUND',
   ConnectionClosed = 'SIGNALR_CONNECTION_CLOSED',
+  /** Redis cannot be reached, so a command needing another node cannot be sent. */
+  BackplaneUnavailable = 'SIGNALR_BACKPLANE_UNAVAILABLE',
+  /** No node acknowledged a group command in time: the connection may not exist any more. */
+  BackplaneAckTimeout = 'SIGNALR_BACKPLANE_ACK_TIMEOUT',
+  /** The lifetime manager was disposed while the command was waiting. */
+  BackplaneDisposed = 'SIGNALR_BACKPLANE_DISPOSED',
 }
 
 export class SignalRError extends Error {

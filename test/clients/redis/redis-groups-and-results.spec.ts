@@ -1,0 +1,159 @@
+import { Logger } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import type { RedisLifetimeManager } from '../../../src/clients/redis/index.js';
+import { RedisChannels } from '../../../src/clients/redis/redis-channels.js';
+import { SignalRError, SignalRErrorCode } from '../../../src/errors/signalr-error-codes.js';
+import { describeWithRedis, RedisServer } from '../../support/redis-server.js';
+import { connect, FakeConnection, fence, HUB_PATH, startNodes } from './redis-nodes.js';
+
+const TTL_MS = 400;
+
+describeWithRedis('RedisLifetimeManager: groups and client results across nodes', () => {
+  let redis: RedisServer;
+  let raw: Redis;
+  let prefix: string;
+  let nodes: RedisLifetimeManager[];
+  let a: RedisLifetimeManager;
+  let b: RedisLifetimeManager;
+  let a1: FakeConnection;
+  let b1: FakeConnection;
+
+  const clients = async () => String(await raw.client('LIST')).trim().split('\n').length;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(['error']);
+    redis = await RedisServer.start();
+    raw = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    raw?.disconnect();
+    await redis?.stop();
+  });
+
+  beforeEach(async () => {
+    prefix = `groups-${Math.random().toString(36).slice(2)}`;
+    nodes = await startNodes(redis.url, 2, {
+      channelPrefix: prefix,
+      ackTimeoutMs: 300,
+      clientResultTimeoutMs: 300,
+      connectionGroupsTtlMs: TTL_MS,
+    });
+    [a, b] = nodes;
+    a1 = await connect(a, new FakeConnection());
+    b1 = await connect(
+      b,
+      new FakeConnection(undefined, undefined, async (method, args) => {
+        if (method === 'Add') return (args[0] as number) + (args[1] as number);
+        if (method === 'Fail') throw new SignalRError(SignalRErrorCode.ClientResultFailed, 'The client answered with an error: nope');
+        if (method === 'Closed') throw new SignalRError(SignalRErrorCode.ConnectionClosed, 'The connection closed before the client answered.');
+        return new Promise(() => {}); // never answers
+      }),
+    );
+  });
+  afterEach(async () => {
+    await Promise.all(nodes.map((node) => node.dispose()));
+  });
+
+  it('adds a connection of another node to a group once that node acknowledged it, and removes it', async () => {
+    await a.addToGroup(b1.connectionId, 'team');
+    // Acknowledged means applied: B subscribed the group before answering.
+    await a.sendGroups(['team'], 'Joined', []);
+    await fence(a, [a1, b1]);
+    expect(b1.targets()).toEqual(['Joined']);
+    expect(await a.groupsOf(b1.connectionId)).toEqual(['team']);
+
+    await a.removeFromGroup(b1.connectionId, 'team');
+    await a.sendGroups(['team'], 'Left', []);
+    await fence(a, [a1, b1]);
+    expect(b1.targets()).toEqual(['Joined']);
+    expect(await a.groupsOf(b1.connectionId)).toEqual([]);
+  });
+
+  it('rejects a group change for a connection no node holds once the ack is overdue', async () => {
+    const started = Date.now();
+    const error = await a.addToGroup('no-such-connection', 'team').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SignalRError);
+    expect((error as SignalRError).code).toBe(SignalRErrorCode.BackplaneAckTimeout);
+    expect((error as Error).message).toMatch(/No server acknowledged the request to add connection .* to group 'team' within 300 ms/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    await expect(a.removeFromGroup('no-such-connection', 'team')).rejects.toMatchObject({
+      code: SignalRErrorCode.BackplaneAckTimeout,
+    });
+  });
+
+  it('keeps group memberships in Redis, with a TTL refreshed while the connection lives', async () => {
+    await b.addToGroup(b1.connectionId, 'blue');
+    await a.addToGroup(b1.connectionId, 'red');
+    await a.addToGroup(a1.connectionId, 'red');
+    expect(await a.groupsOf(b1.connectionId)).toEqual(['blue', 'red']);
+    expect(await b.groupsOf(a1.connectionId)).toEqual(['red']);
+    expect(await a.groupsOf('unknown')).toEqual([]);
+
+    const key = new RedisChannels(prefix, HUB_PATH).connectionGroupsKey(b1.connectionId);
+    expect(key).toBe(`${prefix}:${HUB_PATH}:conn-groups:${b1.connectionId}`);
+    const ttl = await raw.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(TTL_MS);
+
+    // Outlives its TTL while connected...
+    await new Promise((resolve) => setTimeout(resolve, TTL_MS * 1.5));
+    expect(await a.groupsOf(b1.connectionId)).toEqual(['blue', 'red']);
+    // ...and a while after it ended (to resume elsewhere), then expires.
+    await b.onDisconnected(b1);
+    expect(await a.groupsOf(b1.connectionId)).toEqual(['blue', 'red']);
+    await new Promise((resolve) => setTimeout(resolve, TTL_MS + 200));
+    expect(await a.groupsOf(b1.connectionId)).toEqual([]);
+  });
+
+  it('relays a client result from a connection of another node', async () => {
+    await expect(a.invokeConnection(b1.connectionId, 'Add', [2, 3])).resolves.toBe(5);
+    const results = await Promise.all([1, 2, 3].map((n) => a.invokeConnection(b1.connectionId, 'Add', [n, n])));
+    expect(results).toEqual([2, 4, 6]);
+  });
+
+  it('relays a client error with its code', async () => {
+    const error = await a.invokeConnection(b1.connectionId, 'Fail', []).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SignalRError);
+    expect(error).toMatchObject({
+      code: SignalRErrorCode.ClientResultFailed,
+      message: 'The client answered with an error: nope (SIGNALR_CLIENT_RESULT_FAILED)',
+    });
+    await expect(a.invokeConnection(b1.connectionId, 'Closed', [])).rejects.toMatchObject({
+      code: SignalRErrorCode.ConnectionClosed,
+    });
+  });
+
+  it('times out a client result the other node never relays', async () => {
+    const started = Date.now();
+    await expect(a.invokeConnection(b1.connectionId, 'Silent', [])).rejects.toMatchObject({
+      code: SignalRErrorCode.ClientResultTimeout,
+      message: "The client did not answer 'Silent' within 300 ms. (SIGNALR_CLIENT_RESULT_TIMEOUT)",
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it('rejects at once a client result for a connection no node holds', async () => {
+    // Not found (no node subscribed the connection's channel), rather than timed out.
+    await expect(a.invokeConnection('no-such-connection', 'Add', [1, 1])).rejects.toMatchObject({
+      code: SignalRErrorCode.ConnectionNotFound,
+    });
+  });
+
+  it('asks a connection of its own node directly', async () => {
+    const local = await connect(a, new FakeConnection(undefined, undefined, async () => 'local answer'));
+    await expect(a.invokeConnection(local.connectionId, 'Anything', [])).resolves.toBe('local answer');
+  });
+
+  it('quits both of its Redis connections when disposed, and rejects what still waits', async () => {
+    const before = await clients();
+    const [extra] = await startNodes(redis.url, 1, { channelPrefix: prefix, clientResultTimeoutMs: 5_000 });
+    expect(await clients()).toBe(before + 2);
+    const pending = extra.invokeConnection(b1.connectionId, 'Silent', []).catch((caught: unknown) => caught);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await extra.dispose();
+    expect(await pending).toMatchObject({ code: SignalRErrorCode.BackplaneDisposed });
+    expect(await clients()).toBe(before);
+    expect(extra.health().status).toBe('down');
+  });
+});

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { expect, vi } from 'vitest';
+import type { HubConnectionHandle } from '../../../src/clients/hub-connection-handle.js';
+import { RedisLifetimeManager, type RedisLifetimeManagerOptions } from '../../../src/clients/redis/index.js';
+import type { SerializedHubMessage } from '../../../src/clients/serialized-hub-message.js';
+import { MessageType, type HubMessage } from '../../../src/protocol/hub-message.js';
+import type { HubProtocol } from '../../../src/protocol/hub-protocol.js';
+import { JsonHubProtocol } from '../../../src/protocol/json-hub-protocol.js';
+
+export const HUB_PATH = '/hubs/test';
+
+/** A protocol that counts how often it serializes: once per message and node is the promise. */
+export class CountingProtocol implements HubProtocol {
+  writes = 0;
+  constructor(private readonly inner: HubProtocol = new JsonHubProtocol()) {}
+  get name() {
+    return this.inner.name;
+  }
+  get version() {
+    return this.inner.version;
+  }
+  get transferFormat() {
+    return this.inner.transferFormat;
+  }
+  parseMessages(frame: Buffer): HubMessage[] {
+    return this.inner.parseMessages(frame);
+  }
+  writeMessage(message: HubMessage): string | Uint8Array {
+    this.writes++;
+    return this.inner.writeMessage(message);
+  }
+}
+
+export interface Received {
+  readonly target: string;
+  readonly args: readonly unknown[];
+}
+
+type ClientHandler = (method: string, args: readonly unknown[]) => Promise<unknown>;
+
+/** A connection of one node: records, decoded from the bytes it would have sent, what it receives. */
+export class FakeConnection implements HubConnectionHandle {
+  readonly connectionId = randomUUID();
+  readonly received: Received[] = [];
+
+  constructor(
+    readonly userIdentifier: string | undefined = undefined,
+    private readonly protocol: HubProtocol = new JsonHubProtocol(),
+    private readonly onInvoke: ClientHandler = () => new Promise(() => {}),
+  ) {}
+
+  write(message: SerializedHubMessage): void {
+    const payload = message.payloadFor(this.protocol);
+    const frame = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload);
+    for (const parsed of this.protocol.parseMessages(frame)) {
+      if (parsed.type !== MessageType.Invocation) throw new Error(`Unexpected message type ${parsed.type}`);
+      this.received.push({ target: parsed.target, args: parsed.arguments });
+    }
+  }
+
+  invokeClient(method: string, args: readonly unknown[]): Promise<unknown> {
+    return this.onInvoke(method, args);
+  }
+
+  /** What it received, fences left out. */
+  messages(): Received[] {
+    return this.received.filter((message) => message.target !== FENCE);
+  }
+
+  targets(): string[] {
+    return this.messages().map((message) => message.target);
+  }
+}
+
+const FENCE = '__fence__';
+let fences = 0;
+
+/**
+ * Sends a fence to all from `sender` and waits until every connection has it. Redis keeps the
+ * order of one publisher's messages, so everything `sender` sent before has arrived by then: what
+ * a connection did not receive, it will not.
+ */
+export async function fence(sender: RedisLifetimeManager, connections: readonly FakeConnection[]): Promise<void> {
+  const id = ++fences;
+  await sender.sendAll(FENCE, [id]);
+  await vi.waitFor(
+    () => {
+      for (const connection of connections) {
+        expect(connection.received.some((message) => message.target === FENCE && message.args[0] === id)).toBe(true);
+      }
+    },
+    { timeout: 5_000, interval: 5 },
+  );
+}
+
+/** `count` managers (nodes) of one hub on one Redis, each with a prefix of its own test. */
+export async function startNodes(
+  url: string,
+  count: number,
+  options: RedisLifetimeManagerOptions = {},
+): Promise<RedisLifetimeManager[]> {
+  const channelPrefix = options.channelPrefix ?? `test-${randomUUID()}`;
+  const nodes = Array.from({ length: count }, () => new RedisLifetimeManager(HUB_PATH, { url, ...options, channelPrefix }));
+  await waitForHealth(nodes, 'up');
+  return nodes;
+}
+
+export async function waitForHealth(nodes: readonly RedisLifetimeManager[], status: 'up' | 'down'): Promise<void> {
+  await vi.waitFor(
+    () => {
+      for (const node of nodes) expect(node.health().status).toBe(status);
+    },
+    { timeout: 8_000, interval: 10 },
+  );
+}
+
+export async function connect(node: RedisLifetimeManager, connection: FakeConnection): Promise<FakeConnection> {
+  await node.onConnected(connection);
+  return connection;
+}
+

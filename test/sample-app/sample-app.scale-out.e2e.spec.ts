@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createSampleApp } from '../../sample-app/bootstrap.js';
+import { ClientPool, nextCall } from '../support/client.js';
+import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
+import { upgradeStatus } from '../support/raw-client.js';
+import { describeWithRedis, RedisServer } from '../support/redis-server.js';
+
+describeWithRedis('sample app with REDIS_URL: two nodes, one chat', () => {
+  let redis: RedisServer;
+  let nodes: RunningHubApp[];
+  const clients = new ClientPool();
+  const previous = { ...process.env };
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    // Both nodes share the key ring and JWT secret, as nodes behind one load balancer would.
+    Object.assign(process.env, {
+      REDIS_URL: redis.url,
+      SIGNALR_KEYS: Buffer.alloc(32, 7).toString('base64'),
+      JWT_SECRET: 'shared-test-secret-for-both-nodes-0123456789',
+    });
+    nodes = [await listenOnLoopback(await createSampleApp({ logger: false })), await listenOnLoopback(await createSampleApp({ logger: false }))];
+  });
+
+  afterAll(async () => {
+    await clients.stopAll();
+    await Promise.all(nodes.map((node) => node.close()));
+    await redis.stop();
+    for (const key of ['REDIS_URL', 'SIGNALR_KEYS', 'JWT_SECRET']) {
+      if (previous[key] === undefined) delete process.env[key];
+      else process.env[key] = previous[key];
+    }
+  });
+
+  const signIn = async (node: RunningHubApp, username: string) => {
+    const response = await fetch(`${node.baseUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username, password: `${username}-pass` }),
+    });
+    const { access_token } = (await response.json()) as { access_token: string };
+    return clients.connect(`${node.baseUrl}/hubs/chat`, { accessTokenFactory: () => access_token });
+  };
+
+  it('delivers room messages and announcements across nodes', async () => {
+    const alice = await signIn(nodes[0], 'alice');
+    const bob = await signIn(nodes[1], 'bob');
+    const admin = await signIn(nodes[1], 'admin');
+    await alice.invoke('JoinRoom', 'general');
+    await bob.invoke('JoinRoom', 'general');
+    const received = nextCall(alice, 'ReceiveMessage');
+    await bob.invoke('SendToRoom', 'general', 'hello from node 2');
+    await expect(received).resolves.toEqual(['general', 'bob', 'hello from node 2']);
+    const announced = nextCall(alice, 'Announcement');
+    await admin.invoke('Announce', 'for every node');
+    await expect(announced).resolves.toEqual(['admin', 'for every node']);
+  });
+
+  it('accepts on one node a token negotiated on the other (no sticky sessions)', async () => {
+    const login = await fetch(`${nodes[0].baseUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: 'alice-pass' }),
+    });
+    const { access_token } = (await login.json()) as { access_token: string };
+    const negotiated = await fetch(`${nodes[0].baseUrl}/hubs/chat/negotiate?negotiateVersion=1`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${access_token}` },
+    });
+    const { connectionToken } = (await negotiated.json()) as { connectionToken: string };
+    const status = await upgradeStatus(`${nodes[1].baseUrl}/hubs/chat?id=${connectionToken}`, { Authorization: `Bearer ${access_token}` });
+    expect(status.status).toBe(101);
+  });
+});
