@@ -47,12 +47,5 @@ export type { UserIdentityOptions } from './security/user-identity.js';
 export type { OriginPolicyOptions } from './security/origin-policy.js';
 export type { TransportSecurityOptions } from './security/transport-security.js';
 
-export {
-  DEFAULT_REDIS_CHANNEL_PREFIX,
-  RedisLifetimeManager,
-  redisLifetimeManager,
-  type RedisBackplaneHealth,
-  type RedisBackplaneHealthReport,
-  type RedisLifetimeManagerFactory,
-  type RedisLifetimeManagerOptions,
-} from './clients/redis/index.js';
+// The Redis backplane's public surface is listed in its own barrel.
+export * from './clients/redis/index.js';
