@@ -1,9 +1,8 @@
+export type { RedisBackplaneHealth } from './backplane-health.js';
 export {
-  DEFAULT_REDIS_CHANNEL_PREFIX,
-  RedisLifetimeManager,
   redisLifetimeManager,
-  type RedisBackplaneHealth,
   type RedisBackplaneHealthReport,
   type RedisLifetimeManagerFactory,
-  type RedisLifetimeManagerOptions,
-} from './redis-lifetime-manager.js';
+} from './redis-lifetime-manager-factory.js';
+export { RedisLifetimeManager } from './redis-lifetime-manager.js';
+export { DEFAULT_REDIS_CHANNEL_PREFIX, type RedisLifetimeManagerOptions } from './redis-lifetime-manager-options.js';

@@ -1,113 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
-import { SignalRError, SignalRErrorCode } from '../../errors/signalr-error-codes.js';
+import type { Redis } from 'ioredis';
 import type { HubConnectionHandle } from '../hub-connection-handle.js';
-import type { HubLifetimeManager, HubLifetimeManagerFactory } from '../hub-lifetime-manager.js';
+import type { HubLifetimeManager } from '../hub-lifetime-manager.js';
 import { InProcessLifetimeManager } from '../in-process-lifetime-manager.js';
-import { PendingReplies } from './pending-replies.js';
+import { BackplaneHealthTracker, type RedisBackplaneHealth } from './backplane-health.js';
+import { ConnectionGroupsStore } from './connection-groups-store.js';
+import { RemoteClientResults } from './remote-client-results.js';
+import { RemoteGroupCommands } from './remote-group-commands.js';
+import { redisUnavailableError, type RedisBackplane } from './redis-backplane.js';
 import { RedisChannels } from './redis-channels.js';
+import { closeRedisClient, createRedisClient } from './redis-clients.js';
 import {
-  Audience,
-  GroupAction,
-  RedisProtocol,
-  type RedisClientResult,
-  type RedisGroupCommand,
-  type RedisInvocation,
-} from './redis-protocol.js';
+  DEFAULT_ACK_TIMEOUT_MS,
+  DEFAULT_CLIENT_RESULT_TIMEOUT_MS,
+  DEFAULT_CONNECTION_GROUPS_TTL_MS,
+  DEFAULT_REDIS_CHANNEL_PREFIX,
+  validateOptions,
+  type RedisLifetimeManagerOptions,
+} from './redis-lifetime-manager-options.js';
+import { Audience, GroupAction, RedisProtocol, type RedisInvocation } from './redis-protocol.js';
+import { RedisSubscriptions } from './redis-subscriptions.js';
 import { ThrottledWarning } from './throttled-warning.js';
 
-export interface RedisLifetimeManagerOptions {
-  /** `redis://[[user]:password@]host[:port][/db]` (or `rediss://` for TLS). Default: ioredis's, 127.0.0.1:6379. */
-  readonly url?: string;
-  /**
-   * ioredis options, applied over `url`. A few are fixed because the backplane relies on them:
-   * `enableOfflineQueue: false`, `maxRetriesPerRequest: 0`, `autoResendUnfulfilledCommands: false`,
-   * `autoResubscribe: false` (the manager resubscribes itself) and `lazyConnect: false`.
-   * `retryStrategy` defaults to 200 ms more per attempt, at most 2 s.
-   */
-  readonly redis?: RedisOptions;
-  /** Starts every channel and key, so that applications can share a Redis. Default `nestjs-signalr`. */
-  readonly channelPrefix?: string;
-  /** How long adding or removing a connection of another node waits for that node's ack. Default 10000. */
-  readonly ackTimeoutMs?: number;
-  /** How long a client-result invocation of a connection on another node waits for its answer. Default 30000. */
-  readonly clientResultTimeoutMs?: number;
-  /**
-   * How long a connection's group set outlives the last refresh by the node that holds it
-   * (refreshed every third of it). Keep it above `reconnectWindowMs`. Default 60000.
-   */
-  readonly connectionGroupsTtlMs?: number;
-}
-
-export interface RedisBackplaneHealth {
-  /** `up` while both Redis connections are ready and every channel is subscribed. */
-  readonly status: 'up' | 'down';
-  /** When the status last changed (or the manager was created), in epoch milliseconds. */
-  readonly since: number;
-}
-
-export const DEFAULT_REDIS_CHANNEL_PREFIX = 'nestjs-signalr';
-const DEFAULT_ACK_TIMEOUT_MS = 10_000;
-const DEFAULT_CLIENT_RESULT_TIMEOUT_MS = 30_000;
-const DEFAULT_CONNECTION_GROUPS_TTL_MS = 60_000;
 const WARNING_INTERVAL_MS = 10_000;
-/** Channels per SUBSCRIBE when resubscribing after a reconnect. */
-const SUBSCRIBE_BATCH = 1_000;
-
-/** The health of every hub's backplane together: `down` while any of them is down. */
-export interface RedisBackplaneHealthReport extends RedisBackplaneHealth {
-  /** Each hub's own, by hub path. */
-  readonly hubs: Readonly<Record<string, RedisBackplaneHealth>>;
-}
-
-/** The module option's factory, which also keeps the managers it created (for health checks). */
-export interface RedisLifetimeManagerFactory extends HubLifetimeManagerFactory {
-  (hubPath: string): RedisLifetimeManager;
-  /** The manager of a hub, once the module created it. */
-  managerFor(hubPath: string): RedisLifetimeManager | undefined;
-  /** `up` while every hub's backplane is up (and before any was created); `since` is the latest change. */
-  health(): RedisBackplaneHealthReport;
-}
-
-/**
- * The module option that scales hubs out over Redis:
- * `SignalRModule.forRoot({ lifetimeManager: redisLifetimeManager({ url }) })`. Each hub gets its own
- * manager, with its own two Redis connections and channel namespace.
- */
-export function redisLifetimeManager(options: RedisLifetimeManagerOptions = {}): RedisLifetimeManagerFactory {
-  validateOptions(options);
-  const created = Date.now();
-  const managers = new Map<string, RedisLifetimeManager>();
-  const factory = (hubPath: string): RedisLifetimeManager => {
-    const manager = new RedisLifetimeManager(hubPath, options);
-    managers.set(hubPath, manager);
-    return manager;
-  };
-  return Object.assign(factory, {
-    managerFor: (hubPath: string) => managers.get(hubPath),
-    health: (): RedisBackplaneHealthReport => {
-      const hubs: Record<string, RedisBackplaneHealth> = {};
-      let status: RedisBackplaneHealth['status'] = 'up';
-      let since = created;
-      for (const [hubPath, manager] of managers) {
-        const health = (hubs[hubPath] = manager.health());
-        if (health.status === 'down') status = 'down';
-        since = Math.max(since, health.since);
-      }
-      return { status, since, hubs };
-    },
-  });
-}
-
-type ChannelKind = 'invocation' | 'groupCommand' | 'ack' | 'clientResult';
-
-interface Subscription {
-  readonly kind: ChannelKind;
-  /** Settles when Redis confirmed the subscription, or at once while Redis is down. */
-  readonly subscribed: Promise<void>;
-}
 
 /**
  * A `HubLifetimeManager` over Redis pub/sub, modelled on ASP.NET Core's RedisHubLifetimeManager.
@@ -139,26 +56,12 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   private readonly groupsOfConnection = new Map<string, Set<string>>();
   private readonly groupMembers = new Map<string, Set<string>>();
   private readonly userConnections = new Map<string, Set<string>>();
-  /** Every channel this node wants, subscribed or (while Redis is down) to be subscribed. */
-  private readonly subscriptions = new Map<string, Subscription>();
 
-  private readonly acks = new PendingReplies<number, void>();
-  private readonly clientResults = new PendingReplies<string, RedisClientResult>();
-  private nextAckId = 0;
-  private nextInvocationId = 0;
-
-  private readonly ackTimeoutMs: number;
-  private readonly clientResultTimeoutMs: number;
-  private readonly connectionGroupsTtlMs: number;
-  private readonly refreshTimer: NodeJS.Timeout;
-
-  private state: RedisBackplaneHealth = { status: 'down', since: Date.now() };
-  private subscriberSynced = false;
-  /** Counts subscriber reconnects, so that a resubscription overtaken by a newer one stands down. */
-  private subscriberGeneration = 0;
-  private hasBeenUp = false;
-  private outageSince: number | undefined;
-  private lastError: string | undefined;
+  private readonly backplaneHealth: BackplaneHealthTracker;
+  private readonly subscriptions: RedisSubscriptions;
+  private readonly groupStore: ConnectionGroupsStore;
+  private readonly groupCommands: RemoteGroupCommands;
+  private readonly clientResults: RemoteClientResults;
   private disposed = false;
   private readonly droppedWarning: ThrottledWarning;
   private readonly messageWarning: ThrottledWarning;
@@ -169,39 +72,65 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   ) {
     validateOptions(options);
     this.channels = new RedisChannels(options.channelPrefix ?? DEFAULT_REDIS_CHANNEL_PREFIX, hubPath);
-    this.ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
-    this.clientResultTimeoutMs = options.clientResultTimeoutMs ?? DEFAULT_CLIENT_RESULT_TIMEOUT_MS;
-    this.connectionGroupsTtlMs = options.connectionGroupsTtlMs ?? DEFAULT_CONNECTION_GROUPS_TTL_MS;
     this.droppedWarning = new ThrottledWarning(this.logger, WARNING_INTERVAL_MS);
     this.messageWarning = new ThrottledWarning(this.logger, WARNING_INTERVAL_MS);
+    this.backplaneHealth = new BackplaneHealthTracker(this.logger, hubPath, () => {
+      // Redis may have restarted empty, or missed changes made during the outage.
+      void this.groupStore.storeAll();
+    });
 
-    this.publisher = createClient(options);
-    this.subscriber = createClient(options);
+    this.publisher = createRedisClient(options);
+    this.subscriber = createRedisClient(options);
     for (const client of [this.publisher, this.subscriber]) {
-      client.on('error', (error: Error) => this.onClientError(error));
+      client.on('error', (error: Error) => this.backplaneHealth.onClientError(error));
     }
     this.publisher.on('ready', () => this.updateHealth());
     this.publisher.on('close', () => this.updateHealth());
-    this.subscriber.on('ready', () => void this.resubscribeAll());
-    this.subscriber.on('close', () => {
-      this.subscriberGeneration++;
-      this.subscriberSynced = false;
-      this.updateHealth();
-    });
+    this.subscriptions = new RedisSubscriptions(
+      this.subscriber,
+      this.messageWarning,
+      () => this.disposed,
+      () => this.updateHealth(),
+    );
     this.subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => this.onMessage(channel, payload));
 
-    void this.subscribe(this.channels.all, 'invocation');
-    void this.subscribe(this.channels.groupManagement, 'groupCommand');
-    void this.subscribe(this.channels.ack(this.serverName), 'ack');
-    void this.subscribe(this.channels.returnResults(this.serverName), 'clientResult');
+    const backplane: RedisBackplane = {
+      serverName: this.serverName,
+      channels: this.channels,
+      protocol: this.protocol,
+      publisher: this.publisher,
+      isDisposed: () => this.disposed,
+      publish: (channel, payload) => this.publish(channel, payload),
+    };
+    const localGroups = {
+      holds: (connectionId: string) => this.connections.has(connectionId),
+      add: (connectionId: string, groupName: string) => this.addLocally(connectionId, groupName),
+      remove: (connectionId: string, groupName: string) => this.removeLocally(connectionId, groupName),
+    };
+    this.groupCommands = new RemoteGroupCommands(backplane, localGroups, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
+    this.clientResults = new RemoteClientResults(
+      backplane,
+      (connectionId) => this.connections.get(connectionId),
+      options.clientResultTimeoutMs ?? DEFAULT_CLIENT_RESULT_TIMEOUT_MS,
+    );
 
-    this.refreshTimer = setInterval(() => void this.refreshGroupStores(), Math.max(1, Math.floor(this.connectionGroupsTtlMs / 3)));
-    this.refreshTimer.unref();
+    void this.subscriptions.subscribe(this.channels.all, 'invocation');
+    void this.subscriptions.subscribe(this.channels.groupManagement, 'groupCommand');
+    void this.subscriptions.subscribe(this.channels.ack(this.serverName), 'ack');
+    void this.subscriptions.subscribe(this.channels.returnResults(this.serverName), 'clientResult');
+
+    this.groupStore = new ConnectionGroupsStore(
+      this.publisher,
+      this.channels,
+      this.groupsOfConnection,
+      options.connectionGroupsTtlMs ?? DEFAULT_CONNECTION_GROUPS_TTL_MS,
+      this.droppedWarning,
+    );
   }
 
   /** For a health indicator (e.g. @nestjs/terminus): `up` while Redis is reachable and subscribed. */
   health(): RedisBackplaneHealth {
-    return { ...this.state };
+    return this.backplaneHealth.current();
   }
 
   /**
@@ -210,25 +139,19 @@ export class RedisLifetimeManager implements HubLifetimeManager {
    * While Redis is down, a connection of this node answers from memory; others reject.
    */
   async groupsOf(connectionId: string): Promise<string[]> {
-    if (this.publisher.status === 'ready') {
-      try {
-        const groups = await this.publisher.smembers(this.channels.connectionGroupsKey(connectionId));
-        return groups.toSorted();
-      } catch {
-        // the connection dropped: answer as below
-      }
-    }
+    const stored = await this.groupStore.read(connectionId);
+    if (stored) return stored;
     if (this.connections.has(connectionId)) return [...(this.groupsOfConnection.get(connectionId) ?? [])].toSorted();
-    throw unavailable(`read the groups of connection '${connectionId}'`);
+    throw redisUnavailableError(`read the groups of connection '${connectionId}'`);
   }
 
   async onConnected(connection: HubConnectionHandle): Promise<void> {
     const { connectionId, userIdentifier } = connection;
     this.connections.set(connectionId, connection);
     await this.local.onConnected(connection);
-    const subscribed = [this.subscribe(this.channels.connection(connectionId), 'invocation')];
+    const subscribed = [this.subscriptions.subscribe(this.channels.connection(connectionId), 'invocation')];
     if (userIdentifier !== undefined) {
-      subscribed.push(this.join(this.userConnections, userIdentifier, connectionId, this.channels.user(userIdentifier)));
+      subscribed.push(this.subscriptions.join(this.userConnections, userIdentifier, connectionId, this.channels.user(userIdentifier)));
     }
     await Promise.all(subscribed);
   }
@@ -239,13 +162,13 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.connections.delete(connectionId);
     // The group set in Redis stays until its TTL: the connection may resume on another node.
     for (const groupName of this.groupsOfConnection.get(connectionId) ?? []) {
-      this.leave(this.groupMembers, groupName, connectionId, this.channels.group(groupName));
+      this.subscriptions.leave(this.groupMembers, groupName, connectionId, this.channels.group(groupName));
     }
     this.groupsOfConnection.delete(connectionId);
     if (userIdentifier !== undefined) {
-      this.leave(this.userConnections, userIdentifier, connectionId, this.channels.user(userIdentifier));
+      this.subscriptions.leave(this.userConnections, userIdentifier, connectionId, this.channels.user(userIdentifier));
     }
-    this.unsubscribe(this.channels.connection(connectionId));
+    this.subscriptions.unsubscribe(this.channels.connection(connectionId));
     await this.local.onDisconnected(connection);
   }
 
@@ -291,52 +214,29 @@ export class RedisLifetimeManager implements HubLifetimeManager {
 
   addToGroup(connectionId: string, groupName: string): Promise<void> {
     if (this.connections.has(connectionId)) return this.addLocally(connectionId, groupName);
-    return this.sendGroupCommand(GroupAction.Add, connectionId, groupName);
+    return this.groupCommands.send(GroupAction.Add, connectionId, groupName);
   }
 
   removeFromGroup(connectionId: string, groupName: string): Promise<void> {
     if (this.connections.has(connectionId)) return this.removeLocally(connectionId, groupName);
-    return this.sendGroupCommand(GroupAction.Remove, connectionId, groupName);
+    return this.groupCommands.send(GroupAction.Remove, connectionId, groupName);
   }
 
   async invokeConnection(connectionId: string, method: string, args: readonly unknown[]): Promise<unknown> {
     const connection = this.connections.get(connectionId);
     if (connection) return connection.invokeClient(method, args);
-    if (this.disposed) throw disposedError();
-    if (this.publisher.status !== 'ready') throw unavailable(`invoke '${method}' on a connection of another node`);
-    const invocationId = String(++this.nextInvocationId);
-    const payload = this.invocation(Audience.ClientResult, [connectionId], method, args, [], invocationId);
-    const answer = this.clientResults.wait(
-      invocationId,
-      this.clientResultTimeoutMs,
-      () =>
-        new SignalRError(SignalRErrorCode.ClientResultTimeout, `The client did not answer '${method}' within ${this.clientResultTimeoutMs} ms.`),
-    );
-    try {
-      // Redis counts the subscribers: none means no node holds the connection.
-      const receivers = await this.publisher.publish(this.channels.connection(connectionId), payload);
-      if (receivers === 0) {
-        this.clientResults.reject(
-          invocationId,
-          new SignalRError(SignalRErrorCode.ConnectionNotFound, `Connection '${connectionId}' does not exist.`),
-        );
-      }
-    } catch {
-      this.clientResults.reject(invocationId, unavailable(`invoke '${method}' on a connection of another node`));
-    }
-    const reply = await answer;
-    if (reply.ok) return reply.result;
-    throw errorFromReply(reply.error, reply.code);
+    return this.clientResults.invoke(connectionId, method, args);
   }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    clearInterval(this.refreshTimer);
-    this.acks.rejectAll(disposedError);
-    this.clientResults.rejectAll(disposedError);
-    await Promise.all([closeClient(this.publisher), closeClient(this.subscriber)]);
-    this.state = { status: 'down', since: Date.now() };
+    this.backplaneHealth.stop();
+    this.groupStore.dispose();
+    this.groupCommands.rejectAll();
+    this.clientResults.rejectAll();
+    await Promise.all([closeRedisClient(this.publisher), closeRedisClient(this.subscriber)]);
+    this.backplaneHealth.markClosed();
     this.subscriptions.clear();
     this.connections.clear();
     this.groupsOfConnection.clear();
@@ -345,17 +245,17 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     await this.local.dispose();
   }
 
-  // Groups
+  // Groups of this node's connections
 
   private async addLocally(connectionId: string, groupName: string): Promise<void> {
     if (!this.connections.has(connectionId)) return;
     let groups = this.groupsOfConnection.get(connectionId);
     if (!groups) this.groupsOfConnection.set(connectionId, (groups = new Set()));
-    const subscribed = this.join(this.groupMembers, groupName, connectionId, this.channels.group(groupName));
+    const subscribed = this.subscriptions.join(this.groupMembers, groupName, connectionId, this.channels.group(groupName));
     if (!groups.has(groupName)) {
       groups.add(groupName);
       await this.local.addToGroup(connectionId, groupName);
-      await Promise.all([subscribed, this.storeGroups([connectionId])]);
+      await Promise.all([subscribed, this.groupStore.store([connectionId])]);
     } else {
       await subscribed;
     }
@@ -365,132 +265,30 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     const groups = this.groupsOfConnection.get(connectionId);
     if (!this.connections.has(connectionId) || !groups?.delete(groupName)) return;
     if (groups.size === 0) this.groupsOfConnection.delete(connectionId);
-    this.leave(this.groupMembers, groupName, connectionId, this.channels.group(groupName));
+    this.subscriptions.leave(this.groupMembers, groupName, connectionId, this.channels.group(groupName));
     await this.local.removeFromGroup(connectionId, groupName);
-    await this.storeGroups([connectionId]);
-  }
-
-  /** Asks the node holding the connection to apply the change, and waits for its ack. */
-  private async sendGroupCommand(action: GroupAction, connectionId: string, groupName: string): Promise<void> {
-    const what =
-      action === GroupAction.Add
-        ? `add connection '${connectionId}' to group '${groupName}'`
-        : `remove connection '${connectionId}' from group '${groupName}'`;
-    if (this.disposed) throw disposedError();
-    if (this.publisher.status !== 'ready') throw unavailable(what);
-    const id = ++this.nextAckId;
-    const payload = this.protocol.writeGroupCommand({ origin: this.serverName, id, action, connectionId, groupName });
-    const acknowledged = this.acks.wait(
-      id,
-      this.ackTimeoutMs,
-      () =>
-        new SignalRError(
-          SignalRErrorCode.BackplaneAckTimeout,
-          `No server acknowledged the request to ${what} within ${this.ackTimeoutMs} ms; the connection may have ended.`,
-        ),
-    );
-    try {
-      await this.publisher.publish(this.channels.groupManagement, payload);
-    } catch {
-      this.acks.reject(id, unavailable(what));
-    }
-    return acknowledged;
-  }
-
-  private async onGroupCommand(command: RedisGroupCommand): Promise<void> {
-    if (!this.connections.has(command.connectionId)) return; // another node's connection
-    if (command.action === GroupAction.Add) await this.addLocally(command.connectionId, command.groupName);
-    else await this.removeLocally(command.connectionId, command.groupName);
-    await this.publish(this.channels.ack(command.origin), this.protocol.writeAck(command.id));
-  }
-
-  /** Rewrites the group sets of local connections in Redis, each with a fresh TTL. */
-  private async storeGroups(connectionIds: readonly string[]): Promise<void> {
-    if (this.publisher.status !== 'ready' || connectionIds.length === 0) return; // rewritten on recovery
-    const transaction = this.publisher.multi();
-    for (const connectionId of connectionIds) {
-      const key = this.channels.connectionGroupsKey(connectionId);
-      const groups = this.groupsOfConnection.get(connectionId);
-      transaction.del(key);
-      if (groups?.size) transaction.sadd(key, ...groups).pexpire(key, this.connectionGroupsTtlMs);
-    }
-    try {
-      await transaction.exec();
-    } catch (error) {
-      this.droppedWarning.warn(`Could not store group memberships in Redis: ${(error as Error).message}`);
-    }
-  }
-
-  private async refreshGroupStores(): Promise<void> {
-    if (this.publisher.status !== 'ready' || this.groupsOfConnection.size === 0) return;
-    const pipeline = this.publisher.pipeline();
-    for (const connectionId of this.groupsOfConnection.keys()) {
-      pipeline.pexpire(this.channels.connectionGroupsKey(connectionId), this.connectionGroupsTtlMs);
-    }
-    try {
-      await pipeline.exec();
-    } catch (error) {
-      this.droppedWarning.warn(`Could not refresh group memberships in Redis: ${(error as Error).message}`);
-    }
-  }
-
-  // Client results
-
-  /** On the node holding the connection: asks its client, and publishes the answer to the asking node. */
-  private async answerClientResult(invocation: RedisInvocation): Promise<void> {
-    const invocationId = invocation.invocationId!;
-    const connectionId = invocation.keys[0];
-    const connection = connectionId === undefined ? undefined : this.connections.get(connectionId);
-    let reply: RedisClientResult;
-    if (!connection) {
-      reply = {
-        invocationId,
-        ok: false,
-        error: `Connection '${connectionId}' does not exist.`,
-        code: SignalRErrorCode.ConnectionNotFound,
-      };
-    } else {
-      try {
-        reply = { invocationId, ok: true, result: await connection.invokeClient(invocation.target, invocation.args) };
-      } catch (error) {
-        reply = { invocationId, ok: false, ...describeError(error) };
-      }
-    }
-    let payload: Buffer;
-    try {
-      payload = this.protocol.writeClientResult(reply);
-    } catch (error) {
-      payload = this.protocol.writeClientResult({
-        invocationId,
-        ok: false,
-        error: `The client's answer could not be relayed: ${(error as Error).message}`,
-        code: SignalRErrorCode.ClientResultFailed,
-      });
-    }
-    await this.publish(this.channels.returnResults(invocation.origin), payload);
+    await this.groupStore.store([connectionId]);
   }
 
   // Incoming messages
 
   private onMessage(channel: Buffer, payload: Buffer): void {
-    const subscription = this.subscriptions.get(channel.toString());
-    if (!subscription || this.disposed) return; // unsubscribed since it was published
+    const kind = this.subscriptions.kindOf(channel.toString());
+    if (!kind || this.disposed) return; // unsubscribed since it was published
     try {
-      switch (subscription.kind) {
+      switch (kind) {
         case 'invocation':
           this.onInvocation(this.protocol.readInvocation(payload));
           break;
         case 'groupCommand':
-          this.settle(this.onGroupCommand(this.protocol.readGroupCommand(payload)));
+          this.settle(this.groupCommands.apply(this.protocol.readGroupCommand(payload)));
           break;
         case 'ack':
-          this.acks.resolve(this.protocol.readAck(payload), undefined);
+          this.groupCommands.onAck(this.protocol.readAck(payload));
           break;
-        case 'clientResult': {
-          const result = this.protocol.readClientResult(payload);
-          this.clientResults.resolve(result.invocationId, result);
+        case 'clientResult':
+          this.clientResults.onResult(this.protocol.readClientResult(payload));
           break;
-        }
       }
     } catch (error) {
       this.messageWarning.warn(`Dropped an unreadable message from Redis: ${(error as Error).message}`);
@@ -499,7 +297,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
 
   private onInvocation(invocation: RedisInvocation): void {
     const { audience, keys, target, args, excludedConnectionIds } = invocation;
-    if (audience === Audience.ClientResult) return this.settle(this.answerClientResult(invocation));
+    if (audience === Audience.ClientResult) return this.settle(this.clientResults.answer(invocation));
     // The publishing node delivered to its own connections already.
     if (invocation.origin === this.serverName) return;
     switch (audience) {
@@ -518,7 +316,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     work.catch((error: Error) => this.messageWarning.warn(`Failed to deliver a message from Redis: ${error.message}`));
   }
 
-  // Publishing and subscriptions
+  // Publishing
 
   private invocation(
     audience: Audience,
@@ -526,9 +324,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     target: string,
     args: readonly unknown[],
     excludedConnectionIds: readonly string[] = [],
-    invocationId?: string,
   ): Buffer {
-    return this.protocol.writeInvocation({ origin: this.serverName, audience, keys, excludedConnectionIds, target, args, invocationId });
+    return this.protocol.writeInvocation({ origin: this.serverName, audience, keys, excludedConnectionIds, target, args });
   }
 
   /** Publishes, or drops with a throttled warning: never throws, never queues. */
@@ -545,165 +342,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     }
   }
 
-  /** Adds a connection under a key (group or user), subscribing the key's channel for the first one. */
-  private join(index: Map<string, Set<string>>, key: string, connectionId: string, channel: string): Promise<void> {
-    let members = index.get(key);
-    if (!members) index.set(key, (members = new Set()));
-    members.add(connectionId);
-    return this.subscribe(channel, 'invocation');
-  }
-
-  /** Removes a connection from under a key, unsubscribing the key's channel after the last one. */
-  private leave(index: Map<string, Set<string>>, key: string, connectionId: string, channel: string): void {
-    const members = index.get(key);
-    if (!members?.delete(connectionId) || members.size > 0) return;
-    index.delete(key);
-    this.unsubscribe(channel);
-  }
-
-  private subscribe(channel: string, kind: ChannelKind): Promise<void> {
-    const existing = this.subscriptions.get(channel);
-    if (existing) return existing.subscribed;
-    const subscribed =
-      this.subscriber.status === 'ready'
-        ? this.subscriber.subscribe(channel).then(
-            () => undefined,
-            () => undefined, // the connection dropped: resubscribeAll runs when it is back
-          )
-        : Promise.resolve();
-    this.subscriptions.set(channel, { kind, subscribed });
-    return subscribed;
-  }
-
-  private unsubscribe(channel: string): void {
-    if (!this.subscriptions.delete(channel)) return;
-    if (this.subscriber.status === 'ready') this.subscriber.unsubscribe(channel).catch(() => undefined);
-  }
-
-  /**
-   * Subscribes every wanted channel on each (re)connection of the subscriber. ioredis's own
-   * `autoResubscribe` would only restore the channels subscribed before the connection dropped,
-   * missing those of groups and connections that joined during the outage.
-   */
-  private async resubscribeAll(): Promise<void> {
-    const generation = ++this.subscriberGeneration;
-    const channels = [...this.subscriptions.keys()];
-    try {
-      for (let start = 0; start < channels.length; start += SUBSCRIBE_BATCH) {
-        await this.subscriber.subscribe(...channels.slice(start, start + SUBSCRIBE_BATCH));
-      }
-      // Channels let go of meanwhile may have been unsubscribed before the batch subscribed them.
-      const stale = channels.filter((channel) => !this.subscriptions.has(channel));
-      if (stale.length > 0) await this.subscriber.unsubscribe(...stale);
-    } catch (error) {
-      if (generation === this.subscriberGeneration && !this.disposed) {
-        this.messageWarning.warn(`Could not resubscribe to Redis: ${(error as Error).message}; reconnecting.`);
-        this.subscriber.disconnect(true);
-      }
-      return;
-    }
-    if (generation !== this.subscriberGeneration || this.subscriber.status !== 'ready') return;
-    this.subscriberSynced = true;
-    this.updateHealth();
-  }
-
-  // Health
-
-  private onClientError(error: Error): void {
-    this.lastError = error.message;
-    // Before the first connection succeeds, no status change reports the outage.
-    if (!this.hasBeenUp) this.reportOutage();
-  }
-
   private updateHealth(): void {
-    if (this.disposed) return;
-    const up = this.publisher.status === 'ready' && this.subscriberSynced;
-    if (up === (this.state.status === 'up')) return;
-    this.state = { status: up ? 'up' : 'down', since: Date.now() };
-    if (!up) return this.reportOutage();
-    this.lastError = undefined;
-    if (this.outageSince !== undefined) {
-      this.logger.log(`Redis backplane of hub ${this.hubPath} recovered after ${Date.now() - this.outageSince} ms.`);
-      this.outageSince = undefined;
-      // Redis may have restarted empty, or missed changes made during the outage.
-      void this.storeGroups([...this.groupsOfConnection.keys()]);
-    } else if (!this.hasBeenUp) {
-      this.logger.log(`Redis backplane of hub ${this.hubPath} connected.`);
-    }
-    this.hasBeenUp = true;
+    this.backplaneHealth.update(this.publisher.status === 'ready' && this.subscriptions.synced);
   }
-
-  /** Logs once per outage, however many errors and reconnection attempts it lasts. */
-  private reportOutage(): void {
-    if (this.outageSince !== undefined || this.disposed) return;
-    this.outageSince = Date.now();
-    const reason = this.lastError ? ` (${this.lastError})` : '';
-    this.logger.warn(
-      `Redis backplane of hub ${this.hubPath} is unreachable${reason}: connections of this node still ` +
-        `receive messages sent from it; messages to and from other nodes are dropped until Redis is back.`,
-    );
-  }
-}
-
-function validateOptions(options: RedisLifetimeManagerOptions): void {
-  if (options.channelPrefix !== undefined && options.channelPrefix.length === 0) {
-    throw new RangeError('channelPrefix must not be empty.');
-  }
-  for (const name of ['ackTimeoutMs', 'clientResultTimeoutMs', 'connectionGroupsTtlMs'] as const) {
-    const value = options[name];
-    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
-      throw new RangeError(`${name} must be a positive integer, got ${value}.`);
-    }
-  }
-}
-
-function createClient(options: RedisLifetimeManagerOptions): Redis {
-  const redisOptions: RedisOptions = {
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-    ...options.redis,
-    // Fail at once rather than queue while Redis is away: queued sends would arrive late, all at once.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    autoResubscribe: false,
-    lazyConnect: false,
-  };
-  return options.url === undefined ? new Redis(redisOptions) : new Redis(options.url, redisOptions);
-}
-
-async function closeClient(client: Redis): Promise<void> {
-  if (client.status === 'ready') {
-    try {
-      await client.quit();
-      return;
-    } catch {
-      // fall through: the connection dropped while quitting
-    }
-  }
-  client.disconnect();
-}
-
-function unavailable(what: string): SignalRError {
-  return new SignalRError(SignalRErrorCode.BackplaneUnavailable, `Redis is unreachable: cannot ${what}.`);
-}
-
-function disposedError(): SignalRError {
-  return new SignalRError(SignalRErrorCode.BackplaneDisposed, 'The Redis lifetime manager was disposed.');
-}
-
-const SIGNALR_CODES = new Set<string>(Object.values(SignalRErrorCode));
-
-/** The message and code of an error, to rebuild it on the node that asked. */
-function describeError(error: unknown): { error: string; code?: string } {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !SIGNALR_CODES.has(code)) return { error: message };
-  // SignalRError appends the code to the message; it is appended again when rebuilt.
-  const suffix = ` (${code})`;
-  return { error: message.endsWith(suffix) ? message.slice(0, -suffix.length) : message, code };
-}
-
-function errorFromReply(message: string, code: string | undefined): Error {
-  if (code !== undefined && SIGNALR_CODES.has(code)) return new SignalRError(code as SignalRErrorCode, message);
-  return new SignalRError(SignalRErrorCode.ClientResultFailed, message);
 }

@@ -1,0 +1,41 @@
+import type { RedisOptions } from 'ioredis';
+
+export interface RedisLifetimeManagerOptions {
+  /** `redis://[[user]:password@]host[:port][/db]` (or `rediss://` for TLS). Default: ioredis's, 127.0.0.1:6379. */
+  readonly url?: string;
+  /**
+   * ioredis options, applied over `url`. A few are fixed because the backplane relies on them:
+   * `enableOfflineQueue: false`, `maxRetriesPerRequest: 0`, `autoResendUnfulfilledCommands: false`,
+   * `autoResubscribe: false` (the manager resubscribes itself) and `lazyConnect: false`.
+   * `retryStrategy` defaults to 200 ms more per attempt, at most 2 s.
+   */
+  readonly redis?: RedisOptions;
+  /** Starts every channel and key, so that applications can share a Redis. Default `nestjs-signalr`. */
+  readonly channelPrefix?: string;
+  /** How long adding or removing a connection of another node waits for that node's ack. Default 10000. */
+  readonly ackTimeoutMs?: number;
+  /** How long a client-result invocation of a connection on another node waits for its answer. Default 30000. */
+  readonly clientResultTimeoutMs?: number;
+  /**
+   * How long a connection's group set outlives the last refresh by the node that holds it
+   * (refreshed every third of it). Keep it above `reconnectWindowMs`. Default 60000.
+   */
+  readonly connectionGroupsTtlMs?: number;
+}
+
+export const DEFAULT_REDIS_CHANNEL_PREFIX = 'nestjs-signalr';
+export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
+export const DEFAULT_CLIENT_RESULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONNECTION_GROUPS_TTL_MS = 60_000;
+
+export function validateOptions(options: RedisLifetimeManagerOptions): void {
+  if (options.channelPrefix !== undefined && options.channelPrefix.length === 0) {
+    throw new RangeError('channelPrefix must not be empty.');
+  }
+  for (const name of ['ackTimeoutMs', 'clientResultTimeoutMs', 'connectionGroupsTtlMs'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      throw new RangeError(`${name} must be a positive integer, got ${value}.`);
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import type { Redis } from 'ioredis';
+import type { ThrottledWarning } from './throttled-warning.js';
+
+/** What a channel carries, which says how its messages are read. */
+export type ChannelKind = 'invocation' | 'groupCommand' | 'ack' | 'clientResult';
+
+interface Subscription {
+  readonly kind: ChannelKind;
+  /** Settles when Redis confirmed the subscription, or at once while Redis is down. */
+  readonly subscribed: Promise<void>;
+}
+
+/** Channels per SUBSCRIBE when resubscribing after a reconnect. */
+const SUBSCRIBE_BATCH = 1_000;
+
+/**
+ * Every channel this node wants, subscribed or (while Redis is down) to be subscribed, on the
+ * subscriber connection; each time that connection is ready again, all of them are subscribed anew.
+ */
+export class RedisSubscriptions {
+  private readonly wanted = new Map<string, Subscription>();
+  private allSubscribed = false;
+  /** Counts subscriber reconnects, so that a resubscription overtaken by a newer one stands down. */
+  private generation = 0;
+
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly warning: ThrottledWarning,
+    private readonly isDisposed: () => boolean,
+    /** Runs when {@link synced} may have changed. */
+    private readonly onSyncChange: () => void,
+  ) {
+    subscriber.on('ready', () => void this.resubscribeAll());
+    subscriber.on('close', () => {
+      this.generation++;
+      this.allSubscribed = false;
+      onSyncChange();
+    });
+  }
+
+  /** True while the subscriber is connected and every wanted channel is subscribed on it. */
+  get synced(): boolean {
+    return this.allSubscribed;
+  }
+
+  /** The kind of a wanted channel; undefined once it is let go of. */
+  kindOf(channel: string): ChannelKind | undefined {
+    return this.wanted.get(channel)?.kind;
+  }
+
+  subscribe(channel: string, kind: ChannelKind): Promise<void> {
+    const existing = this.wanted.get(channel);
+    if (existing) return existing.subscribed;
+    const subscribed =
+      this.subscriber.status === 'ready'
+        ? this.subscriber.subscribe(channel).then(
+            () => undefined,
+            () => undefined, // the connection dropped: resubscribeAll runs when it is back
+          )
+        : Promise.resolve();
+    this.wanted.set(channel, { kind, subscribed });
+    return subscribed;
+  }
+
+  unsubscribe(channel: string): void {
+    if (!this.wanted.delete(channel)) return;
+    if (this.subscriber.status === 'ready') this.subscriber.unsubscribe(channel).catch(() => undefined);
+  }
+
+  /** Adds a connection under a key (group or user), subscribing the key's channel for the first one. */
+  join(index: Map<string, Set<string>>, key: string, connectionId: string, channel: string): Promise<void> {
+    let members = index.get(key);
+    if (!members) index.set(key, (members = new Set()));
+    members.add(connectionId);
+    return this.subscribe(channel, 'invocation');
+  }
+
+  /** Removes a connection from under a key, unsubscribing the key's channel after the last one. */
+  leave(index: Map<string, Set<string>>, key: string, connectionId: string, channel: string): void {
+    const members = index.get(key);
+    if (!members?.delete(connectionId) || members.size > 0) return;
+    index.delete(key);
+    this.unsubscribe(channel);
+  }
+
+  clear(): void {
+    this.wanted.clear();
+  }
+
+  /**
+   * Subscribes every wanted channel on each (re)connection of the subscriber. ioredis's own
+   * `autoResubscribe` would only restore the channels subscribed before the connection dropped,
+   * missing those of groups and connections that joined during the outage.
+   */
+  private async resubscribeAll(): Promise<void> {
+    const generation = ++this.generation;
+    const channels = [...this.wanted.keys()];
+    try {
+      for (let start = 0; start < channels.length; start += SUBSCRIBE_BATCH) {
+        await this.subscriber.subscribe(...channels.slice(start, start + SUBSCRIBE_BATCH));
+      }
+      // Channels let go of meanwhile may have been unsubscribed before the batch subscribed them.
+      const stale = channels.filter((channel) => !this.wanted.has(channel));
+      if (stale.length > 0) await this.subscriber.unsubscribe(...stale);
+    } catch (error) {
+      if (generation === this.generation && !this.isDisposed()) {
+        this.warning.warn(`Could not resubscribe to Redis: ${(error as Error).message}; reconnecting.`);
+        this.subscriber.disconnect(true);
+      }
+      return;
+    }
+    if (generation !== this.generation || this.subscriber.status !== 'ready') return;
+    this.allSubscribed = true;
+    this.onSyncChange();
+  }
+}

@@ -1,0 +1,118 @@
+import { SignalRError, SignalRErrorCode } from '../../errors/signalr-error-codes.js';
+import type { HubConnectionHandle } from '../hub-connection-handle.js';
+import { PendingReplies } from './pending-replies.js';
+import { managerDisposedError, redisUnavailableError, type RedisBackplane } from './redis-backplane.js';
+import { Audience, type RedisClientResult, type RedisInvocation } from './redis-protocol.js';
+
+/**
+ * Client results across nodes: this node publishes the invocation to the connection's channel and
+ * awaits the answer on its own return channel; the node holding the connection asks its client
+ * and publishes the answer back.
+ */
+export class RemoteClientResults {
+  private readonly pending = new PendingReplies<string, RedisClientResult>();
+  private nextInvocationId = 0;
+
+  constructor(
+    private readonly backplane: RedisBackplane,
+    /** A connection of this node, by id. */
+    private readonly connectionOf: (connectionId: string) => HubConnectionHandle | undefined,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Invokes a connection of another node and waits for its answer. */
+  async invoke(connectionId: string, method: string, args: readonly unknown[]): Promise<unknown> {
+    const { publisher, protocol, channels, serverName } = this.backplane;
+    if (this.backplane.isDisposed()) throw managerDisposedError();
+    if (publisher.status !== 'ready') throw redisUnavailableError(`invoke '${method}' on a connection of another node`);
+    const invocationId = String(++this.nextInvocationId);
+    const payload = protocol.writeInvocation({
+      origin: serverName,
+      audience: Audience.ClientResult,
+      keys: [connectionId],
+      excludedConnectionIds: [],
+      target: method,
+      args,
+      invocationId,
+    });
+    const answer = this.pending.wait(
+      invocationId,
+      this.timeoutMs,
+      () => new SignalRError(SignalRErrorCode.ClientResultTimeout, `The client did not answer '${method}' within ${this.timeoutMs} ms.`),
+    );
+    try {
+      // Redis counts the subscribers: none means no node holds the connection.
+      const receivers = await publisher.publish(channels.connection(connectionId), payload);
+      if (receivers === 0) {
+        this.pending.reject(
+          invocationId,
+          new SignalRError(SignalRErrorCode.ConnectionNotFound, `Connection '${connectionId}' does not exist.`),
+        );
+      }
+    } catch {
+      this.pending.reject(invocationId, redisUnavailableError(`invoke '${method}' on a connection of another node`));
+    }
+    const reply = await answer;
+    if (reply.ok) return reply.result;
+    throw errorFromReply(reply.error, reply.code);
+  }
+
+  /** On the node holding the connection: asks its client, and publishes the answer to the asking node. */
+  async answer(invocation: RedisInvocation): Promise<void> {
+    const invocationId = invocation.invocationId!;
+    const connectionId = invocation.keys[0];
+    const connection = connectionId === undefined ? undefined : this.connectionOf(connectionId);
+    let reply: RedisClientResult;
+    if (!connection) {
+      reply = {
+        invocationId,
+        ok: false,
+        error: `Connection '${connectionId}' does not exist.`,
+        code: SignalRErrorCode.ConnectionNotFound,
+      };
+    } else {
+      try {
+        reply = { invocationId, ok: true, result: await connection.invokeClient(invocation.target, invocation.args) };
+      } catch (error) {
+        reply = { invocationId, ok: false, ...describeError(error) };
+      }
+    }
+    let payload: Buffer;
+    try {
+      payload = this.backplane.protocol.writeClientResult(reply);
+    } catch (error) {
+      payload = this.backplane.protocol.writeClientResult({
+        invocationId,
+        ok: false,
+        error: `The client's answer could not be relayed: ${(error as Error).message}`,
+        code: SignalRErrorCode.ClientResultFailed,
+      });
+    }
+    await this.backplane.publish(this.backplane.channels.returnResults(invocation.origin), payload);
+  }
+
+  onResult(result: RedisClientResult): void {
+    this.pending.resolve(result.invocationId, result);
+  }
+
+  rejectAll(): void {
+    this.pending.rejectAll(managerDisposedError);
+  }
+}
+
+const SIGNALR_CODES = new Set<string>(Object.values(SignalRErrorCode));
+
+/** The message and code of an error, to rebuild it on the node that asked. */
+function describeError(error: unknown): { error: string; code?: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !SIGNALR_CODES.has(code)) return { error: message };
+  // SignalRError appends the code to the message; it is appended again when rebuilt.
+  const suffix = ` (${code})`;
+  return { error: message.endsWith(suffix) ? message.slice(0, -suffix.length) : message, code };
+}
+
+function errorFromReply(message: string, code: string | undefined): Error {
+  if (code !== undefined && SIGNALR_CODES.has(code)) return new SignalRError(code as SignalRErrorCode, message);
+  return new SignalRError(SignalRErrorCode.ClientResultFailed, message);
+}

@@ -1,0 +1,70 @@
+import { SignalRError, SignalRErrorCode } from '../../errors/signalr-error-codes.js';
+import { PendingReplies } from './pending-replies.js';
+import { managerDisposedError, redisUnavailableError, type RedisBackplane } from './redis-backplane.js';
+import { GroupAction, type RedisGroupCommand } from './redis-protocol.js';
+
+/** This node's own group memberships, which commands from other nodes change. */
+export interface LocalGroups {
+  holds(connectionId: string): boolean;
+  add(connectionId: string, groupName: string): Promise<void>;
+  remove(connectionId: string, groupName: string): Promise<void>;
+}
+
+/**
+ * Adding connections of other nodes to groups and removing them: the command goes to every node
+ * over one channel, the node holding the connection applies it and acks it to the node that asked.
+ */
+export class RemoteGroupCommands {
+  private readonly acks = new PendingReplies<number, void>();
+  private nextAckId = 0;
+
+  constructor(
+    private readonly backplane: RedisBackplane,
+    private readonly local: LocalGroups,
+    private readonly ackTimeoutMs: number,
+  ) {}
+
+  /** Asks the node holding the connection to apply the change, and waits for its ack. */
+  async send(action: GroupAction, connectionId: string, groupName: string): Promise<void> {
+    const what =
+      action === GroupAction.Add
+        ? `add connection '${connectionId}' to group '${groupName}'`
+        : `remove connection '${connectionId}' from group '${groupName}'`;
+    const { publisher, protocol, channels, serverName } = this.backplane;
+    if (this.backplane.isDisposed()) throw managerDisposedError();
+    if (publisher.status !== 'ready') throw redisUnavailableError(what);
+    const id = ++this.nextAckId;
+    const payload = protocol.writeGroupCommand({ origin: serverName, id, action, connectionId, groupName });
+    const acknowledged = this.acks.wait(
+      id,
+      this.ackTimeoutMs,
+      () =>
+        new SignalRError(
+          SignalRErrorCode.BackplaneAckTimeout,
+          `No server acknowledged the request to ${what} within ${this.ackTimeoutMs} ms; the connection may have ended.`,
+        ),
+    );
+    try {
+      await publisher.publish(channels.groupManagement, payload);
+    } catch {
+      this.acks.reject(id, redisUnavailableError(what));
+    }
+    return acknowledged;
+  }
+
+  /** On every node: applies a command if the connection is this node's, and acks it. */
+  async apply(command: RedisGroupCommand): Promise<void> {
+    if (!this.local.holds(command.connectionId)) return; // another node's connection
+    if (command.action === GroupAction.Add) await this.local.add(command.connectionId, command.groupName);
+    else await this.local.remove(command.connectionId, command.groupName);
+    await this.backplane.publish(this.backplane.channels.ack(command.origin), this.backplane.protocol.writeAck(command.id));
+  }
+
+  onAck(id: number): void {
+    this.acks.resolve(id, undefined);
+  }
+
+  rejectAll(): void {
+    this.acks.rejectAll(managerDisposedError);
+  }
+}
