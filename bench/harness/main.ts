@@ -1,0 +1,137 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { cpuSnapshot, otherCores } from './machine-load.js';
+import { readOptions, type TargetId } from './options.js';
+import { summarizeProfile } from './profile-summary.js';
+import { key, LABELS, renderMarkdown, type Outcome, type Results } from './report.js';
+import { newContext, probeMessagePack, runConnect, runFanout, runInvoke, runMemory } from './scenarios.js';
+
+/**
+ * The orchestrator: runs each scenario against every server in turn, each server in a fresh
+ * process and the load in separate processes, then writes and prints the markdown report.
+ * Started by bench/launch.mjs (`npm run bench`), which compiles this folder first.
+ */
+const startedAt = new Date();
+const loadBefore = loadavg()[0];
+const cpuAtStart = cpuSnapshot();
+const started = performance.now();
+const root = process.env.BENCH_ROOT ?? process.cwd();
+const options = readOptions();
+const log = (line: string) => console.log(line);
+if (loadBefore > 0.5) log(`Load average is ${loadBefore.toFixed(2)}: other work on this machine will skew the numbers.`);
+const context = newContext(options, join(root, 'bench', 'results', 'profiles'), log);
+const results: Results = { invoke: new Map(), fanout: new Map(), memory: new Map(), connect: new Map() };
+
+let messagePackMissing: string | undefined;
+if (options.targets.includes('signalr-msgpack')) {
+  messagePackMissing = await probeMessagePack(context).catch((error: Error) => error.message);
+  if (messagePackMissing) log(`MessagePack: n/a (${messagePackMissing})`);
+}
+
+const fixed = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits });
+const sleep = (ms: number) => new Promise((wake) => setTimeout(wake, ms));
+/** Between two cells: the kernel finishes closing the last one's sockets, the machine settles. */
+const SETTLE_MS = 1000;
+
+/**
+ * Runs one scenario (at one size) against every target, `--repeat` times, in a rotated order on
+ * each pass so that no server is always first or always follows the same one, and keeps for each
+ * target the run whose `headline` number is the median. A failure (or a missing protocol) becomes
+ * n/a with its reason instead of ending the whole run.
+ */
+async function row<T extends object>(
+  what: string,
+  run: (target: TargetId) => Promise<T>,
+  headline: (result: T) => number,
+  show: (result: T) => string,
+): Promise<Map<TargetId, Outcome<T>>> {
+  const runs = new Map<TargetId, T[]>();
+  const outcomes = new Map<TargetId, Outcome<T>>();
+  for (const target of options.targets) {
+    if (target === 'signalr-msgpack' && messagePackMissing) outcomes.set(target, { na: `MessagePack handshake refused (${messagePackMissing})` });
+  }
+  for (let pass = 0; pass < options.repeat; pass++) {
+    const order = options.targets.map((_, index) => options.targets[(index + pass) % options.targets.length]);
+    for (const target of order) {
+      if (outcomes.has(target)) continue;
+      await sleep(SETTLE_MS);
+      try {
+        const result = await run(target);
+        log(`${what.padEnd(22)} ${LABELS[target].padEnd(34)} ${show(result)}`);
+        runs.set(target, [...(runs.get(target) ?? []), result]);
+      } catch (error) {
+        log(`${what.padEnd(22)} ${LABELS[target].padEnd(34)} FAILED: ${(error as Error).message}`);
+        outcomes.set(target, { na: `failed: ${(error as Error).message.split('\n')[0]}` });
+      }
+    }
+  }
+  for (const [target, done] of runs) {
+    if (!outcomes.has(target)) outcomes.set(target, done.toSorted((a, b) => headline(a) - headline(b))[Math.floor((done.length - 1) / 2)]);
+  }
+  return outcomes;
+}
+
+const note = (result: { note?: string }) => (result.note ? ` [${result.note}]` : '');
+
+for (const scenario of options.scenarios) {
+  switch (scenario) {
+    case 'invoke':
+      for (const size of options.invokeConnections) {
+        const outcomes = await row(`invoke @${size}`, (target) => runInvoke(context, target, size), (r) => r.rate, (r) => `${fixed(r.rate)}/s, ${fixed(r.cpuPerOp, 1)} µs CPU/op${note(r)}`);
+        for (const [target, outcome] of outcomes) results.invoke.set(key(target, size), outcome);
+      }
+      break;
+    case 'fanout':
+      for (const size of options.fanout) {
+        const outcomes = await row(`fan-out to ${size}`, (target) => runFanout(context, target, size), (r) => r.p99Ms, (r) => `last ${fixed(r.lastMs, 1)} ms, p50 ${fixed(r.p50Ms, 1)} ms, p99 ${fixed(r.p99Ms, 1)} ms, ${fixed(r.cpuPerDelivery, 1)} µs CPU/delivery${note(r)}`);
+        for (const [target, outcome] of outcomes) results.fanout.set(key(target, size), outcome);
+      }
+      break;
+    case 'memory': {
+      const outcomes = await row(`memory @${options.idleConnections}`, (target) => runMemory(context, target, options.idleConnections), (r) => r.rssPerConnection, (r) => `${fixed(r.rssPerConnection / 1024, 1)} KiB RSS, ${fixed(r.heapPerConnection / 1024, 1)} KiB heap per connection${note(r)}`);
+      for (const [target, outcome] of outcomes) results.memory.set(target, outcome);
+      break;
+    }
+    case 'connect': {
+      const outcomes = await row('connect', (target) => runConnect(context, target), (r) => r.plainPerSecond, (r) => `${fixed(r.plainPerSecond)}/s (${fixed(r.plainCpu)} µs CPU)${r.jwtPerSecond === undefined ? '' : `, JWT ${fixed(r.jwtPerSecond)}/s (${fixed(r.jwtCpu ?? Number.NaN)} µs CPU)`}${note(r)}`);
+      for (const [target, outcome] of outcomes) results.connect.set(target, outcome);
+      break;
+    }
+  }
+}
+
+const profiles = context.profiles.map((file) => ({ profile: relative(root, file), summary: summarizeProfile(file, 10) }));
+const cpu = cpus();
+const markdown = renderMarkdown(options, results, {
+  startedAt,
+  wallSeconds: (performance.now() - started) / 1000,
+  command: process.env.BENCH_COMMAND ?? `node bench/launch.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  machine: `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${fixed(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${platform()} ${release()}`,
+  commit: describeCommit(),
+  load: { before: loadBefore, otherCores: otherCores(cpuAtStart, cpuSnapshot()) },
+  profiles,
+});
+
+console.log(`\n${markdown}`);
+if (options.out) {
+  const folder = resolve(root, options.out);
+  mkdirSync(folder, { recursive: true });
+  // A profiled run is slowed a little by the sampling: it never becomes latest.md.
+  const suffix = options.profile ? '-profile' : '';
+  const written = [join(folder, `${startedAt.toISOString().slice(0, 10)}${suffix}.md`), ...(options.profile ? [] : [join(folder, 'latest.md')])];
+  for (const file of written) writeFileSync(file, `${markdown}\n`);
+  console.log(`Written to ${written.map((file) => relative(root, file)).join(' and ')}.`);
+}
+
+function git(...args: string[]) {
+  return spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+}
+
+function describeCommit(): string {
+  const head = git('rev-parse', '--short', 'HEAD');
+  if (head.status !== 0) return 'unknown (not a git checkout)';
+  const dirty = git('status', '--porcelain', '--', 'src').stdout.trim() !== '';
+  return `${head.stdout.trim()}${dirty ? ' with uncommitted changes in src/' : ''}`;
+}

@@ -1,0 +1,119 @@
+/**
+ * Every knob of the harness, read from `--name=value` arguments first, then `BENCH_NAME`
+ * environment variables (dashes become underscores), then the defaults below: sized so that the
+ * whole run takes a few minutes on two cores.
+ */
+export const TARGET_IDS = ['raw-ws', 'nest-ws', 'nest-socketio', 'signalr-json', 'signalr-msgpack'] as const;
+export type TargetId = (typeof TARGET_IDS)[number];
+
+export const SCENARIO_IDS = ['invoke', 'fanout', 'memory', 'connect'] as const;
+export type ScenarioId = (typeof SCENARIO_IDS)[number];
+
+export interface BenchOptions {
+  readonly targets: readonly TargetId[];
+  readonly scenarios: readonly ScenarioId[];
+  /** Load generator processes; connections and connect loops are spread over them. */
+  readonly workers: number;
+  /** Connection counts of the invocation scenario. */
+  readonly invokeConnections: readonly number[];
+  /** Invocations in flight per connection. */
+  readonly depth: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  /** Group sizes of the fan-out scenario. */
+  readonly fanout: readonly number[];
+  /** Broadcasts per group size. */
+  readonly rounds: number;
+  /** Idle connections held for the memory scenario. */
+  readonly idleConnections: number;
+  readonly connectMs: number;
+  /** Concurrent negotiate+connect loops. */
+  readonly connectConcurrency: number;
+  /** Connections opened at once while building up a scenario's load. */
+  readonly openConcurrency: number;
+  /** Bytes of filler text in each echo and broadcast payload. */
+  readonly payloadBytes: number;
+  /** Runs of each cell; the run with the median headline number is reported. */
+  readonly repeat: number;
+  /**
+   * `target:scenario[:size]` (e.g. `signalr-json:invoke:1000`) records a CPU profile of that
+   * server over the measured window, summarized in the report (written with a `-profile` suffix,
+   * since sampling slows the profiled server a little).
+   */
+  readonly profile: string | undefined;
+  /** Folder for the markdown results; empty to write none. */
+  readonly out: string;
+}
+
+const DEFAULTS = {
+  targets: TARGET_IDS.join(','),
+  scenarios: SCENARIO_IDS.join(','),
+  workers: '2',
+  'invoke-connections': '1,100,1000',
+  depth: '8',
+  'warmup-ms': '1000',
+  'duration-ms': '3000',
+  fanout: '1000,10000',
+  rounds: '10',
+  'idle-connections': '5000',
+  'connect-ms': '3000',
+  'connect-concurrency': '32',
+  'open-concurrency': '200',
+  'payload-bytes': '32',
+  repeat: '1',
+  profile: '',
+  out: 'bench/results',
+} satisfies Record<string, string>;
+
+type Key = keyof typeof DEFAULTS;
+
+export function readOptions(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const cli = new Map<string, string>();
+  for (const argument of argv) {
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argument);
+    if (!match) throw new Error(`Unknown argument ${argument}: use --name=value (see bench/README.md).`);
+    if (!(match[1] in DEFAULTS)) throw new Error(`Unknown option --${match[1]}.`);
+    cli.set(match[1], match[2] ?? 'true');
+  }
+  const get = (key: Key): string => cli.get(key) ?? env[`BENCH_${key.toUpperCase().replaceAll('-', '_')}`] ?? DEFAULTS[key];
+  const int = (key: Key): number => {
+    const value = Number(get(key));
+    if (!Number.isInteger(value) || value < 0) throw new Error(`--${key} must be a whole number, not ${get(key)}.`);
+    return value;
+  };
+  const ints = (key: Key): number[] => list(get(key)).map((item) => {
+    const value = Number(item.replaceAll('_', ''));
+    if (!Number.isInteger(value) || value < 1) throw new Error(`--${key} takes positive whole numbers, not ${item}.`);
+    return value;
+  });
+  const oneOf = <T extends string>(key: Key, allowed: readonly T[]): T[] => list(get(key)).map((item) => {
+    if (!(allowed as readonly string[]).includes(item)) throw new Error(`--${key}: ${item} is none of ${allowed.join(', ')}.`);
+    return item as T;
+  });
+  return {
+    targets: oneOf('targets', TARGET_IDS),
+    scenarios: oneOf('scenarios', SCENARIO_IDS),
+    workers: Math.max(1, int('workers')),
+    invokeConnections: ints('invoke-connections'),
+    depth: Math.max(1, int('depth')),
+    warmupMs: int('warmup-ms'),
+    durationMs: Math.max(100, int('duration-ms')),
+    fanout: ints('fanout'),
+    rounds: Math.max(1, int('rounds')),
+    idleConnections: Math.max(1, int('idle-connections')),
+    connectMs: Math.max(100, int('connect-ms')),
+    connectConcurrency: Math.max(1, int('connect-concurrency')),
+    openConcurrency: Math.max(1, int('open-concurrency')),
+    payloadBytes: int('payload-bytes'),
+    repeat: Math.max(1, int('repeat')),
+    profile: get('profile') || undefined,
+    out: get('out'),
+  };
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}

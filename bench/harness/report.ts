@@ -1,0 +1,234 @@
+import type { ProfileSummary } from './profile-summary.js';
+import type { BenchOptions, TargetId } from './options.js';
+import type { ConnectResult, FanoutResult, InvokeResult, MemoryResult } from './scenarios.js';
+
+/** A scenario's result for one server, or why there is none. */
+export type Outcome<T> = T | { readonly na: string };
+
+export const LABELS: Record<TargetId, string> = {
+  'raw-ws': '(a) bare ws',
+  'nest-ws': '(b) Nest + platform-ws',
+  'nest-socketio': '(c) Nest + platform-socket.io',
+  'signalr-json': '(d) nestjs-signalr, JSON',
+  'signalr-msgpack': '(d) nestjs-signalr, MessagePack',
+};
+
+export interface Results {
+  readonly invoke: Map<string, Outcome<InvokeResult>>;
+  readonly fanout: Map<string, Outcome<FanoutResult>>;
+  readonly memory: Map<TargetId, Outcome<MemoryResult>>;
+  readonly connect: Map<TargetId, Outcome<ConnectResult>>;
+}
+
+export interface RunInfo {
+  readonly startedAt: Date;
+  readonly wallSeconds: number;
+  readonly command: string;
+  readonly machine: string;
+  readonly commit: string;
+  /** Anything else running on the machine skews every number: the load average at the start, and
+   * the cores' worth of CPU that other processes used during the run. */
+  readonly load: { readonly before: number; readonly otherCores: number | undefined };
+  readonly profiles: readonly { readonly profile: string; readonly summary: ProfileSummary }[];
+}
+
+export const key = (target: TargetId, size: number) => `${target}:${size}`;
+
+const isNa = <T extends object>(outcome: Outcome<T> | undefined): outcome is { na: string } | undefined => outcome === undefined || 'na' in outcome;
+
+function number(value: number, digits = 0): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** `value (ratio×)` against the bare ws server's value of the same metric. */
+function withRatio(value: number | undefined, base: number | undefined, digits = 0): string {
+  if (value === undefined || !Number.isFinite(value)) return 'n/a';
+  const ratio = base !== undefined && Number.isFinite(base) && base > 0 ? ` (${(value / base).toFixed(2)}×)` : '';
+  return `${number(value, digits)}${ratio}`;
+}
+
+function fieldOf<T extends object>(outcome: Outcome<T> | undefined, field: keyof T): number | undefined {
+  return isNa(outcome) ? undefined : ((outcome as T)[field] as number | undefined);
+}
+
+function noteOf(label: string, outcome: Outcome<{ note?: string }> | undefined): string | undefined {
+  if (outcome === undefined) return undefined;
+  if ('na' in outcome) return `${label}: n/a, ${outcome.na}`;
+  return outcome.note ? `${label}: ${outcome.note}` : undefined;
+}
+
+export function renderMarkdown(options: BenchOptions, results: Results, info: RunInfo): string {
+  const targets = options.targets;
+  const lines: string[] = [];
+  const notes: string[] = [];
+  const push = (...text: string[]) => lines.push(...text);
+  const date = info.startedAt.toISOString();
+
+  push(`# nestjs-signalr benchmark, ${date.slice(0, 10)}`, '');
+  push(`- started ${date}, wall time ${number(info.wallSeconds)} s`);
+  push(`- command: \`${info.command}\``);
+  push(`- machine: ${info.machine}`);
+  const others = info.load.otherCores === undefined ? 'unknown' : `${info.load.otherCores.toFixed(2)} cores on average`;
+  push(`- other processes: load average ${info.load.before.toFixed(2)} at the start; CPU used by other processes during the run: ${others}`);
+  push(`- package: ${info.commit}`);
+  push(
+    `- settings: ${options.workers} load processes; invocations ${options.depth} in flight per connection, ` +
+      `${options.warmupMs} ms warm-up + ${options.durationMs} ms measured; fan-out ${options.rounds} rounds after 2 warm-up rounds; ` +
+      `${number(options.idleConnections)} idle connections; connect loops ${options.connectConcurrency} × ${options.connectMs} ms; ` +
+      `payload filler ${options.payloadBytes} bytes; ${options.repeat === 1 ? 'one run per cell' : `median of ${options.repeat} runs per cell`}`,
+  );
+  push('', 'Ratios in parentheses are against (a), the bare `ws` server, on the same metric: above 1 is more throughput, or more latency or memory.', '');
+
+  if (options.scenarios.includes('invoke')) {
+    const sizes = options.invokeConnections;
+    push('## Invocation round trips per second', '');
+    push(`| server | ${sizes.map((size) => `${number(size)} conn.`).join(' | ')} | server CPU µs per round trip (${sizes.map((size) => number(size)).join(' / ')}) |`);
+    push(`|---|${sizes.map(() => '---:').join('|')}|---:|`);
+    for (const target of targets) {
+      const cells = sizes.map((size) => withRatio(fieldOf(results.invoke.get(key(target, size)), 'rate'), fieldOf(results.invoke.get(key('raw-ws', size)), 'rate')));
+      const cpu = sizes.map((size) => number(fieldOf(results.invoke.get(key(target, size)), 'cpuPerOp') ?? Number.NaN, 1)).join(' / ');
+      push(`| ${LABELS[target]} | ${cells.join(' | ')} | ${cpu} |`);
+      for (const size of sizes) notes.push(noteOf(`${LABELS[target]}, invocations at ${size}`, results.invoke.get(key(target, size))) ?? '');
+    }
+    push('');
+  }
+
+  if (options.scenarios.includes('fanout')) {
+    push('## Broadcast to one group', '');
+    push('| group size | server | send → last receipt, ms | p50 send → receipt, ms | p99 send → receipt, ms | server CPU µs per delivery |');
+    push('|---:|---|---:|---:|---:|---:|');
+    for (const size of options.fanout) {
+      const base = results.fanout.get(key('raw-ws', size));
+      for (const target of targets) {
+        const outcome = results.fanout.get(key(target, size));
+        push(
+          `| ${number(size)} | ${LABELS[target]} | ${withRatio(fieldOf(outcome, 'lastMs'), fieldOf(base, 'lastMs'), 1)} | ` +
+            `${withRatio(fieldOf(outcome, 'p50Ms'), fieldOf(base, 'p50Ms'), 1)} | ${withRatio(fieldOf(outcome, 'p99Ms'), fieldOf(base, 'p99Ms'), 1)} | ` +
+            `${number(fieldOf(outcome, 'cpuPerDelivery') ?? Number.NaN, 2)} |`,
+        );
+        notes.push(noteOf(`${LABELS[target]}, fan-out to ${size}`, outcome) ?? '');
+      }
+    }
+    push('');
+  }
+
+  if (options.scenarios.includes('memory') || options.scenarios.includes('connect')) {
+    push('## Connections', '');
+    push(
+      `| server | RSS KiB per idle connection (at ${number(options.idleConnections)}) | JS heap KiB per idle connection | connects per second | ` +
+        'server CPU µs per connect | negotiate + connect per second with JWT | server CPU µs per JWT connect |',
+    );
+    push('|---|---:|---:|---:|---:|---:|---:|');
+    const memoryBase = results.memory.get('raw-ws');
+    const connectBase = results.connect.get('raw-ws');
+    for (const target of targets) {
+      const memory = results.memory.get(target);
+      const connect = results.connect.get(target);
+      push(
+        `| ${LABELS[target]} | ${withRatio(kib(fieldOf(memory, 'rssPerConnection')), kib(fieldOf(memoryBase, 'rssPerConnection')), 1)} | ` +
+          `${withRatio(kib(fieldOf(memory, 'heapPerConnection')), kib(fieldOf(memoryBase, 'heapPerConnection')), 1)} | ` +
+          `${withRatio(fieldOf(connect, 'plainPerSecond'), fieldOf(connectBase, 'plainPerSecond'))} | ` +
+          `${withRatio(fieldOf(connect, 'plainCpu'), fieldOf(connectBase, 'plainCpu'))} | ` +
+          `${number(fieldOf(connect, 'jwtPerSecond') ?? Number.NaN)} | ${number(fieldOf(connect, 'jwtCpu') ?? Number.NaN)} |`,
+      );
+      notes.push(noteOf(`${LABELS[target]}, memory`, memory) ?? '', noteOf(`${LABELS[target]}, connects`, connect) ?? '');
+    }
+    push('');
+    push(
+      'Connects: (a) and (b) a WebSocket upgrade; (c) upgrade, Engine.IO open and Socket.IO connect; (d) anonymous negotiate, ' +
+        'upgrade with the connection token and hub handshake. The JWT column is (d) on an `@Authorize()` hub with a bearer ' +
+        'token on negotiate and upgrade; the others have no equivalent (n/a).',
+      '',
+    );
+  }
+
+  const verdicts = targetVerdicts(options, results);
+  if (verdicts.length > 0) {
+    push('## Against the targets', '', '| target | measured | met |', '|---|---|---|');
+    for (const verdict of verdicts) push(`| ${verdict.target} | ${verdict.measured} | ${verdict.met} |`);
+    push('');
+  }
+
+  const realNotes = notes.filter(Boolean);
+  if (realNotes.length > 0) push('## Notes', '', ...realNotes.map((note) => `- ${note}`), '');
+
+  for (const { profile, summary } of info.profiles) {
+    push(`## Server CPU profile: \`${profile}\``, '');
+    push(
+      `Busy ${number(summary.busyMs)} ms over the measured window; garbage collector ${percent(summary.garbageCollector)}, ` +
+        `unattributed (program) ${percent(summary.program)}. Self time by where the code lives: ` +
+        `${summary.areas.slice(0, 8).map(({ area, share }) => `${area} ${percent(share)}`).join(', ')}.`,
+      '',
+    );
+    push('| # | function (self time) | where | self ms | share of busy |', '|---:|---|---|---:|---:|');
+    summary.functions.forEach((spot, index) => push(`| ${index + 1} | \`${spot.name}\` | ${spot.where || 'native'} | ${number(spot.selfMs)} | ${percent(spot.share)} |`));
+    push('');
+  }
+  return lines.join('\n');
+}
+
+interface Verdict {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: string;
+}
+
+/** The targets of bench/README.md, checked for each (d) row that ran. */
+function targetVerdicts(options: BenchOptions, results: Results): Verdict[] {
+  const verdicts: Verdict[] = [];
+  const ours = options.targets.filter((target) => target === 'signalr-json' || target === 'signalr-msgpack');
+  for (const target of ours) {
+    const label = LABELS[target];
+    if (options.scenarios.includes('invoke')) {
+      for (const size of options.invokeConnections) {
+        const rate = fieldOf(results.invoke.get(key(target, size)), 'rate');
+        const raw = fieldOf(results.invoke.get(key('raw-ws', size)), 'rate');
+        const peers = (['nest-ws', 'nest-socketio'] as const).map((peer) => fieldOf(results.invoke.get(key(peer, size)), 'rate'));
+        const ok = rate === undefined || raw === undefined ? undefined : rate >= 0.6 * raw && peers.every((peer) => peer === undefined || rate > peer);
+        verdicts.push({
+          target: `${label}: invocations at ${number(size)} conn. ≥ 0.6 × (a) and ahead of (b), (c)`,
+          measured: rate === undefined || raw === undefined ? 'n/a' : `${(rate / raw).toFixed(2)} × (a); (b) ${ratioText(peers[0], raw)}, (c) ${ratioText(peers[1], raw)}`,
+          met: yes(ok),
+        });
+      }
+    }
+    if (options.scenarios.includes('fanout')) {
+      for (const size of options.fanout) {
+        const p99 = fieldOf(results.fanout.get(key(target, size)), 'p99Ms');
+        const raw = fieldOf(results.fanout.get(key('raw-ws', size)), 'p99Ms');
+        verdicts.push({
+          target: `${label}: fan-out p99 to ${number(size)} ≤ 1.5 × (a)`,
+          measured: p99 === undefined || raw === undefined ? 'n/a' : `${(p99 / raw).toFixed(2)} × (a)`,
+          met: yes(p99 === undefined || raw === undefined ? undefined : p99 <= 1.5 * raw),
+        });
+      }
+    }
+    if (options.scenarios.includes('memory')) {
+      const rss = fieldOf(results.memory.get(target), 'rssPerConnection');
+      const raw = fieldOf(results.memory.get('raw-ws'), 'rssPerConnection');
+      verdicts.push({
+        target: `${label}: memory per idle connection ≤ 2 × (a)`,
+        measured: rss === undefined || raw === undefined ? 'n/a' : `${(rss / raw).toFixed(2)} × (a)`,
+        met: yes(rss === undefined || raw === undefined ? undefined : rss <= 2 * raw),
+      });
+    }
+  }
+  return verdicts;
+}
+
+function percent(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}
+
+function kib(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : value / 1024;
+}
+
+function yes(ok: boolean | undefined): string {
+  return ok === undefined ? 'n/a' : ok ? 'yes' : 'no';
+}
+
+function ratioText(value: number | undefined, base: number): string {
+  return value === undefined ? 'n/a' : `${(value / base).toFixed(2)} ×`;
+}

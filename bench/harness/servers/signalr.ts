@@ -1,0 +1,75 @@
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { PassportModule, PassportStrategy } from '@nestjs/passport';
+import {
+  Authorize,
+  Caller,
+  Clients,
+  Groups,
+  Hub,
+  SignalRAdapter,
+  SignalRModule,
+  type GroupManager,
+  type HubCallerClients,
+  type HubCallerContext,
+} from 'nestjs-signalr';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { BENCH_LOGGER, serveControl } from './control.js';
+
+/**
+ * (d) This package, through its public API only, with the defaults a user gets: fresh sealing
+ * keys, a Passport JWT strategy, permessage-deflate off. JSON and MessagePack clients both come
+ * here; the protocol is the client's choice in its handshake.
+ */
+const secret = process.env.BENCH_JWT_SECRET;
+if (!secret) throw new Error('BENCH_JWT_SECRET is required (the orchestrator sets it).');
+
+@Injectable()
+class BenchJwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor() {
+    // As the sample app configures it: a string secret, HS256 only.
+    super({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: secret!, algorithms: ['HS256'] });
+  }
+
+  validate(payload: { sub: string; exp?: number }): { sub: string; exp?: number } {
+    return { sub: payload.sub, exp: payload.exp };
+  }
+}
+
+@Hub('/hubs/bench')
+class BenchHub {
+  echo(x: unknown): unknown {
+    return x;
+  }
+
+  async joinGroup(name: string, @Caller() caller: HubCallerContext, @Groups() groups: GroupManager): Promise<void> {
+    await groups.addToGroup(caller.connectionId, name);
+  }
+
+  async broadcast(group: string, payload: unknown, @Clients() clients: HubCallerClients): Promise<void> {
+    await clients.group(group).send('tick', payload);
+  }
+}
+
+/** The same hub behind JWT authentication, for the negotiate+connect scenario. */
+@Hub('/hubs/secure')
+@Authorize()
+class SecureBenchHub {
+  echo(x: unknown): unknown {
+    return x;
+  }
+}
+
+@Module({
+  imports: [PassportModule, SignalRModule.forRoot({ keys: [randomBytes(32)], authStrategies: ['jwt'] })],
+  providers: [BenchJwtStrategy, BenchHub, SecureBenchHub],
+})
+class BenchModule {}
+
+const app = await NestFactory.create(BenchModule, { logger: BENCH_LOGGER });
+app.useWebSocketAdapter(new SignalRAdapter(app));
+await app.listen(0, '127.0.0.1');
+serveControl((app.getHttpServer().address() as AddressInfo).port);
