@@ -21,6 +21,8 @@ LOOPBACK.addAddress('::1', 'ipv6');
 export class TransportSecurity {
   private readonly requireSecureTransport: boolean;
   private readonly trustedProxies = new BlockList();
+  /** Most deployments list none: then no request needs its peer address parsed at all. */
+  private readonly hasTrustedProxies: boolean;
 
   constructor(options: TransportSecurityOptions = {}) {
     this.requireSecureTransport = options.requireSecureTransport ?? false;
@@ -34,6 +36,7 @@ export class TransportSecurity {
       }
       this.trustedProxies.addAddress(proxy, family);
     }
+    this.hasTrustedProxies = (options.trustedProxies ?? []).length > 0;
   }
 
   isSecure(request: IncomingMessage): boolean {
@@ -50,7 +53,7 @@ export class TransportSecurity {
   }
 
   private isFromTrustedProxy(request: IncomingMessage): boolean {
-    return inList(this.trustedProxies, request.socket.remoteAddress);
+    return this.hasTrustedProxies && inList(this.trustedProxies, request.socket.remoteAddress);
   }
 }
 
