@@ -59,11 +59,9 @@ export class HubEndpoint implements HubRuntime {
   readonly maximumFrameSize: number;
   readonly allowStatefulReconnect: boolean;
   private readonly negotiatePath: string;
-  /** The same connections by id, for reconnecting clients. */
-  private readonly connectionsById = new Map<string, HubConnection>();
   private readonly registry = new ConnectionRegistry();
-  /** Live connections, with when their token stops mattering for the registry. */
-  private readonly connections = new Map<HubConnection, number>();
+  /** Live connections by id, with when their token stops mattering for the registry. */
+  private readonly connections = new Map<string, { connection: HubConnection; forgetAt: number }>();
   private readonly webSockets: WebSocketServer;
   private readonly ticker: NodeJS.Timeout;
 
@@ -122,18 +120,17 @@ export class HubEndpoint implements HubRuntime {
   }
 
   forget(connection: HubConnection): void {
-    const forgetAt = this.connections.get(connection);
-    if (forgetAt === undefined) return;
-    this.connections.delete(connection);
-    this.connectionsById.delete(connection.connectionId);
-    this.registry.markEnded(connection.connectionId, forgetAt);
+    const entry = this.connections.get(connection.connectionId);
+    if (entry?.connection !== connection) return;
+    this.connections.delete(connection.connectionId);
+    this.registry.markEnded(connection.connectionId, entry.forgetAt);
   }
 
   /** Closes every connection (clients are told they may reconnect elsewhere) and stops timers. */
   close(done?: () => void): void {
     clearInterval(this.ticker);
     // Deleting from a Map while iterating it is safe: closing connections forget themselves.
-    for (const connection of this.connections.keys()) {
+    for (const { connection } of this.connections.values()) {
       connection.close({ type: MessageType.Close, allowReconnect: true });
     }
     this.webSockets.close(() => done?.());
@@ -194,14 +191,14 @@ export class HubEndpoint implements HubRuntime {
         tokens: this.parts.connectionTokens,
         registry: this.registry,
         unusedLifetimeMs: this.parts.negotiateTokenLifetimeMs,
-        isResumable: (id) => this.connectionsById.get(id)?.isResumable === true,
+        isResumable: (id) => this.connections.get(id)?.connection.isResumable === true,
       });
       if ('admitted' in checked) {
         this.parts.gatekeeper.refuse(request, checked.status, checked.body, 'connection token refused');
         return refuseUpgrade(socket, checked.status, checked.body);
       }
       claim = { connectionId: checked.connectionId, forgetAt: checked.issuedAt + this.parts.negotiateTokenLifetimeMs };
-      const resuming = this.connectionsById.get(claim.connectionId);
+      const resuming = this.connections.get(claim.connectionId)?.connection;
       if (resuming?.isResumable) {
         this.webSockets.handleUpgrade(request, socket, head, (webSocket) => resuming.resume(webSocket));
         return;
@@ -216,8 +213,7 @@ export class HubEndpoint implements HubRuntime {
     this.webSockets.handleUpgrade(request, socket, head, (webSocket) => {
       accepted = true;
       const connection = new HubConnection(webSocket, claim.connectionId, this.identityOf(admission), this);
-      this.connections.set(connection, claim.forgetAt);
-      this.connectionsById.set(claim.connectionId, connection);
+      this.connections.set(claim.connectionId, { connection, forgetAt: claim.forgetAt });
     });
   }
 
@@ -228,7 +224,7 @@ export class HubEndpoint implements HubRuntime {
 
   private tick(): void {
     const now = Date.now();
-    for (const connection of this.connections.keys()) connection.tick(now);
+    for (const { connection } of this.connections.values()) connection.tick(now);
     this.registry.sweep(now);
   }
 }
