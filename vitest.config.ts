@@ -3,9 +3,11 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
-    alias: {
-      'nestjs-signalr': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
-    },
+    // Exact matches: a prefix alias would also rewrite the package's subpaths.
+    alias: [
+      { find: /^nestjs-signalr$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+      { find: /^nestjs-signalr\/client$/, replacement: fileURLToPath(new URL('./src/client/index.ts', import.meta.url)) },
+    ],
   },
   test: {
     include: ['test/**/*.spec.ts'],

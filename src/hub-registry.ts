@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ExternalContextCreator, ModuleRef } from '@nestjs/core';
 import { HubContext } from './clients/hub-context.js';
 import type { HubLifetimeManager } from './clients/hub-lifetime-manager.js';
@@ -12,14 +12,21 @@ import { hubLifecycleOf } from './hub/hub-lifecycle.js';
 import { HUB_METADATA, type HubMetadata } from './hub/hub-metadata.js';
 import { exploreHubMethods } from './hub/hub-method-explorer.js';
 import { resolveHubOptions } from './options/hub-options.js';
-import { DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS, type SignalRModuleOptions } from './options/signalr-module-options.js';
+import {
+  DEFAULT_GROUPS_TOKEN_LIFETIME_MS,
+  DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS,
+  type SignalRModuleOptions,
+} from './options/signalr-module-options.js';
 import { JsonHubProtocol } from './protocol/json-hub-protocol.js';
 import { MessagePackHubProtocol } from './protocol/messagepack-hub-protocol.js';
 import { HubProxyRenderer, type ProxyMethod } from './proxies/hub-proxy-renderer.js';
 import { SIGNALR_MODULE_OPTIONS } from './signalr.module-definition.js';
+import type { ConnectionRegistry } from './security/connection-registry.js';
 import { ConnectionTokens } from './security/connection-tokens.js';
+import { GroupsTokens } from './security/groups-tokens.js';
 import { HubAuthorizer } from './security/hub-authorizer.js';
 import { HubGatekeeper } from './security/hub-gatekeeper.js';
+import { InProcessConnectionRegistry } from './security/in-process-connection-registry.js';
 import { OriginPolicy } from './security/origin-policy.js';
 import { PASSPORT_AUTHENTICATOR } from './security/passport-authenticator.provider.js';
 import type { PassportAuthenticator } from './security/passport-authenticator.js';
@@ -32,13 +39,15 @@ import { HubEndpoint } from './transport/hub-endpoint.js';
  * its injectable context, and the endpoint the adapter routes connections to.
  */
 @Injectable()
-export class HubRegistry implements OnApplicationShutdown {
+export class HubRegistry implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly lifetimeManagers = new Map<Function, HubLifetimeManager>();
+  private readonly connectionRegistries: ConnectionRegistry[] = [];
   private readonly endpoints = new Map<Function, HubEndpoint>();
 
   private readonly transportSecurity: TransportSecurity;
   private readonly originPolicy: OriginPolicy;
   private readonly connectionTokens: ConnectionTokens;
+  private readonly groupsTokens: GroupsTokens;
   private readonly exceptionFilter: HubExceptionFilter;
 
   constructor(
@@ -53,6 +62,7 @@ export class HubRegistry implements OnApplicationShutdown {
     this.transportSecurity = new TransportSecurity(options);
     this.originPolicy = new OriginPolicy(options);
     this.connectionTokens = new ConnectionTokens(tokenService);
+    this.groupsTokens = new GroupsTokens(tokenService);
     this.exceptionFilter = new HubExceptionFilter(options.detailedErrors ?? false);
     if (options.detailedErrors && process.env.NODE_ENV === 'production') {
       new Logger('SignalR').warn('detailedErrors is on in production: clients see the messages of server errors.');
@@ -68,6 +78,11 @@ export class HubRegistry implements OnApplicationShutdown {
     let endpoint = this.endpoints.get(hubClass);
     if (!endpoint) this.endpoints.set(hubClass, (endpoint = this.createEndpoint(hubClass)));
     return endpoint;
+  }
+
+  /** Hubs were served during init; a shared registry must answer before the first client comes. */
+  async onApplicationBootstrap(): Promise<void> {
+    await Promise.all(this.connectionRegistries.map((registry) => registry.ready?.()));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -103,6 +118,10 @@ export class HubRegistry implements OnApplicationShutdown {
       closeOnCredentialExpiry: this.options.closeOnCredentialExpiry ?? true,
       allowStatefulReconnect: this.options.allowStatefulReconnect ?? true,
       connectionTokens: this.connectionTokens,
+      registry: this.connectionRegistryFor(metadata.path, lifetimeManager),
+      groupsTokens: this.groupsTokens,
+      groupsTokenLifetimeMs: this.options.groupsTokenLifetimeMs ?? DEFAULT_GROUPS_TOKEN_LIFETIME_MS,
+      canRejoin: this.options.canRejoin ?? (() => true),
       gatekeeper: new HubGatekeeper({
         hubClass,
         hubPath: metadata.path,
@@ -123,6 +142,14 @@ export class HubRegistry implements OnApplicationShutdown {
       groups: new LifetimeManagerGroups(lifetimeManager),
       lifecycle: hubLifecycleOf(hub),
     });
+  }
+
+  /** A lifetime manager that spans nodes brings a registry that does too. */
+  private connectionRegistryFor(hubPath: string, lifetimeManager: HubLifetimeManager): ConnectionRegistry {
+    const own = (lifetimeManager as Partial<{ connectionRegistry: ConnectionRegistry }>).connectionRegistry;
+    const registry = this.options.connectionRegistry?.(hubPath) ?? own ?? new InProcessConnectionRegistry();
+    this.connectionRegistries.push(registry);
+    return registry;
   }
 
   private resolveHubInstance(hubClass: Function): object {

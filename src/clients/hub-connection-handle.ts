@@ -7,4 +7,6 @@ export interface HubConnectionHandle {
   write(message: SerializedHubMessage): void;
   /** Sends an invocation that expects a result and resolves with the client's answer. */
   invokeClient(method: string, args: readonly unknown[]): Promise<unknown>;
+  /** Told of every change a lifetime manager makes to the connection's groups, whoever asked for it. */
+  membershipChanged?(groupName: string, member: boolean): void;
 }

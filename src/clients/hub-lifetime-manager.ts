@@ -21,6 +21,11 @@ export interface HubLifetimeManager {
   removeFromGroup(connectionId: string, groupName: string): Promise<void>;
   /** Asks one connection for a result (a client handler's return value). */
   invokeConnection(connectionId: string, method: string, args: readonly unknown[]): Promise<unknown>;
+  /**
+   * The groups a shared store holds for a connection, wherever it lived; undefined without a
+   * shared store or when it cannot answer. A connection resuming on another node rejoins these.
+   */
+  storedGroupsOf?(connectionId: string): Promise<readonly string[] | undefined>;
   /** Releases timers and subscriptions when the application shuts down. */
   dispose(): Promise<void>;
 }

@@ -57,14 +57,16 @@ export class InProcessLifetimeManager implements HubLifetimeManager {
     addToIndex(this.groups, groupName, connection);
     let names = this.groupsOfConnection.get(connectionId);
     if (!names) this.groupsOfConnection.set(connectionId, (names = new Set()));
+    if (names.has(groupName)) return;
     names.add(groupName);
+    connection.membershipChanged?.(groupName, true);
   }
 
   async removeFromGroup(connectionId: string, groupName: string): Promise<void> {
     const connection = this.connections.get(connectionId);
     if (!connection) return;
     removeFromIndex(this.groups, groupName, connection);
-    this.groupsOfConnection.get(connectionId)?.delete(groupName);
+    if (this.groupsOfConnection.get(connectionId)?.delete(groupName)) connection.membershipChanged?.(groupName, false);
   }
 
   invokeConnection(connectionId: string, method: string, args: readonly unknown[]): Promise<unknown> {

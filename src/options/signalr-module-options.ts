@@ -1,5 +1,7 @@
 import type { ValidationPipeOptions } from '@nestjs/common';
 import type { HubLifetimeManagerFactory } from '../clients/hub-lifetime-manager.js';
+import type { ConnectionRegistryFactory } from '../security/connection-registry.js';
+import type { CanRejoin } from '../transport/hub-endpoint.js';
 import type { OriginPolicyOptions } from '../security/origin-policy.js';
 import type { TransportSecurityOptions } from '../security/transport-security.js';
 import type { UserIdentityOptions } from '../security/user-identity.js';
@@ -63,6 +65,27 @@ export interface SignalRModuleOptions extends HubOptions, UserIdentityOptions, O
    * @default one in-process manager per hub
    */
   lifetimeManager?: HubLifetimeManagerFactory;
+  /**
+   * Where each hub records which connection ids are live and which ended, so that a token is
+   * refused once its connection ended. Shared between nodes, it refuses ended connections on
+   * every node, and survives restarts (`redisConnectionRegistry`).
+   * @default the lifetime manager's own when it has one (`redisLifetimeManager`), else one per process
+   */
+  connectionRegistry?: ConnectionRegistryFactory;
+  /**
+   * How long a groups token (sent to clients that opt in with the package's client extension)
+   * lets its connection resume, with its groups, on a node that lost the connection's state.
+   * Tokens are renewed at half their lifetime while the connection lives.
+   * @default 600000 ms (10 minutes)
+   */
+  groupsTokenLifetimeMs?: number;
+  /**
+   * Asked for each group of a connection resuming on a node that lost its state: return false to
+   * keep the user out (banned, role revoked). Refused groups are dropped and logged.
+   * @default every group the token or the shared store names is rejoined
+   */
+  canRejoin?: CanRejoin;
 }
 
 export const DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS = 15_000;
+export const DEFAULT_GROUPS_TOKEN_LIFETIME_MS = 600_000;

@@ -1,33 +1,29 @@
+/** The outcome of claiming a connection id for a new socket. */
+export type ClaimOutcome = 'claimed' | 'live' | 'ended';
+
 /**
- * Which connection ids are open now and which ended recently. A sealed token stays authentic
- * after its connection ends, so the registry is what makes it single-use: a live id answers
- * 409, an ended one 404, for as long as the token could otherwise still be used.
+ * Which connection ids are live and which have ended, for as long as a token could still be used
+ * on them. A sealed token stays authentic after its connection ends, so this record is what makes
+ * it single-use: a live id answers 409, an ended one 404. Shared between nodes (Redis), it also
+ * refuses an ended connection on every node, and keeps the membership version a resuming
+ * connection's groups token is checked against after the node that held it is gone.
  */
-export class ConnectionRegistry {
-  private readonly live = new Set<string>();
-  private readonly ended = new Map<string, number>();
-
-  isLive(connectionId: string): boolean {
-    return this.live.has(connectionId);
-  }
-
-  hasEnded(connectionId: string): boolean {
-    return this.ended.has(connectionId);
-  }
-
-  markLive(connectionId: string): void {
-    this.live.add(connectionId);
-  }
-
-  /** Remembers the end until `forgetAt`, after which the token has expired anyway. */
-  markEnded(connectionId: string, forgetAt: number): void {
-    this.live.delete(connectionId);
-    this.ended.set(connectionId, forgetAt);
-  }
-
-  sweep(now = Date.now()): void {
-    for (const [connectionId, forgetAt] of this.ended) {
-      if (forgetAt <= now) this.ended.delete(connectionId);
-    }
-  }
+export interface ConnectionRegistry {
+  /** Marks a new connection live for `holdMs`, unless its id is live or ended already. */
+  claim(connectionId: string, holdMs: number): Promise<ClaimOutcome>;
+  /**
+   * Takes a connection over on this node when the node that held it lost it. Refused (`ended`)
+   * for an ended connection; otherwise the membership version last recorded, if any survives.
+   */
+  takeOver(connectionId: string, holdMs: number): Promise<'ended' | { readonly membershipVersion: number | undefined }>;
+  /** Records the connection's current membership version and keeps it live for `holdMs`. */
+  recordMembership(connectionId: string, membershipVersion: number, holdMs: number): Promise<void>;
+  /** Marks the connection ended for `keepMs`, unless another node has taken it over since. */
+  end(connectionId: string, keepMs: number): Promise<void>;
+  /** Resolves once the registry can answer, or gave up waiting: called before the application serves. */
+  ready?(): Promise<void>;
+  dispose(): Promise<void>;
 }
+
+/** Creates the registry of one hub. */
+export type ConnectionRegistryFactory = (hubPath: string) => ConnectionRegistry;

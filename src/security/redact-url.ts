@@ -1,9 +1,10 @@
 // Connection tokens and access tokens travel in the query string (browsers cannot set headers on
 // a WebSocket), so request URLs carry credentials and must be redacted before they are logged.
-const SECRET_PARAMETERS = new Set(['id', 'access_token']);
+// Groups tokens (`resume`) are sealed too, but a logged one could be replayed while it lasts.
+const SECRET_PARAMETERS = new Set(['id', 'access_token', 'resume']);
 const REDACTED = '[redacted]';
 
-/** The URL with the values of `id` and `access_token` replaced, all else kept as received. */
+/** The URL with the values of `id`, `access_token` and `resume` replaced, all else kept as received. */
 export function redactUrl(url: string | undefined): string {
   if (typeof url !== 'string') return '';
   const queryStart = url.indexOf('?');

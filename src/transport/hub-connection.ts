@@ -13,7 +13,22 @@ import { MessageType, type HubMessage } from '../protocol/hub-message.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import type { HubRuntime } from './hub-runtime.js';
+import { GROUPS_TOKEN_METHOD, MembershipRecord } from './membership-record.js';
 import { isSequenced, StatefulReconnectBuffer } from './stateful-reconnect-buffer.js';
+
+/** A connection resumed on a node that lost its state: no handshake, numbering from the client's count. */
+export interface Takeover {
+  readonly protocol: HubProtocol;
+  readonly receivedByClient: number;
+  /** Where membership versions go on from, so that the client's older tokens stay older. */
+  readonly membershipVersion: number;
+}
+
+export interface ConnectionFeatures {
+  /** The client opted in to groups tokens (the client extension asks on its hub URL). */
+  readonly groupsTokens: boolean;
+  readonly takeover?: Takeover;
+}
 
 export interface ConnectionIdentity {
   readonly user: unknown;
@@ -36,6 +51,9 @@ const enum State {
   Closed,
 }
 
+/** What ws reports for a socket that ended without a close frame: a network failure, not a goodbye. */
+const ABNORMAL_CLOSURE = 1006;
+
 /** A client this far over the replay limit is not coming back for its messages: drop it. */
 const REPLAY_HARD_LIMIT_FACTOR = 10;
 
@@ -55,7 +73,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   private protocol: HubProtocol | undefined;
   private dispatcher: ConnectionDispatcher | undefined;
   private handshakeBuffer: Buffer | undefined;
-  private readonly handshakeTimer: NodeJS.Timeout;
+  private readonly handshakeTimer: NodeJS.Timeout | undefined;
   /** Frames that arrived while the hub's onConnected was still running. */
   private framesBeforeConnected: Buffer[] = [];
   // Liveness is tracked with flags the keep-alive ticker folds into times: no clock read per message.
@@ -73,24 +91,44 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   private reconnect: StatefulReconnectBuffer | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readingPausedForReplay = false;
+  /** Kept for a stateful connection whose client opted in to groups tokens. */
+  private membership: MembershipRecord | undefined;
+  private handedOff = false;
 
   constructor(
     socket: WebSocket,
     readonly connectionId: string,
     identity: ConnectionIdentity,
     private readonly runtime: HubRuntime,
+    private readonly features: ConnectionFeatures = { groupsTokens: false },
   ) {
     const { options } = runtime;
     this.user = identity.user;
     this.userIdentifier = identity.userIdentifier;
-    if (identity.expiresAt !== undefined) this.closeAt(identity.expiresAt);
+    this.closeAt(identity.expiresAt);
     this.lastSentAt = this.lastReceivedAt = Date.now();
     this.clientResults = new ClientResultTracker(options.clientResultTimeoutMs);
     this.clients = runtime.callerClients(connectionId);
     this.groups = runtime.groups;
-    this.handshakeTimer = setTimeout(() => this.failHandshake(closeErrors.handshakeCanceled), options.handshakeTimeoutMs);
     this.socket = socket;
     this.listen(socket);
+    const { takeover } = features;
+    if (!takeover) {
+      this.handshakeTimer = setTimeout(() => this.failHandshake(closeErrors.handshakeCanceled), options.handshakeTimeoutMs);
+      return;
+    }
+    this.handshakeTimer = undefined;
+    this.protocol = takeover.protocol;
+    this.reconnect = StatefulReconnectBuffer.afterTakeover(takeover.receivedByClient);
+    this.startConnecting(takeover.membershipVersion);
+    // The client drops everything until a Sequence tells it where numbering resumes.
+    this.writePayload(takeover.protocol.writeMessage({ type: MessageType.Sequence, sequenceId: takeover.receivedByClient + 1 }));
+    void this.connect();
+  }
+
+  /** Whether the client was sent groups tokens, so that it may resume on another node. */
+  get resumableElsewhere(): boolean {
+    return this.membership !== undefined;
   }
 
   /** Whether a new socket may take this connection over (stateful reconnect). */
@@ -102,7 +140,9 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
    * A reconnecting client's new socket replaces the old one. No handshake: the server announces
    * the first message the client has not acknowledged and sends everything from there again.
    */
-  resume(socket: WebSocket): void {
+  resume(socket: WebSocket, expiresAt: number | undefined): void {
+    // The reconnecting request authenticated anew: its credential's expiry is the one that counts.
+    this.closeAt(expiresAt);
     const previous = this.socket;
     previous.removeAllListeners();
     previous.on('error', () => undefined);
@@ -119,15 +159,24 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
 
   private listen(socket: WebSocket): void {
     socket.on('message', (data: Buffer) => this.onFrame(data));
-    socket.on('close', () => this.onSocketClosed());
+    socket.on('close', (code: number) => this.onSocketClosed(code));
     socket.on('error', (error) => HubConnection.logger.debug(`Socket error: ${error.message}`));
   }
 
-  private onSocketClosed(): void {
-    if (this.state !== State.Connected || !this.reconnect) return void this.teardown();
+  /**
+   * A socket that dropped (1006: no close frame) may come back within the reconnect window; one
+   * the client closed on purpose, with a close frame, ends the connection.
+   */
+  private onSocketClosed(code: number): void {
+    if (this.state !== State.Connected || !this.reconnect || code !== ABNORMAL_CLOSURE) return void this.teardown();
     this.state = State.Disconnected;
     this.reconnectTimer = setTimeout(() => void this.teardown(), this.runtime.options.reconnectWindowMs);
     this.reconnectTimer.unref();
+  }
+
+  /** The hub protocol agreed in the handshake; undefined before it. */
+  get protocolName(): string | undefined {
+    return this.protocol?.name;
   }
 
   get hubPath(): string {
@@ -189,6 +238,21 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     void this.teardown();
   }
 
+  /**
+   * This node shuts down: a client able to resume elsewhere loses only its socket, and the
+   * connection is not recorded as ended, so that another node can take it over. Others are closed.
+   */
+  handOff(): void {
+    if (!this.membership || !this.isResumable) return this.close({ type: MessageType.Close, allowReconnect: true });
+    this.handedOff = true;
+    // Acknowledging what this node handled keeps the client from replaying it to the next node.
+    const ack = this.reconnect!.pendingAck();
+    if (ack !== undefined) this.send({ type: MessageType.Ack, sequenceId: ack });
+    // A close frame, not a Close message: the client reconnects its transport rather than stopping.
+    this.socket.close(1001);
+    void this.teardown();
+  }
+
   abort(): void {
     this.socket.terminate();
     void this.teardown();
@@ -208,6 +272,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     if (this.receivedSinceTick) this.lastReceivedAt = now;
     this.sentSinceTick = this.receivedSinceTick = false;
     if (this.state !== State.Connected) return;
+    this.membership?.tick(now);
     const ack = this.reconnect?.pendingAck();
     if (ack !== undefined) this.send({ type: MessageType.Ack, sequenceId: ack });
     const { clientTimeoutIntervalMs, keepAliveIntervalMs } = this.runtime.options;
@@ -220,7 +285,9 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   }
 
   /** Credentials expire: the client is told to reconnect, which makes it authenticate anew. */
-  private closeAt(expiresAt: number): void {
+  private closeAt(expiresAt: number | undefined): void {
+    clearTimeout(this.expiryTimer);
+    if (expiresAt === undefined) return;
     const delay = Math.max(0, expiresAt - Date.now());
     this.expiryTimer = setTimeout(() => {
       if (Date.now() < expiresAt) return this.closeAt(expiresAt);
@@ -274,14 +341,33 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     if (version < 1 || version > protocol.version) return this.failHandshake(closeErrors.unsupportedVersion(name, version));
     clearTimeout(this.handshakeTimer);
     this.protocol = protocol;
-    this.state = State.Connecting;
     // Clients ask for version 2 only when negotiate offered stateful reconnect.
     if (version >= 2 && this.runtime.allowStatefulReconnect) {
       this.reconnect = new StatefulReconnectBuffer();
     }
+    this.startConnecting(0);
     this.socket.send(HANDSHAKE_SUCCESS, { binary: protocol.transferFormat === 'Binary' });
     if (parsed.remaining.length > 0) this.framesBeforeConnected.push(parsed.remaining);
     void this.connect();
+  }
+
+  private startConnecting(membershipVersion: number): void {
+    this.state = State.Connecting;
+    if (this.reconnect && this.features.groupsTokens) {
+      const lifetimeMs = this.runtime.groupsTokenLifetimeMs;
+      this.membership = new MembershipRecord(membershipVersion, (groups, version) => this.sendGroupsToken(groups, version), lifetimeMs / 2);
+    }
+  }
+
+  /** Lifetime managers report the changes they make, whoever asked for them. */
+  membershipChanged(groupName: string, member: boolean): void {
+    this.membership?.changed(groupName, member);
+  }
+
+  private sendGroupsToken(groups: readonly string[], version: number): void {
+    if (this.state !== State.Connected && this.state !== State.Disconnected) return;
+    const token = this.runtime.issueGroupsToken(this, groups, version);
+    if (token !== undefined) this.send({ type: MessageType.Invocation, target: GROUPS_TOKEN_METHOD, arguments: [token] });
   }
 
   private async connect(): Promise<void> {
@@ -296,6 +382,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     if (this.state !== State.Connecting) return;
     this.dispatcher = this.runtime.dispatcher.attach(this);
     this.state = State.Connected;
+    this.membership?.scheduleIssue();
     const early = this.framesBeforeConnected;
     this.framesBeforeConnected = [];
     for (const frame of early) this.onMessageFrame(frame);
@@ -353,7 +440,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.expiryTimer);
     clearTimeout(this.reconnectTimer);
-    this.runtime.forget(this);
+    this.runtime.forget(this, !this.handedOff);
     this.dispatcher?.dispose();
     this.clientResults.cancelAll();
     if (!this.protocol) return;

@@ -9,20 +9,37 @@ import type { HubCallerContext } from '../hub/hub-caller-context.js';
 import type { HubDispatcher } from '../hub/hub-dispatcher.js';
 import type { HubLifecycle } from '../hub/hub-lifecycle.js';
 import type { ResolvedHubOptions } from '../options/hub-options.js';
-import { MessageType } from '../protocol/hub-message.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
 import type { HubProxyRenderer } from '../proxies/hub-proxy-renderer.js';
-import { claimConnection } from '../security/connection-claim.js';
-import { ConnectionRegistry } from '../security/connection-registry.js';
+import { claimConnection, claimResumption } from '../security/connection-claim.js';
+import type { ConnectionRegistry } from '../security/connection-registry.js';
 import { newConnectionId, type ConnectionTokens } from '../security/connection-tokens.js';
+import type { GroupsTokenClaims, GroupsTokens } from '../security/groups-tokens.js';
 import type { Admitted, HubGatekeeper, Refusal } from '../security/hub-gatekeeper.js';
 import { redactUrl } from '../security/redact-url.js';
-import { HubConnection } from './hub-connection.js';
+import { HubConnection, type ConnectionFeatures } from './hub-connection.js';
 import type { HubRuntime } from './hub-runtime.js';
 import { refuseUpgrade, replyError, replyJson } from './http-replies.js';
 import { negotiateResponse } from './negotiate-response.js';
 
+const logger = new Logger('SignalR:Endpoint');
+
 const PROXY_FILES = new Set(['/proxy.js', '/proxy.d.ts']);
+
+/** Decides whether a resuming connection's user may be put back in a group. */
+export type CanRejoin = (user: unknown, groupName: string, hubPath: string) => boolean | Promise<boolean>;
+
+/** Query parameters of the client extension: the opt-in on the hub URL, and a resumption's. */
+export const GROUPS_TOKEN_OPT_IN = 'groupsToken';
+export const RESUME_PARAMETER = 'resume';
+export const RECEIVED_PARAMETER = 'received';
+
+/** A connection taken over from a node that lost it, waiting for its groups. */
+interface PendingRejoin {
+  readonly claims: GroupsTokenClaims;
+  /** The membership version the registry kept, if one survived. */
+  readonly recordedVersion: number | undefined;
+}
 
 /** Largest framing overhead of a message: MessagePack's length prefix (JSON needs one byte). */
 const FRAMING_OVERHEAD = 5;
@@ -40,6 +57,10 @@ export interface HubEndpointParts {
   readonly lifecycle: HubLifecycle;
   readonly gatekeeper: HubGatekeeper;
   readonly connectionTokens: ConnectionTokens;
+  readonly registry: ConnectionRegistry;
+  readonly groupsTokens: GroupsTokens;
+  readonly groupsTokenLifetimeMs: number;
+  readonly canRejoin: CanRejoin;
   /** Present when client proxies are on (`proxies: true`). */
   readonly proxies: HubProxyRenderer | undefined;
 }
@@ -49,7 +70,6 @@ export interface HubEndpointParts {
  * connections alive. The adapter routes requests here by path.
  */
 export class HubEndpoint implements HubRuntime {
-  private static readonly logger = new Logger('SignalR:Endpoint');
   readonly path: string;
   readonly options: ResolvedHubOptions;
   readonly protocols: ReadonlyMap<string, HubProtocol>;
@@ -58,8 +78,11 @@ export class HubEndpoint implements HubRuntime {
   readonly groups: GroupManager;
   readonly maximumFrameSize: number;
   readonly allowStatefulReconnect: boolean;
+  readonly groupsTokenLifetimeMs: number;
   private readonly negotiatePath: string;
-  private readonly registry = new ConnectionRegistry();
+  private readonly registry: ConnectionRegistry;
+  /** Taken-over connections by id, until their groups are restored in onConnected. */
+  private readonly pendingRejoins = new Map<string, PendingRejoin>();
   /** Live connections by id, with when their token stops mattering for the registry. */
   private readonly connections = new Map<string, { connection: HubConnection; forgetAt: number }>();
   private readonly webSockets: WebSocketServer;
@@ -71,6 +94,8 @@ export class HubEndpoint implements HubRuntime {
     this.negotiatePath = `${this.path}/negotiate`;
     this.maximumFrameSize = this.options.maximumReceiveMessageSize + FRAMING_OVERHEAD;
     this.allowStatefulReconnect = parts.allowStatefulReconnect;
+    this.groupsTokenLifetimeMs = parts.groupsTokenLifetimeMs;
+    this.registry = parts.registry;
     this.webSockets = new WebSocketServer({
       noServer: true,
       // Frames up to twice the limit are read so that the protocol can answer them with a Close
@@ -91,7 +116,7 @@ export class HubEndpoint implements HubRuntime {
     } else return false;
     request.resume();
     handling.catch((error: Error) => {
-      HubEndpoint.logger.error(`Request failed on ${redactUrl(request.url)}`, error.stack);
+      logger.error(`Request failed on ${redactUrl(request.url)}`, error.stack);
       if (!response.headersSent) replyError(response, 500, 'Internal Server Error');
     });
     return true;
@@ -101,7 +126,7 @@ export class HubEndpoint implements HubRuntime {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, pathname: string, query: URLSearchParams): boolean {
     if (pathname !== this.path) return false;
     this.upgrade(request, socket, head, query).catch((error: Error) => {
-      HubEndpoint.logger.error(`Upgrade failed on ${redactUrl(request.url)}`, error.stack);
+      logger.error(`Upgrade failed on ${redactUrl(request.url)}`, error.stack);
       refuseUpgrade(socket, 500, 'Internal Server Error');
     });
     return true;
@@ -111,30 +136,53 @@ export class HubEndpoint implements HubRuntime {
     return new LifetimeManagerCallerClients(this.lifetimeManager, connectionId);
   }
 
-  onConnected(caller: HubCallerContext): Promise<void> {
-    return this.parts.lifecycle.onConnected(caller);
+  async onConnected(caller: HubCallerContext): Promise<void> {
+    const pending = this.pendingRejoins.get(caller.connectionId);
+    if (pending) {
+      this.pendingRejoins.delete(caller.connectionId);
+      await this.rejoin(caller, pending);
+    }
+    await this.parts.lifecycle.onConnected(caller);
   }
 
   onDisconnected(caller: HubCallerContext): Promise<void> {
     return this.parts.lifecycle.onDisconnected(caller);
   }
 
-  forget(connection: HubConnection): void {
+  forget(connection: HubConnection, ended: boolean): void {
     const entry = this.connections.get(connection.connectionId);
     if (entry?.connection !== connection) return;
     this.connections.delete(connection.connectionId);
-    this.registry.markEnded(connection.connectionId, entry.forgetAt);
+    if (ended) this.recordEnd(connection.connectionId, entry.forgetAt, connection.resumableElsewhere);
   }
 
-  /** Closes every connection (clients are told they may reconnect elsewhere) and stops timers. */
+  issueGroupsToken(connection: HubConnection, groups: readonly string[], membershipVersion: number): string | undefined {
+    const { connectionId, userIdentifier: userKey } = connection;
+    let token: string;
+    try {
+      token = this.parts.groupsTokens.issue(
+        { connectionId, userKey, hubPath: this.path, groups, membershipVersion, protocol: connection.protocolName! },
+        this.groupsTokenLifetimeMs,
+      );
+    } catch {
+      logger.warn(`The ${groups.length} groups of a connection do not fit in a groups token; its client keeps the previous one.`);
+      return undefined;
+    }
+    this.registry.recordMembership(connectionId, membershipVersion, this.groupsTokenLifetimeMs).catch(logRegistryFailure);
+    return token;
+  }
+
+  /**
+   * Closes every connection and stops timers. Clients that can resume on another node lose only
+   * their socket; the others are told they may reconnect.
+   */
   close(done?: () => void): void {
     clearInterval(this.ticker);
     // Deleting from a Map while iterating it is safe: closing connections forget themselves.
-    for (const { connection } of this.connections.values()) {
-      connection.close({ type: MessageType.Close, allowReconnect: true });
-    }
+    for (const { connection } of this.connections.values()) connection.handOff();
     this.webSockets.close(() => done?.());
-    void this.lifetimeManager.dispose().catch((error: Error) => HubEndpoint.logger.error(error.message));
+    void this.registry.dispose().catch(logRegistryFailure);
+    void this.lifetimeManager.dispose().catch((error: Error) => logger.error(error.message));
   }
 
   /** Nest's gateway machinery subscribes to server events; hubs raise none. */
@@ -179,42 +227,147 @@ export class HubEndpoint implements HubRuntime {
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
     const admission = await this.parts.gatekeeper.admit(request);
     if (!admission.admitted) return refuseUpgrade(socket, admission.status, admission.body);
+    const features: ConnectionFeatures = { groupsTokens: query.get(GROUPS_TOKEN_OPT_IN) === 'true' };
     const connectionToken = query.get('id');
-    const now = Date.now();
-    let claim: { connectionId: string; forgetAt: number };
+    // skipNegotiation: the client never negotiated, so the server names the connection.
     if (connectionToken === null) {
-      // skipNegotiation: the client never negotiated, so the server names the connection.
-      claim = { connectionId: newConnectionId(), forgetAt: now };
-    } else {
-      const checked = claimConnection(connectionToken, admission.userKey, {
-        hubPath: this.path,
-        tokens: this.parts.connectionTokens,
-        registry: this.registry,
-        unusedLifetimeMs: this.parts.negotiateTokenLifetimeMs,
-        isResumable: (id) => this.connections.get(id)?.connection.isResumable === true,
-      });
-      if ('admitted' in checked) {
-        this.parts.gatekeeper.refuse(request, checked.status, checked.body, 'connection token refused');
-        return refuseUpgrade(socket, checked.status, checked.body);
-      }
-      claim = { connectionId: checked.connectionId, forgetAt: checked.issuedAt + this.parts.negotiateTokenLifetimeMs };
-      const resuming = this.connections.get(claim.connectionId)?.connection;
-      if (resuming?.isResumable) {
-        this.webSockets.handleUpgrade(request, socket, head, (webSocket) => resuming.resume(webSocket));
-        return;
-      }
+      await this.accept(request, socket, head, admission, newConnectionId(), Date.now(), features);
+      return;
     }
-    // Admission awaited authentication: the id may have been claimed meanwhile by a racing upgrade.
-    if (this.registry.isLive(claim.connectionId)) return refuseUpgrade(socket, 409, 'Connection ID already in use');
-    this.registry.markLive(claim.connectionId);
-    let accepted = false;
-    // ws answers a malformed upgrade itself and never calls back: the id must not stay live.
-    socket.once('close', () => accepted || this.registry.markEnded(claim.connectionId, claim.forgetAt));
-    this.webSockets.handleUpgrade(request, socket, head, (webSocket) => {
-      accepted = true;
-      const connection = new HubConnection(webSocket, claim.connectionId, this.identityOf(admission), this);
-      this.connections.set(claim.connectionId, { connection, forgetAt: claim.forgetAt });
+    const resumeToken = query.get(RESUME_PARAMETER);
+    if (resumeToken !== null && !this.holds(connectionToken)) {
+      return this.takeOver(request, socket, head, admission, connectionToken, resumeToken, query.get(RECEIVED_PARAMETER));
+    }
+    const checked = claimConnection(connectionToken, admission.userKey, {
+      hubPath: this.path,
+      tokens: this.parts.connectionTokens,
+      unusedLifetimeMs: this.parts.negotiateTokenLifetimeMs,
+      isResumable: (id) => this.connections.get(id)?.connection.isResumable === true,
+      isLive: (id) => this.connections.has(id),
     });
+    if ('admitted' in checked) return this.refuse(request, socket, checked.status, checked.body, 'connection token refused');
+    const resuming = this.connections.get(checked.connectionId)?.connection;
+    if (resuming?.isResumable) {
+      this.webSockets.handleUpgrade(request, socket, head, (webSocket) => resuming.resume(webSocket, this.identityOf(admission).expiresAt));
+      return;
+    }
+    const forgetAt = checked.issuedAt + this.parts.negotiateTokenLifetimeMs;
+    // Admission awaited authentication: the id may have been claimed meanwhile, here or on another node.
+    const claimed = await this.registry.claim(checked.connectionId, forgetAt - Date.now());
+    if (claimed === 'live') return this.refuse(request, socket, 409, 'Connection ID already in use', 'connection id in use');
+    if (claimed === 'ended') return this.refuse(request, socket, 404, 'No Connection with that ID', 'connection ended');
+    await this.accept(request, socket, head, admission, checked.connectionId, forgetAt, features);
+  }
+
+  /**
+   * A stateful reconnect reaching a node that does not hold the connection: the node that did
+   * restarted, or the load balancer chose another one. Resumed only with a valid groups token,
+   * and never once the connection ended anywhere the registry can see.
+   */
+  private async takeOver(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    admission: Admitted,
+    connectionToken: string,
+    resumeToken: string,
+    received: string | null,
+  ): Promise<void> {
+    const claims = claimResumption(connectionToken, resumeToken, admission.userKey, {
+      hubPath: this.path,
+      tokens: this.parts.connectionTokens,
+      groupsTokens: this.parts.groupsTokens,
+    });
+    if ('admitted' in claims) return this.refuse(request, socket, claims.status, claims.body, `resumption refused: ${claims.reason}`);
+    const protocol = this.protocols.get(claims.protocol);
+    const receivedByClient = received === null ? Number.NaN : Number(received);
+    if (!protocol || !Number.isSafeInteger(receivedByClient) || receivedByClient < 0) {
+      return this.refuse(request, socket, 400, 'Bad Request', 'resumption without a valid received count');
+    }
+    let taken: Awaited<ReturnType<ConnectionRegistry['takeOver']>>;
+    try {
+      taken = await this.registry.takeOver(claims.connectionId, this.groupsTokenLifetimeMs);
+    } catch (error) {
+      logger.warn(`Cannot resume a connection while the connection registry is unreachable: ${(error as Error).message}`);
+      return refuseUpgrade(socket, 503, 'Service Unavailable');
+    }
+    if (taken === 'ended') return this.refuse(request, socket, 404, 'No Connection with that ID', 'resumption of an ended connection');
+    // Two sockets may race to resume the same connection on this node: the first one wins.
+    if (this.connections.has(claims.connectionId)) return this.refuse(request, socket, 409, 'Connection ID already in use', 'connection id in use');
+    const recordedVersion = taken.membershipVersion;
+    const membershipVersion = Math.max(claims.membershipVersion, recordedVersion ?? 0);
+    const features: ConnectionFeatures = { groupsTokens: true, takeover: { protocol, receivedByClient, membershipVersion } };
+    this.pendingRejoins.set(claims.connectionId, { claims, recordedVersion });
+    const accepted = await this.accept(request, socket, head, admission, claims.connectionId, Date.now(), features);
+    if (!accepted) this.pendingRejoins.delete(claims.connectionId);
+  }
+
+  /** Upgrades the socket and starts the connection; resolves with it once the socket is open. */
+  private accept(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    admission: Admitted,
+    connectionId: string,
+    forgetAt: number,
+    features: ConnectionFeatures,
+  ): Promise<HubConnection | undefined> {
+    return new Promise((resolve) => {
+      let accepted = false;
+      // ws answers a malformed upgrade itself and never calls back: the id must not stay live.
+      socket.once('close', () => {
+        if (accepted) return;
+        this.recordEnd(connectionId, forgetAt, false);
+        resolve(undefined);
+      });
+      this.webSockets.handleUpgrade(request, socket, head, (webSocket) => {
+        accepted = true;
+        const connection = new HubConnection(webSocket, connectionId, this.identityOf(admission), this, features);
+        this.connections.set(connectionId, { connection, forgetAt });
+        resolve(connection);
+      });
+    });
+  }
+
+  private refuse(request: IncomingMessage, socket: Duplex, status: number, body: string, reason: string): void {
+    this.parts.gatekeeper.refuse(request, status, body, reason);
+    refuseUpgrade(socket, status, body);
+  }
+
+  /** Whether this node holds the connection a token names (a plain stateful reconnect). */
+  private holds(connectionToken: string): boolean {
+    const claims = this.parts.connectionTokens.open(connectionToken);
+    return claims !== undefined && this.connections.has(claims.connectionId);
+  }
+
+  /**
+   * An ended id is refused for as long as a token could open it again: its connection token's
+   * unused lifetime, or, for a client that held groups tokens, their lifetime.
+   */
+  private recordEnd(connectionId: string, forgetAt: number, resumableElsewhere: boolean): void {
+    const keepMs = Math.max(forgetAt - Date.now(), resumableElsewhere ? this.groupsTokenLifetimeMs : 0);
+    if (keepMs > 0) this.registry.end(connectionId, keepMs).catch(logRegistryFailure);
+  }
+
+  /**
+   * Puts a taken-over connection back in its groups. A shared store's record (Redis) wins over
+   * the token, which the client may have kept from before a change; the token's groups count
+   * only if no newer membership was recorded. Each group also passes the app's `canRejoin`.
+   * Refused groups are dropped and logged; the client is not told.
+   */
+  private async rejoin(caller: HubCallerContext, { claims, recordedVersion }: PendingRejoin): Promise<void> {
+    const { connectionId } = caller;
+    let groups: readonly string[] = claims.groups;
+    const stored = await this.lifetimeManager.storedGroupsOf?.(connectionId);
+    if (stored !== undefined && stored.length > 0) groups = stored;
+    else if (recordedVersion !== undefined && claims.membershipVersion < recordedVersion) {
+      logger.warn(`A resuming connection presented a stale groups token; its ${claims.groups.length} groups were dropped.`);
+      groups = [];
+    }
+    for (const groupName of groups) {
+      if (await this.parts.canRejoin(caller.user, groupName, this.path)) await this.groups.addToGroup(connectionId, groupName);
+      else logger.warn(`canRejoin refused a resuming connection's group '${groupName}'; it was dropped.`);
+    }
   }
 
   private identityOf(admission: Admitted) {
@@ -225,8 +378,11 @@ export class HubEndpoint implements HubRuntime {
   private tick(): void {
     const now = Date.now();
     for (const { connection } of this.connections.values()) connection.tick(now);
-    this.registry.sweep(now);
   }
+}
+
+function logRegistryFailure(error: Error): void {
+  logger.warn(`The connection registry failed: ${error.message}`);
 }
 
 function isRefusal(value: Refusal | Record<string, string>): value is Refusal {

@@ -1,4 +1,5 @@
 import type { GroupManager, HubCallerClients } from '../clients/client-proxy.js';
+import type { HubConnectionHandle } from '../clients/hub-connection-handle.js';
 import type { HubLifetimeManager } from '../clients/hub-lifetime-manager.js';
 import type { HubCallerContext } from '../hub/hub-caller-context.js';
 import type { HubDispatcher } from '../hub/hub-dispatcher.js';
@@ -17,9 +18,13 @@ export interface HubRuntime {
   readonly allowStatefulReconnect: boolean;
   /** Largest frame accepted after the handshake: the message limit plus framing bytes. */
   readonly maximumFrameSize: number;
+  /** How long a groups token lets its connection resume on a node without its state. */
+  readonly groupsTokenLifetimeMs: number;
   callerClients(connectionId: string): HubCallerClients;
+  /** Seals a connection's groups for its client to keep; undefined when they do not fit in a token. */
+  issueGroupsToken(connection: HubConnectionHandle & HubCallerContext, groups: readonly string[], membershipVersion: number): string | undefined;
   onConnected(caller: HubCallerContext): Promise<void>;
   onDisconnected(caller: HubCallerContext): Promise<void>;
-  /** The connection has ended; stop tracking it. */
-  forget(connection: unknown): void;
+  /** The connection is gone from this node; `ended` unless it was handed off for another node to resume. */
+  forget(connection: unknown, ended: boolean): void;
 }

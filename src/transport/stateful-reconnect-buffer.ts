@@ -23,6 +23,20 @@ export class StatefulReconnectBuffer {
   private nextReceivedId = 1;
   private latestReceivedId = 0;
   private acknowledgedReceivedId = 0;
+  /** After a takeover the client's numbering is unknown until its Sequence message states it. */
+  private adoptIncomingSequence = false;
+
+  /**
+   * The buffer of a connection resumed on a node that lost its state. The client said how many
+   * messages it received, so numbering goes on from there; what the lost node sent beyond that
+   * is gone. The client's own replay is taken from the number it announces.
+   */
+  static afterTakeover(receivedByClient: number): StatefulReconnectBuffer {
+    const buffer = new StatefulReconnectBuffer();
+    buffer.lastSentId = receivedByClient;
+    buffer.adoptIncomingSequence = true;
+    return buffer;
+  }
 
   /** Bytes kept for replay; the connection applies its limits to this. */
   get bufferedBytes(): number {
@@ -51,6 +65,13 @@ export class StatefulReconnectBuffer {
 
   /** The client announced, after reconnecting, the number of the next message it will (re)send. */
   resetIncoming(sequenceId: number): boolean {
+    if (this.adoptIncomingSequence) {
+      // Messages the client replays may have been handled by the lost node: at least once, not at most.
+      this.adoptIncomingSequence = false;
+      this.latestReceivedId = this.acknowledgedReceivedId = sequenceId - 1;
+      this.nextReceivedId = sequenceId;
+      return sequenceId >= 1;
+    }
     if (sequenceId > this.nextReceivedId) return false;
     this.nextReceivedId = sequenceId;
     return true;

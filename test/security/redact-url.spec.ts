@@ -10,6 +10,12 @@ describe('redactUrl', () => {
     );
   });
 
+  it('redacts the groups token a resuming client presents', () => {
+    expect(redactUrl(`/hubs/chat?groupsToken=true&id=${TOKEN}&resume=${TOKEN}&received=12`)).toBe(
+      '/hubs/chat?groupsToken=true&id=[redacted]&resume=[redacted]&received=12',
+    );
+  });
+
   it('matches parameter names case-insensitively', () => {
     expect(redactUrl(`/chat?ID=${TOKEN}&Access_Token=${TOKEN}&aCCESS_tOKEN=${TOKEN}`)).toBe(
       '/chat?ID=[redacted]&Access_Token=[redacted]&aCCESS_tOKEN=[redacted]',

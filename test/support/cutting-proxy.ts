@@ -10,6 +10,7 @@ export class CuttingProxy {
   private constructor(
     private readonly server: Server,
     readonly port: number,
+    private targetPort: number,
   ) {}
 
   static async start(targetPort: number): Promise<CuttingProxy> {
@@ -25,18 +26,23 @@ export class CuttingProxy {
       };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
-      upstream.connect(targetPort, '127.0.0.1', () => {
+      upstream.connect(proxy!.targetPort, '127.0.0.1', () => {
         client.pipe(upstream);
         upstream.pipe(client);
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new CuttingProxy(server, (server.address() as AddressInfo).port);
+    proxy = new CuttingProxy(server, (server.address() as AddressInfo).port, targetPort);
     return proxy;
   }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** New connections go to another server from now on: what a load balancer does when a node leaves. */
+  retarget(targetPort: number): void {
+    this.targetPort = targetPort;
   }
 
   /** Destroys both sides of every open connection, as a network failure would. */

@@ -22,7 +22,12 @@ export class RawHubSocket {
   /** Negotiates (unless `token` is given) and opens the WebSocket without a handshake. */
   static async open(hubUrl: string, token?: string, headers: Record<string, string> = {}): Promise<RawHubSocket> {
     const connectionToken = token ?? (await negotiate(hubUrl, { headers })).connectionToken;
-    const socket = new WebSocket(`${hubUrl.replace(/^http/, 'ws')}?id=${encodeURIComponent(connectionToken)}`, { headers });
+    return RawHubSocket.openUrl(`${hubUrl}?id=${encodeURIComponent(connectionToken)}`, headers);
+  }
+
+  /** Opens the WebSocket of a complete hub URL, query included, without a handshake. */
+  static async openUrl(url: string, headers: Record<string, string> = {}): Promise<RawHubSocket> {
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), { headers });
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);

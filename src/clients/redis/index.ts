@@ -6,3 +6,4 @@ export {
 } from './redis-lifetime-manager-factory.js';
 export { RedisLifetimeManager } from './redis-lifetime-manager.js';
 export { DEFAULT_REDIS_CHANNEL_PREFIX, type RedisLifetimeManagerOptions } from './redis-lifetime-manager-options.js';
+export { redisConnectionRegistry } from './redis-connection-registry.js';

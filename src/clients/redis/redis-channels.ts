@@ -12,6 +12,7 @@
  * | `…:internal:ack:<server>` | channel | acknowledgements of those commands, to the node that asked |
  * | `…:internal:return:<server>` | channel | client results, to the node that asked |
  * | `…:conn-groups:<id>` | set key | the groups of one connection, kept with a TTL while it lives |
+ * | `…:conn-state:<id>` | string key | whether the connection is live or ended (the connection registry) |
  */
 export class RedisChannels {
   readonly all: string;
@@ -42,6 +43,11 @@ export class RedisChannels {
 
   returnResults(serverName: string): string {
     return `${this.base}internal:return:${serverName}`;
+  }
+
+  /** Keys, not channels: each connection's record in the connection registry, by id after this prefix. */
+  get connectionStatePrefix(): string {
+    return `${this.base}conn-state:`;
   }
 
   /** A key, not a channel: the set of a connection's groups. */

@@ -12,6 +12,7 @@ import { RemoteGroupCommands } from './remote-group-commands.js';
 import { redisUnavailableError, type RedisBackplane } from './redis-backplane.js';
 import { RedisChannels } from './redis-channels.js';
 import { closeRedisClient, createRedisClient } from './redis-clients.js';
+import { RedisConnectionRegistry } from './redis-connection-registry.js';
 import {
   DEFAULT_ACK_TIMEOUT_MS,
   DEFAULT_CLIENT_RESULT_TIMEOUT_MS,
@@ -51,6 +52,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   private readonly local = new InProcessLifetimeManager();
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
+  /** Shared by every node on this Redis; the module uses it unless told otherwise. */
+  readonly connectionRegistry: RedisConnectionRegistry;
 
   private readonly connections = new Map<string, HubConnectionHandle>();
   private readonly groupsOfConnection = new Map<string, Set<string>>();
@@ -81,6 +84,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
 
     this.publisher = createRedisClient(options);
     this.subscriber = createRedisClient(options);
+    this.connectionRegistry = new RedisConnectionRegistry(this.publisher, this.channels.connectionStatePrefix);
     for (const client of [this.publisher, this.subscriber]) {
       client.on('error', (error: Error) => this.backplaneHealth.onClientError(error));
     }
@@ -143,6 +147,10 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     if (stored) return stored;
     if (this.connections.has(connectionId)) return [...(this.groupsOfConnection.get(connectionId) ?? [])].toSorted();
     throw redisUnavailableError(`read the groups of connection '${connectionId}'`);
+  }
+
+  storedGroupsOf(connectionId: string): Promise<string[] | undefined> {
+    return this.groupStore.read(connectionId);
   }
 
   async onConnected(connection: HubConnectionHandle): Promise<void> {

@@ -1,0 +1,1 @@
+export { ConnectionResumption, type ResumableConnectionOptions } from './connection-resumption.js';

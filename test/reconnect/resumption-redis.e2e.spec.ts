@@ -1,0 +1,161 @@
+import { HubConnectionState } from '@microsoft/signalr';
+import { redisConnectionRegistry, redisLifetimeManager, type SignalRModuleOptions } from 'nestjs-signalr';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { CapturingLogger } from '../support/capturing-logger.js';
+import { CuttingProxy } from '../support/cutting-proxy.js';
+import type { RunningHubApp } from '../support/hub-app.js';
+import { negotiate, RawHubSocket, upgradeStatus } from '../support/raw-client.js';
+import { describeWithRedis, RedisServer } from '../support/redis-server.js';
+import {
+  afterNewToken,
+  bearer,
+  connectionTokenOf,
+  isInRoom,
+  jwt,
+  portOf,
+  rawResume,
+  resumableClient,
+  resumeUrl,
+  roomMessagesOf,
+  sleep,
+  startNode,
+  waitFor,
+} from './resumption-support.js';
+import { signFor } from '../support/jwt-auth.js';
+
+let redis: RedisServer;
+const nodes: RunningHubApp[] = [];
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+});
+
+afterAll(async () => {
+  await Promise.all(nodes.map((node) => node.close().catch(() => undefined)));
+  await redis?.stop();
+});
+
+/** Nodes sharing one Redis namespace: `start()` adds one. */
+function cluster(shared: (prefix: string) => SignalRModuleOptions) {
+  const prefix = `resume-${Math.random().toString(36).slice(2)}`;
+  return {
+    async start(): Promise<RunningHubApp> {
+      const node = await startNode(shared(prefix));
+      nodes.push(node);
+      return node;
+    },
+  };
+}
+
+/** Alice joins `a` and `b`, then leaves `a`: the token from before the leave, and the latest. */
+async function joinedThenLeft(node: RunningHubApp) {
+  const client = await resumableClient(`${node.baseUrl}/hubs/rooms`, 'json', () => signFor(jwt, 'alice'));
+  await afterNewToken(client, () => client.connection.invoke('Join', 'a'));
+  const stale = await afterNewToken(client, () => client.connection.invoke('Join', 'b'));
+  const latest = await afterNewToken(client, () => client.connection.invoke('Leave', 'a'));
+  return { client, stale, latest };
+}
+
+const withBackplane = (channelPrefix: string): SignalRModuleOptions => ({
+  lifetimeManager: redisLifetimeManager({ url: redis.url, channelPrefix }),
+});
+
+const withSharedRegistry = (channelPrefix: string): SignalRModuleOptions => ({
+  connectionRegistry: redisConnectionRegistry({ url: redis.url, channelPrefix }),
+});
+
+describeWithRedis('resumption across nodes on the Redis backplane', () => {
+  it('moves a client with its groups from a node that shuts down to another, with no sticky sessions', async () => {
+    const nodesOf = cluster(withBackplane);
+    const [leaving, staying] = [await nodesOf.start(), await nodesOf.start()];
+    const proxy = await CuttingProxy.start(portOf(leaving));
+    try {
+      const client = await resumableClient(`${proxy.url}/hubs/rooms`, 'messagepack', () => signFor(jwt, 'alice'));
+      const id = client.connection.connectionId;
+      await afterNewToken(client, () => client.connection.invoke('Join', 'survivors'));
+      proxy.retarget(portOf(staying));
+      await leaving.close();
+      await waitFor(() => client.socketUrls.length === 2);
+      await expect(client.connection.invoke('WhoAmI')).resolves.toBe(id);
+      expect(client.connection.state).toBe(HubConnectionState.Connected);
+      expect(await isInRoom(staying, 'survivors', roomMessagesOf(client.connection))).toBe(true);
+      await client.connection.stop();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('rejoins the groups Redis holds, not those of a stale token', async () => {
+    const nodesOf = cluster(withBackplane);
+    const [origin, other] = [await nodesOf.start(), await nodesOf.start()];
+    const { client, stale } = await joinedThenLeft(origin);
+    const raw = await rawResume(resumeUrl(other, connectionTokenOf(client), stale), bearer('alice'));
+    expect(await isInRoom(other, 'b', raw)).toBe(true);
+    expect(await isInRoom(other, 'a', raw)).toBe(false);
+    raw.socket.terminate();
+    await client.connection.stop();
+  });
+
+  it('refuses, on every node, a token whose connection ended on one', async () => {
+    const nodesOf = cluster(withBackplane);
+    const [origin, other] = [await nodesOf.start(), await nodesOf.start()];
+    const client = await resumableClient(`${origin.baseUrl}/hubs/rooms`, 'json', () => signFor(jwt, 'alice'));
+    const [connectionToken, groupsToken] = [connectionTokenOf(client), client.tokens.at(-1)!];
+    await client.connection.stop();
+    await sleep(100);
+    expect((await upgradeStatus(resumeUrl(other, connectionToken, groupsToken), bearer('alice'))).status).toBe(404);
+
+    // A fresh token used on one node, then replayed on another within its unused lifetime.
+    const fresh = await negotiate(`${origin.baseUrl}/hubs/rooms`);
+    const used = await RawHubSocket.open(`${origin.baseUrl}/hubs/rooms`, fresh.connectionToken);
+    expect((await upgradeStatus(`${other.baseUrl}/hubs/rooms?id=${encodeURIComponent(fresh.connectionToken)}`)).status).toBe(409);
+    used.socket.close();
+    await used.closed;
+    await sleep(100);
+    expect((await upgradeStatus(`${other.baseUrl}/hubs/rooms?id=${encodeURIComponent(fresh.connectionToken)}`)).status).toBe(404);
+  });
+});
+
+describeWithRedis('a shared connection registry without the backplane (redisConnectionRegistry)', () => {
+  const nodesOf = cluster(withSharedRegistry);
+  const log = new CapturingLogger();
+  let origin: RunningHubApp;
+  let other: RunningHubApp;
+
+  beforeAll(async () => {
+    [origin, other] = [await nodesOf.start(), await nodesOf.start()];
+  });
+
+  beforeEach(() => other.app.useLogger(log));
+
+  it('restores the groups of the latest token (the control case)', async () => {
+    const { client, latest } = await joinedThenLeft(origin);
+    const raw = await rawResume(resumeUrl(other, connectionTokenOf(client), latest), bearer('alice'));
+    expect(await isInRoom(other, 'b', raw)).toBe(true);
+    expect(await isInRoom(other, 'a', raw)).toBe(false);
+    raw.socket.terminate();
+    await client.connection.stop();
+  });
+
+  it('drops every group of a token older than the recorded membership, so a removed group stays removed', async () => {
+    const { client, stale } = await joinedThenLeft(origin);
+    const raw = await rawResume(resumeUrl(other, connectionTokenOf(client), stale), bearer('alice'));
+    expect(await isInRoom(other, 'a', raw)).toBe(false);
+    expect(await isInRoom(other, 'b', raw)).toBe(false);
+    expect(log.text()).toContain('presented a stale groups token; its 2 groups were dropped');
+    raw.socket.terminate();
+    await client.connection.stop();
+  });
+
+  it('still refuses an ended connection after the node that ended it restarted', async () => {
+    const ending = await nodesOf.start();
+    const client = await resumableClient(`${ending.baseUrl}/hubs/rooms`, 'json', () => signFor(jwt, 'alice'));
+    const [connectionToken, groupsToken] = [connectionTokenOf(client), client.tokens.at(-1)!];
+    await client.connection.stop();
+    await sleep(100); // the client's stop resolves before the server has read its close frame
+    await ending.close();
+    const restarted = await nodesOf.start();
+    const answer = await upgradeStatus(resumeUrl(restarted, connectionToken, groupsToken), bearer('alice'));
+    expect(answer.status).toBe(404);
+  });
+});
