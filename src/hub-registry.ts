@@ -12,11 +12,7 @@ import { hubLifecycleOf } from './hub/hub-lifecycle.js';
 import { HUB_METADATA, type HubMetadata } from './hub/hub-metadata.js';
 import { exploreHubMethods } from './hub/hub-method-explorer.js';
 import { resolveHubOptions } from './options/hub-options.js';
-import {
-  DEFAULT_GROUPS_TOKEN_LIFETIME_MS,
-  DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS,
-  type SignalRModuleOptions,
-} from './options/signalr-module-options.js';
+import { tokenLifetimes, type SignalRModuleOptions } from './options/signalr-module-options.js';
 import { JsonHubProtocol } from './protocol/json-hub-protocol.js';
 import { MessagePackHubProtocol } from './protocol/messagepack-hub-protocol.js';
 import { HubProxyRenderer, type ProxyMethod } from './proxies/hub-proxy-renderer.js';
@@ -48,6 +44,7 @@ export class HubRegistry implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly originPolicy: OriginPolicy;
   private readonly connectionTokens: ConnectionTokens;
   private readonly groupsTokens: GroupsTokens;
+  private readonly lifetimes: ReturnType<typeof tokenLifetimes>;
   private readonly exceptionFilter: HubExceptionFilter;
 
   constructor(
@@ -63,6 +60,7 @@ export class HubRegistry implements OnApplicationBootstrap, OnApplicationShutdow
     this.originPolicy = new OriginPolicy(options);
     this.connectionTokens = new ConnectionTokens(tokenService);
     this.groupsTokens = new GroupsTokens(tokenService);
+    this.lifetimes = tokenLifetimes(options);
     this.exceptionFilter = new HubExceptionFilter(options.detailedErrors ?? false);
     if (options.detailedErrors && process.env.NODE_ENV === 'production') {
       new Logger('SignalR').warn('detailedErrors is on in production: clients see the messages of server errors.');
@@ -114,13 +112,13 @@ export class HubRegistry implements OnApplicationBootstrap, OnApplicationShutdow
     return new HubEndpoint({
       path: metadata.path,
       options,
-      negotiateTokenLifetimeMs: this.options.negotiateTokenLifetimeMs ?? DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS,
+      negotiateTokenLifetimeMs: this.lifetimes.negotiateTokenLifetimeMs,
       closeOnCredentialExpiry: this.options.closeOnCredentialExpiry ?? true,
       allowStatefulReconnect: this.options.allowStatefulReconnect ?? true,
       connectionTokens: this.connectionTokens,
       registry: this.connectionRegistryFor(metadata.path, lifetimeManager),
       groupsTokens: this.groupsTokens,
-      groupsTokenLifetimeMs: this.options.groupsTokenLifetimeMs ?? DEFAULT_GROUPS_TOKEN_LIFETIME_MS,
+      groupsTokenLifetimeMs: this.lifetimes.groupsTokenLifetimeMs,
       canRejoin: this.options.canRejoin ?? (() => true),
       gatekeeper: new HubGatekeeper({
         hubClass,

@@ -89,3 +89,17 @@ export interface SignalRModuleOptions extends HubOptions, UserIdentityOptions, O
 
 export const DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS = 15_000;
 export const DEFAULT_GROUPS_TOKEN_LIFETIME_MS = 600_000;
+
+/** The module's token lifetimes with their defaults; a bad value fails the application's start. */
+export function tokenLifetimes(options: SignalRModuleOptions): { negotiateTokenLifetimeMs: number; groupsTokenLifetimeMs: number } {
+  const lifetimes = {
+    negotiateTokenLifetimeMs: options.negotiateTokenLifetimeMs ?? DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS,
+    groupsTokenLifetimeMs: options.groupsTokenLifetimeMs ?? DEFAULT_GROUPS_TOKEN_LIFETIME_MS,
+  };
+  for (const [key, value] of Object.entries(lifetimes)) {
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new RangeError(`nestjs-signalr: option '${key}' must be a positive integer of milliseconds, got ${String(value)}.`);
+    }
+  }
+  return lifetimes;
+}

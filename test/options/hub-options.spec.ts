@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HUB_OPTIONS, resolveHubOptions } from '../../src/options/hub-options.js';
+import { tokenLifetimes } from '../../src/options/signalr-module-options.js';
 
 describe('resolveHubOptions', () => {
   it('starts from ASP.NET Core defaults', () => {
@@ -22,5 +23,17 @@ describe('resolveHubOptions', () => {
 
   it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])('refuses %s as a limit', (value) => {
     expect(() => resolveHubOptions({ maximumReceiveMessageSize: value })).toThrow(/maximumReceiveMessageSize/);
+  });
+});
+
+describe('tokenLifetimes', () => {
+  it('defaults to 15 s for unused connection tokens and 10 minutes for groups tokens', () => {
+    expect(tokenLifetimes({})).toEqual({ negotiateTokenLifetimeMs: 15_000, groupsTokenLifetimeMs: 600_000 });
+    expect(tokenLifetimes({ groupsTokenLifetimeMs: 60_000 }).groupsTokenLifetimeMs).toBe(60_000);
+  });
+
+  it.each([0, -5, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses %s as a lifetime', (value) => {
+    expect(() => tokenLifetimes({ groupsTokenLifetimeMs: value })).toThrow(/groupsTokenLifetimeMs/);
+    expect(() => tokenLifetimes({ negotiateTokenLifetimeMs: value })).toThrow(/negotiateTokenLifetimeMs/);
   });
 });
