@@ -109,6 +109,22 @@ describe.each(WIRE_PROTOCOLS)('stateful reconnect (%s) through a proxy that cuts
     await closed;
     expect(client.state).toBe(HubConnectionState.Disconnected);
   });
+
+  it('closes at the expiry of the credential the latest reconnect carried, not the first one', async () => {
+    const jwt = server.app.get(JwtService);
+    let credential = signFor(jwt, 'alice', ['user'], 2);
+    const client = await statefulClient(`${proxy.url}/hubs/private`, protocol, () => credential);
+    let closedAt: number | undefined;
+    client.onclose(() => (closedAt = Date.now()));
+    credential = signFor(jwt, 'alice', ['user'], 3600);
+    proxy.cutAll();
+    await sleep(100);
+    await expect(client.invoke('Ping')).resolves.toBe('pong');
+    await sleep(2200); // past the first credential's expiry
+    expect(closedAt).toBeUndefined();
+    await expect(client.invoke('Ping')).resolves.toBe('pong');
+    await client.stop();
+  });
 });
 
 async function waitFor(condition: () => boolean, timeoutMs = 8000): Promise<void> {
