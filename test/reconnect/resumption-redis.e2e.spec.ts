@@ -159,3 +159,31 @@ describeWithRedis('a shared connection registry without the backplane (redisConn
     expect(answer.status).toBe(404);
   });
 });
+
+describeWithRedis('the shared registry while Redis is down', () => {
+  it('keeps admitting new connections, refuses resumptions it cannot check (503), and recovers', async () => {
+    const own = await RedisServer.start();
+    const channelPrefix = `down-${Math.random().toString(36).slice(2)}`;
+    const options = { connectionRegistry: redisConnectionRegistry({ url: own.url, channelPrefix }) };
+    const [origin, other] = [await startNode(options), await startNode(options)];
+    nodes.push(origin, other);
+    try {
+      const client = await resumableClient(`${origin.baseUrl}/hubs/rooms`, 'json', () => signFor(jwt, 'alice'));
+      const resumption = resumeUrl(other, connectionTokenOf(client), client.tokens.at(-1)!);
+      await own.kill();
+
+      const during = await resumableClient(`${origin.baseUrl}/hubs/rooms`, 'json', () => signFor(jwt, 'bob'));
+      await expect(during.connection.invoke('WhoAmI')).resolves.toBe(during.connection.connectionId);
+      expect((await upgradeStatus(resumption, bearer('alice'))).status).toBe(503);
+
+      await own.start();
+      await sleep(2500); // ioredis reconnects within its retry strategy (at most 2 s between attempts)
+      const raw = await RawHubSocket.openUrl(resumption, bearer('alice'));
+      expect(raw.socket.readyState).toBe(raw.socket.OPEN);
+      raw.socket.terminate();
+      await Promise.all([client.connection.stop(), during.connection.stop()]);
+    } finally {
+      await own.stop();
+    }
+  });
+});

@@ -77,9 +77,11 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
     private readonly client: Redis,
     /** Prepended to every key: `${keyPrefix}${connectionId}`. */
     private readonly keyPrefix: string,
-    /** Releases the client when the registry owns it. */
-    private readonly releaseClient: () => Promise<void> = async () => undefined,
-  ) {}
+    /** Whether the registry has the client to itself: then it reports the client's errors and closes it. */
+    private readonly ownsClient = false,
+  ) {
+    if (ownsClient) client.on('error', (error: Error) => this.warning.warn(`Connection registry's Redis: ${error.message}`));
+  }
 
   async claim(connectionId: string, holdMs: number): Promise<ClaimOutcome> {
     try {
@@ -126,7 +128,7 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
 
   async dispose(): Promise<void> {
     await this.local.dispose();
-    await this.releaseClient();
+    if (this.ownsClient) await closeRedisClient(this.client);
   }
 
   private run(script: string, connectionId: string, ...args: (string | number)[]): Promise<unknown> {
@@ -148,6 +150,6 @@ export function redisConnectionRegistry(options: Pick<RedisLifetimeManagerOption
   return (hubPath) => {
     const client = createRedisClient(options);
     const channels = new RedisChannels(options.channelPrefix ?? DEFAULT_REDIS_CHANNEL_PREFIX, hubPath);
-    return new RedisConnectionRegistry(client, channels.connectionStatePrefix, () => closeRedisClient(client));
+    return new RedisConnectionRegistry(client, channels.connectionStatePrefix, true);
   };
 }
