@@ -82,7 +82,10 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
       `${number(options.idleConnections)} idle connections; connect loops ${options.connectConcurrency} × ${options.connectMs} ms; ` +
       `payload filler ${options.payloadBytes} bytes; ${options.repeat === 1 ? 'one run per cell' : `median of ${options.repeat} runs per cell`}`,
   );
-  push('', 'Ratios in parentheses are against (a), the bare `ws` server, on the same metric: above 1 is more throughput, or more latency or memory.', '');
+  push('');
+  if (options.scenarios.some((scenario) => scenario !== 'cross-node')) {
+    push('Ratios in parentheses are against (a), the bare `ws` server, on the same metric: above 1 is more throughput, or more latency or memory.', '');
+  }
 
   if (options.scenarios.includes('invoke')) {
     const sizes = options.invokeConnections;
