@@ -45,7 +45,7 @@ export function backplaneHealthResult<Key extends string>(
 }
 
 /**
- * A health indicator of the module's backplane, for `@nestjs/terminus` 11 and 12:
+ * A health indicator of the module's backplane, for `@nestjs/terminus` 12 (tested with 12.1):
  * `health.check([() => backplane.isHealthy()])`. Terminus counts an indicator that returns
  * `down` as failed (503), so nothing is thrown. In-process hubs have no backplane to lose, and a
  * custom lifetime manager factory without `health()` cannot tell: both `up`.
