@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { redisLifetimeManager, SignalRModule } from 'nestjs-signalr';
 import { AuthModule } from './auth/auth.module.js';
 import { ChatModule } from './chat/chat.module.js';
@@ -23,6 +24,7 @@ import { WebController } from './web/web.controller.js';
     }),
     AuthModule,
     ChatModule,
+    TerminusModule.forRoot(),
   ],
   controllers: [HealthController, WebController],
   providers: [PublicHub],

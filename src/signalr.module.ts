@@ -1,5 +1,6 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { getHubContextToken } from './clients/hub-context.js';
+import { SignalRBackplaneHealthIndicator } from './clients/redis/backplane-health-indicator.js';
 import { HubRegistry } from './hub-registry.js';
 import { HUB_ARGUMENT_VALIDATOR, HubValidationPipe, hubValidationProviders } from './hub/hub-validation.pipe.js';
 import { HubAuthorizationGuard } from './security/hub-authorization.guard.js';
@@ -27,8 +28,17 @@ class SignalRFeatureModule {}
     tokenServiceProvider,
     passportAuthenticatorProvider,
     ...hubValidationProviders,
+    SignalRBackplaneHealthIndicator,
   ],
-  exports: [HubRegistry, HubAuthorizer, HubAuthorizationGuard, HubValidationPipe, HUB_ARGUMENT_VALIDATOR, TokenService],
+  exports: [
+    HubRegistry,
+    HubAuthorizer,
+    HubAuthorizationGuard,
+    HubValidationPipe,
+    HUB_ARGUMENT_VALIDATOR,
+    TokenService,
+    SignalRBackplaneHealthIndicator,
+  ],
 })
 export class SignalRModule extends SignalRConfigurableModule {
   static forFeature(hubs: Function[]): DynamicModule {

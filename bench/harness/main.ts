@@ -2,10 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { CROSS_NODE_SETUPS, runCrossNode, SETUP_LABELS } from './cross-node.js';
 import { cpuSnapshot, otherCores } from './machine-load.js';
 import { readOptions, type TargetId } from './options.js';
 import { summarizeProfile } from './profile-summary.js';
-import { key, LABELS, renderMarkdown, type Outcome, type Results } from './report.js';
+import { crossNodeKey, key, LABELS, renderMarkdown, type Outcome, type Results } from './report.js';
 import { newContext, probeMessagePack, runConnect, runFanout, runInvoke, runMemory } from './scenarios.js';
 
 /**
@@ -22,7 +23,9 @@ const options = readOptions();
 const log = (line: string) => console.log(line);
 if (loadBefore > 0.5) log(`Load average is ${loadBefore.toFixed(2)}: other work on this machine will skew the numbers.`);
 const context = newContext(options, join(root, 'bench', 'results', 'profiles'), log);
-const results: Results = { invoke: new Map(), fanout: new Map(), memory: new Map(), connect: new Map() };
+const results: Results = { invoke: new Map(), fanout: new Map(), memory: new Map(), connect: new Map(), crossNode: new Map() };
+/** Only this package has a backplane to scale out over. */
+const SCALE_OUT_TARGETS = options.targets.filter((target) => target === 'signalr-json' || target === 'signalr-msgpack');
 
 let messagePackMissing: string | undefined;
 if (options.targets.includes('signalr-msgpack')) {
@@ -46,14 +49,15 @@ async function row<T extends object>(
   run: (target: TargetId) => Promise<T>,
   headline: (result: T) => number,
   show: (result: T) => string,
+  targets: readonly TargetId[] = options.targets,
 ): Promise<Map<TargetId, Outcome<T>>> {
   const runs = new Map<TargetId, T[]>();
   const outcomes = new Map<TargetId, Outcome<T>>();
-  for (const target of options.targets) {
+  for (const target of targets) {
     if (target === 'signalr-msgpack' && messagePackMissing) outcomes.set(target, { na: `MessagePack handshake refused (${messagePackMissing})` });
   }
   for (let pass = 0; pass < options.repeat; pass++) {
-    const order = options.targets.map((_, index) => options.targets[(index + pass) % options.targets.length]);
+    const order = targets.map((_, index) => targets[(index + pass) % targets.length]);
     for (const target of order) {
       if (outcomes.has(target)) continue;
       await sleep(SETTLE_MS);
@@ -99,6 +103,20 @@ for (const scenario of options.scenarios) {
       for (const [target, outcome] of outcomes) results.connect.set(target, outcome);
       break;
     }
+    case 'cross-node':
+      for (const size of options.crossNode) {
+        for (const setup of CROSS_NODE_SETUPS) {
+          const outcomes = await row(
+            `${size} over ${SETUP_LABELS[setup]}`,
+            (target) => runCrossNode(context, target, size, setup),
+            (r) => r.deliveriesPerSecond,
+            (r) => `${fixed(r.deliveriesPerSecond)} deliveries/s, p50 ${fixed(r.p50Ms, 1)} ms, p99 ${fixed(r.p99Ms, 1)} ms, at full rate p99 ${fixed(r.loadedP99Ms, 1)} ms${note(r)}`,
+            SCALE_OUT_TARGETS,
+          );
+          for (const [target, outcome] of outcomes) results.crossNode.set(crossNodeKey(target, size, setup), outcome);
+        }
+      }
+      break;
   }
 }
 
@@ -118,9 +136,11 @@ console.log(`\n${markdown}`);
 if (options.out) {
   const folder = resolve(root, options.out);
   mkdirSync(folder, { recursive: true });
-  // A profiled run is slowed a little by the sampling: it never becomes latest.md.
-  const suffix = options.profile ? '-profile' : '';
-  const written = [join(folder, `${startedAt.toISOString().slice(0, 10)}${suffix}.md`), ...(options.profile ? [] : [join(folder, 'latest.md')])];
+  // A profiled run is slowed a little by the sampling, and a cross-node run alone compares nothing
+  // with the other servers: neither becomes latest.md nor replaces the day's comparison.
+  const crossNodeOnly = options.scenarios.every((scenario) => scenario === 'cross-node');
+  const suffix = options.profile ? '-profile' : crossNodeOnly ? '-cross-node' : '';
+  const written = [join(folder, `${startedAt.toISOString().slice(0, 10)}${suffix}.md`), ...(suffix ? [] : [join(folder, 'latest.md')])];
   for (const file of written) writeFileSync(file, `${markdown}\n`);
   console.log(`Written to ${written.map((file) => relative(root, file)).join(' and ')}.`);
 }

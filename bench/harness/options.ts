@@ -6,8 +6,10 @@
 export const TARGET_IDS = ['raw-ws', 'nest-ws', 'nest-socketio', 'signalr-json', 'signalr-msgpack'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
-export const SCENARIO_IDS = ['invoke', 'fanout', 'memory', 'connect'] as const;
+export const SCENARIO_IDS = ['invoke', 'fanout', 'memory', 'connect', 'cross-node'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
+/** Needs Debian's redis-server, so it runs only when named in --scenarios. */
+const DEFAULT_SCENARIOS: readonly ScenarioId[] = ['invoke', 'fanout', 'memory', 'connect'];
 
 export interface BenchOptions {
   readonly targets: readonly TargetId[];
@@ -24,6 +26,12 @@ export interface BenchOptions {
   readonly fanout: readonly number[];
   /** Broadcasts per group size. */
   readonly rounds: number;
+  /** Group sizes of the cross-node scenario (receivers over all nodes). */
+  readonly crossNode: readonly number[];
+  /** Broadcasts sent back to back in the cross-node throughput phase. */
+  readonly crossNodeBroadcasts: number;
+  /** At most this many of them on their way at once. */
+  readonly crossNodeWindow: number;
   /** Idle connections held for the memory scenario. */
   readonly idleConnections: number;
   readonly connectMs: number;
@@ -47,7 +55,7 @@ export interface BenchOptions {
 
 const DEFAULTS = {
   targets: TARGET_IDS.join(','),
-  scenarios: SCENARIO_IDS.join(','),
+  scenarios: DEFAULT_SCENARIOS.join(','),
   workers: '2',
   'invoke-connections': '1,100,1000',
   depth: '8',
@@ -55,6 +63,9 @@ const DEFAULTS = {
   'duration-ms': '3000',
   fanout: '1000,10000',
   rounds: '10',
+  'cross-node': '1000',
+  'cross-node-broadcasts': '300',
+  'cross-node-window': '8',
   'idle-connections': '5000',
   'connect-ms': '3000',
   'connect-concurrency': '32',
@@ -100,6 +111,9 @@ export function readOptions(argv: readonly string[] = process.argv.slice(2), env
     durationMs: Math.max(100, int('duration-ms')),
     fanout: ints('fanout'),
     rounds: Math.max(1, int('rounds')),
+    crossNode: ints('cross-node'),
+    crossNodeBroadcasts: Math.max(1, int('cross-node-broadcasts')),
+    crossNodeWindow: Math.max(1, int('cross-node-window')),
     idleConnections: Math.max(1, int('idle-connections')),
     connectMs: Math.max(100, int('connect-ms')),
     connectConcurrency: Math.max(1, int('connect-concurrency')),

@@ -1,5 +1,7 @@
 import type { ProfileSummary } from './profile-summary.js';
 import type { BenchOptions, TargetId } from './options.js';
+import type { CrossNodeResult, CrossNodeSetup } from './cross-node.js';
+import { renderCrossNode } from './report-cross-node.js';
 import type { ConnectResult, FanoutResult, InvokeResult, MemoryResult } from './scenarios.js';
 
 /** A scenario's result for one server, or why there is none. */
@@ -18,6 +20,7 @@ export interface Results {
   readonly fanout: Map<string, Outcome<FanoutResult>>;
   readonly memory: Map<TargetId, Outcome<MemoryResult>>;
   readonly connect: Map<TargetId, Outcome<ConnectResult>>;
+  readonly crossNode: Map<string, Outcome<CrossNodeResult>>;
 }
 
 export interface RunInfo {
@@ -33,26 +36,27 @@ export interface RunInfo {
 }
 
 export const key = (target: TargetId, size: number) => `${target}:${size}`;
+export const crossNodeKey = (target: TargetId, size: number, setup: CrossNodeSetup) => `${target}:${size}:${setup}`;
 
-const isNa = <T extends object>(outcome: Outcome<T> | undefined): outcome is { na: string } | undefined => outcome === undefined || 'na' in outcome;
+export const isNa = <T extends object>(outcome: Outcome<T> | undefined): outcome is { na: string } | undefined => outcome === undefined || 'na' in outcome;
 
-function number(value: number, digits = 0): string {
+export function number(value: number, digits = 0): string {
   if (!Number.isFinite(value)) return 'n/a';
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 /** `value (ratio×)` against the bare ws server's value of the same metric. */
-function withRatio(value: number | undefined, base: number | undefined, digits = 0): string {
+export function withRatio(value: number | undefined, base: number | undefined, digits = 0): string {
   if (value === undefined || !Number.isFinite(value)) return 'n/a';
   const ratio = base !== undefined && Number.isFinite(base) && base > 0 ? ` (${(value / base).toFixed(2)}×)` : '';
   return `${number(value, digits)}${ratio}`;
 }
 
-function fieldOf<T extends object>(outcome: Outcome<T> | undefined, field: keyof T): number | undefined {
+export function fieldOf<T extends object>(outcome: Outcome<T> | undefined, field: keyof T): number | undefined {
   return isNa(outcome) ? undefined : ((outcome as T)[field] as number | undefined);
 }
 
-function noteOf(label: string, outcome: Outcome<{ note?: string }> | undefined): string | undefined {
+export function noteOf(label: string, outcome: Outcome<{ note?: string }> | undefined): string | undefined {
   if (outcome === undefined) return undefined;
   if ('na' in outcome) return `${label}: n/a, ${outcome.na}`;
   return outcome.note ? `${label}: ${outcome.note}` : undefined;
@@ -78,7 +82,10 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
       `${number(options.idleConnections)} idle connections; connect loops ${options.connectConcurrency} × ${options.connectMs} ms; ` +
       `payload filler ${options.payloadBytes} bytes; ${options.repeat === 1 ? 'one run per cell' : `median of ${options.repeat} runs per cell`}`,
   );
-  push('', 'Ratios in parentheses are against (a), the bare `ws` server, on the same metric: above 1 is more throughput, or more latency or memory.', '');
+  push('');
+  if (options.scenarios.some((scenario) => scenario !== 'cross-node')) {
+    push('Ratios in parentheses are against (a), the bare `ws` server, on the same metric: above 1 is more throughput, or more latency or memory.', '');
+  }
 
   if (options.scenarios.includes('invoke')) {
     const sizes = options.invokeConnections;
@@ -142,6 +149,8 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
       '',
     );
   }
+
+  if (options.scenarios.includes('cross-node')) push(...renderCrossNode(options, results.crossNode, notes));
 
   const verdicts = targetVerdicts(options, results);
   if (verdicts.length > 0) {

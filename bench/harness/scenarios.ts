@@ -94,7 +94,7 @@ async function withServer<T>(context: Context, target: TargetId, scenario: Scena
   }
 }
 
-async function openConnections(context: Context, workers: WorkerPool, total: number, withSender = false): Promise<{ opened: number; note?: string }> {
+export async function openConnections(context: Context, workers: WorkerPool, total: number, withSender = false): Promise<{ opened: number; note?: string }> {
   const shares = split(total, workers.size);
   const replies = await workers.each((index) => ({ cmd: 'open', count: shares[index], concurrency: context.options.openConcurrency, sender: withSender && index === 0 }));
   const opened = replies.reduce((sum, reply) => sum + Number(reply.opened ?? 0), 0);

@@ -35,6 +35,15 @@ describe.each(WIRE_PROTOCOLS)('sample app over %s (contract: sample-app-contract
     expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200);
   });
 
+  it('answers GET /health/backplane with 200 and an in-process backplane without REDIS_URL', async () => {
+    const response = await fetch(`${server.baseUrl}/health/backplane`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      status: 'ok',
+      details: { 'signalr-backplane': { status: 'up', backplane: 'in-process' } },
+    });
+  });
+
   it('logs the demo users in with a JWT, refuses wrong credentials and bad ttlSeconds', async () => {
     const ok = await login('alice');
     expect(ok.status).toBe(200);

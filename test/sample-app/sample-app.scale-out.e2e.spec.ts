@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createSampleApp } from '../../sample-app/bootstrap.js';
 import { ClientPool, nextCall } from '../support/client.js';
 import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
@@ -31,6 +31,11 @@ describeWithRedis('sample app with REDIS_URL: two nodes, one chat', () => {
       else process.env[key] = previous[key];
     }
   });
+
+  const health = async (path: string) => {
+    const response = await fetch(`${nodes[0].baseUrl}${path}`);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
 
   const signIn = async (node: RunningHubApp, username: string) => {
     const response = await fetch(`${node.baseUrl}/auth/login`, {
@@ -70,5 +75,23 @@ describeWithRedis('sample app with REDIS_URL: two nodes, one chat', () => {
     const { connectionToken } = (await negotiated.json()) as { connectionToken: string };
     const status = await upgradeStatus(`${nodes[1].baseUrl}/hubs/chat?id=${connectionToken}`, { Authorization: `Bearer ${access_token}` });
     expect(status.status).toBe(101);
+  });
+
+  it('reports the backplane: GET /health stays 200, GET /health/backplane is 503 while Redis is down', async () => {
+    expect(await health('/health')).toEqual({
+      status: 200,
+      body: expect.objectContaining({ status: 'ok', backplane: expect.objectContaining({ status: 'up', backplane: 'redis' }) }),
+    });
+    expect((await health('/health/backplane')).status).toBe(200);
+
+    await redis.kill();
+    await vi.waitFor(async () => expect((await health('/health/backplane')).status).toBe(503), { timeout: 8_000 });
+    expect(await health('/health')).toEqual({
+      status: 200,
+      body: expect.objectContaining({ backplane: expect.objectContaining({ status: 'down' }) }),
+    });
+
+    await redis.start();
+    await vi.waitFor(async () => expect((await health('/health/backplane')).status).toBe(200), { timeout: 8_000 });
   });
 });

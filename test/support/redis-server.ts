@@ -1,17 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createConnection, createServer } from 'node:net';
 import { describe } from 'vitest';
+import { REDIS_SERVER_BINARY, redisServerInstalled } from './redis-process.js';
 
-export const REDIS_SERVER_BINARY = 'redis-server';
+export { REDIS_SERVER_BINARY, RedisServer } from './redis-process.js';
 
 /**
  * Whether Debian's redis-server can be run. Missing outside CI: the suite skips, loudly. Missing
  * under CI: the suite fails (.ci/run must install the redis-server package).
  */
 export function redisServerAvailable(): boolean {
-  const probe = spawnSync(REDIS_SERVER_BINARY, ['--version'], { stdio: 'ignore' });
-  if (probe.error === undefined && probe.status === 0) return true;
+  if (redisServerInstalled()) return true;
   if (process.env.CI === 'true') {
     throw new Error(`${REDIS_SERVER_BINARY} is missing: .ci/run must install the redis-server package.`);
   }
@@ -22,95 +19,3 @@ export function redisServerAvailable(): boolean {
 
 /** `describe`, or `describe.skip` (loudly) when there is no redis-server outside CI. */
 export const describeWithRedis: typeof describe = redisServerAvailable() ? describe : (describe.skip as typeof describe);
-
-/**
- * A throw-away redis-server on 127.0.0.1 and a free port, without persistence, that a test can
- * kill and start again on the same port.
- */
-export class RedisServer {
-  private process: ChildProcess | undefined;
-
-  private constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
-    await server.start();
-    return server;
-  }
-
-  /** Starts it (again) on its port, and resolves once it answers PING. */
-  async start(): Promise<void> {
-    if (this.process) throw new Error('redis-server is already running.');
-    const child = spawn(
-      REDIS_SERVER_BINARY,
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    this.process = child;
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const deadline = Date.now() + 10_000;
-    while (!(await answersPing(this.port))) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        this.process = undefined;
-        child.kill('SIGKILL');
-        throw new Error(`redis-server did not start on port ${this.port}: ${stderr.trim() || `exit ${child.exitCode}`}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-
-  /** Kills it as a crash would (SIGKILL), and resolves once it has exited. */
-  async kill(): Promise<void> {
-    const child = this.process;
-    if (!child) return;
-    this.process = undefined;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
-
-  async restart(): Promise<void> {
-    await this.kill();
-    await this.start();
-  }
-
-  stop(): Promise<void> {
-    return this.kill();
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    let reply = '';
-    const done = (answer: boolean) => {
-      socket.destroy();
-      resolve(answer);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-  });
-}

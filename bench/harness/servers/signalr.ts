@@ -13,6 +13,7 @@ import {
   type GroupManager,
   type HubCallerClients,
   type HubCallerContext,
+  redisLifetimeManager,
 } from 'nestjs-signalr';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -22,10 +23,14 @@ import { BENCH_LOGGER, serveControl } from './control.js';
 /**
  * (d) This package, through its public API only, with the defaults a user gets: fresh sealing
  * keys, a Passport JWT strategy, permessage-deflate off. JSON and MessagePack clients both come
- * here; the protocol is the client's choice in its handshake.
+ * here; the protocol is the client's choice in its handshake. With `BENCH_REDIS_URL` (the
+ * cross-node scenario), hubs scale out over that Redis, under `BENCH_REDIS_PREFIX`.
  */
 const secret = process.env.BENCH_JWT_SECRET;
 if (!secret) throw new Error('BENCH_JWT_SECRET is required (the orchestrator sets it).');
+const backplane = process.env.BENCH_REDIS_URL
+  ? redisLifetimeManager({ url: process.env.BENCH_REDIS_URL, channelPrefix: process.env.BENCH_REDIS_PREFIX ?? 'bench' })
+  : undefined;
 
 @Injectable()
 class BenchJwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -64,7 +69,7 @@ class SecureBenchHub {
 }
 
 @Module({
-  imports: [PassportModule, SignalRModule.forRoot({ keys: [randomBytes(32)], authStrategies: ['jwt'] })],
+  imports: [PassportModule, SignalRModule.forRoot({ keys: [randomBytes(32)], authStrategies: ['jwt'], lifetimeManager: backplane })],
   providers: [BenchJwtStrategy, BenchHub, SecureBenchHub],
 })
 class BenchModule {}
@@ -72,4 +77,15 @@ class BenchModule {}
 const app = await NestFactory.create(BenchModule, { logger: BENCH_LOGGER });
 app.useWebSocketAdapter(new SignalRAdapter(app));
 await app.listen(0, '127.0.0.1');
+await backplaneUp();
 serveControl((app.getHttpServer().address() as AddressInfo).port);
+
+/** Ready means subscribed: a node that announced itself earlier would miss the first broadcasts. */
+async function backplaneUp(): Promise<void> {
+  if (!backplane) return;
+  const deadline = Date.now() + 10_000;
+  for (let health = backplane.health(); health.status !== 'up' || Object.keys(health.hubs).length === 0; health = backplane.health()) {
+    if (Date.now() > deadline) throw new Error(`Redis backplane not up after 10 s: ${JSON.stringify(health)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -7,3 +7,10 @@ export {
 export { RedisLifetimeManager } from './redis-lifetime-manager.js';
 export { DEFAULT_REDIS_CHANNEL_PREFIX, type RedisLifetimeManagerOptions } from './redis-lifetime-manager-options.js';
 export { redisConnectionRegistry } from './redis-connection-registry.js';
+export {
+  backplaneHealthResult,
+  DEFAULT_BACKPLANE_HEALTH_KEY,
+  SignalRBackplaneHealthIndicator,
+  type BackplaneHealthDetails,
+  type BackplaneHealthIndicatorResult,
+} from './backplane-health-indicator.js';
