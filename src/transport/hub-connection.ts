@@ -13,6 +13,7 @@ import { MessageType, type HubMessage } from '../protocol/hub-message.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import type { HubRuntime } from './hub-runtime.js';
+import { OutgoingBatch, type Payload } from './outgoing-batch.js';
 import { isSequenced, StatefulReconnectBuffer } from './stateful-reconnect-buffer.js';
 
 export interface ConnectionIdentity {
@@ -26,6 +27,8 @@ export interface ConnectionIdentity {
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 const PING = new SerializedHubMessage({ type: MessageType.Ping });
+const TEXT_FRAME = { binary: false } as const;
+const BINARY_FRAME = { binary: true } as const;
 
 const enum State {
   Handshaking,
@@ -53,6 +56,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   /** The hub's onConnected succeeded, so it is owed an onDisconnected. */
   private hubConnected = false;
   private protocol: HubProtocol | undefined;
+  /** Created with the protocol at the handshake; everything after the handshake goes through it. */
+  private outgoing: OutgoingBatch | undefined;
   private dispatcher: ConnectionDispatcher | undefined;
   private handshakeBuffer: Buffer | undefined;
   private readonly handshakeTimer: NodeJS.Timeout;
@@ -112,6 +117,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.state = State.Connected;
     this.receivedSinceTick = true;
     this.listen(socket);
+    // What was still queued for the old socket is in the replay (or was unnumbered, so lost with it).
+    this.outgoing!.discard();
     const { sequenceId, payloads } = this.reconnect!.replay();
     this.writePayload(this.protocol!.writeMessage({ type: MessageType.Sequence, sequenceId }));
     for (const payload of payloads) this.writePayload(payload);
@@ -185,11 +192,13 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   close(message: HubMessage = { type: MessageType.Close }): void {
     if (this.state === State.Closed) return;
     this.send(message);
+    this.outgoing?.flush();
     this.socket.close(1000);
     void this.teardown();
   }
 
   abort(): void {
+    this.outgoing?.flush();
     this.socket.terminate();
     void this.teardown();
   }
@@ -230,10 +239,14 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.expiryTimer.unref();
   }
 
-  private writePayload(payload: string | Uint8Array): void {
+  private writePayload(payload: Payload): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     this.sentSinceTick = true;
-    this.socket.send(payload, { binary: typeof payload !== 'string' });
+    this.outgoing!.add(payload);
+  }
+
+  private sendFrame(frame: Payload, binary: boolean): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame, binary ? BINARY_FRAME : TEXT_FRAME);
   }
 
   private onFrame(frame: Buffer): void {
@@ -274,6 +287,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     if (version < 1 || version > protocol.version) return this.failHandshake(closeErrors.unsupportedVersion(name, version));
     clearTimeout(this.handshakeTimer);
     this.protocol = protocol;
+    this.outgoing = new OutgoingBatch(protocol.transferFormat === 'Binary', (batched, binary) => this.sendFrame(batched, binary));
     this.state = State.Connecting;
     // Clients ask for version 2 only when negotiate offered stateful reconnect.
     if (version >= 2 && this.runtime.allowStatefulReconnect) {

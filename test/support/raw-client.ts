@@ -23,11 +23,12 @@ export class RawHubSocket {
   static async open(hubUrl: string, token?: string, headers: Record<string, string> = {}): Promise<RawHubSocket> {
     const connectionToken = token ?? (await negotiate(hubUrl, { headers })).connectionToken;
     const socket = new WebSocket(`${hubUrl.replace(/^http/, 'ws')}?id=${encodeURIComponent(connectionToken)}`, { headers });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
+    // Listening starts in 'open' itself: a frame in the same read as the upgrade answer (a
+    // stateful reconnect's replay) is delivered before an awaiting caller could attach a listener.
+    return new Promise<RawHubSocket>((resolve, reject) => {
+      socket.once('open', () => resolve(new RawHubSocket(socket)));
       socket.once('error', reject);
     });
-    return new RawHubSocket(socket);
   }
 
   /** Opens and completes a JSON handshake. */
