@@ -119,7 +119,7 @@ if (options.out) {
   const folder = resolve(root, options.out);
   mkdirSync(folder, { recursive: true });
   // A profiled run is slowed a little by the sampling: it never becomes latest.md.
-  const suffix = options.profile ? '-profile' : '';
+  const suffix = `${options.label ? `-${options.label}` : ''}${options.profile ? '-profile' : ''}`;
   const written = [join(folder, `${startedAt.toISOString().slice(0, 10)}${suffix}.md`), ...(options.profile ? [] : [join(folder, 'latest.md')])];
   for (const file of written) writeFileSync(file, `${markdown}\n`);
   console.log(`Written to ${written.map((file) => relative(root, file)).join(' and ')}.`);
