@@ -1,11 +1,16 @@
 import { Logger } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { parseKeyRing } from 'nestjs-signalr';
 
 /** Settings read from the environment once; secrets that are missing are made up, loudly. */
 export interface SampleConfig {
   readonly signalrKeys: Buffer[];
-  readonly jwtSecret: string;
+  /**
+   * The JWT secret as a key object: given a string, jsonwebtoken first tries to read it as a
+   * PEM public key on every verification (two per connection), which costs far more than the
+   * HMAC itself.
+   */
+  readonly jwtKey: KeyObject;
   readonly allowedOrigins: string[];
   /** Set: this node joins the Redis backplane and scales out with its peers. */
   readonly redisUrl: string | undefined;
@@ -31,5 +36,5 @@ export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleCo
     .split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
-  return { signalrKeys, jwtSecret, allowedOrigins, redisUrl: env.REDIS_URL || undefined };
+  return { signalrKeys, jwtKey: createSecretKey(Buffer.from(jwtSecret)), allowedOrigins, redisUrl: env.REDIS_URL || undefined };
 }

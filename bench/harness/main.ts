@@ -139,8 +139,9 @@ if (options.out) {
   // A profiled run is slowed a little by the sampling, and a cross-node run alone compares nothing
   // with the other servers: neither becomes latest.md nor replaces the day's comparison.
   const crossNodeOnly = options.scenarios.every((scenario) => scenario === 'cross-node');
-  const suffix = options.profile ? '-profile' : crossNodeOnly ? '-cross-node' : '';
-  const written = [join(folder, `${startedAt.toISOString().slice(0, 10)}${suffix}.md`), ...(suffix ? [] : [join(folder, 'latest.md')])];
+  const kind = options.profile ? '-profile' : crossNodeOnly ? '-cross-node' : '';
+  const suffix = `${options.label ? `-${options.label}` : ''}${kind}`;
+  const written = [join(folder, `${startedAt.toISOString().slice(0, 10)}${suffix}.md`), ...(kind ? [] : [join(folder, 'latest.md')])];
   for (const file of written) writeFileSync(file, `${markdown}\n`);
   console.log(`Written to ${written.map((file) => relative(root, file)).join(' and ')}.`);
 }

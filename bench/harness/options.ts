@@ -51,6 +51,11 @@ export interface BenchOptions {
   readonly profile: string | undefined;
   /** Folder for the markdown results; empty to write none. */
   readonly out: string;
+  /**
+   * Appended to the results file's name (`2026-11-29-<label>.md`), so that a second run on the
+   * same day does not replace the first. Letters, digits and dashes.
+   */
+  readonly label: string;
 }
 
 const DEFAULTS = {
@@ -74,6 +79,7 @@ const DEFAULTS = {
   repeat: '1',
   profile: '',
   out: 'bench/results',
+  label: '',
 } satisfies Record<string, string>;
 
 type Key = keyof typeof DEFAULTS;
@@ -122,7 +128,13 @@ export function readOptions(argv: readonly string[] = process.argv.slice(2), env
     repeat: Math.max(1, int('repeat')),
     profile: get('profile') || undefined,
     out: get('out'),
+    label: fileLabel(get('label')),
   };
+}
+
+function fileLabel(value: string): string {
+  if (!/^[A-Za-z0-9-]*$/.test(value)) throw new Error(`--label takes letters, digits and dashes, not ${value}.`);
+  return value;
 }
 
 function list(value: string): string[] {

@@ -11,7 +11,7 @@ import { JwtStrategy } from './jwt.strategy.js';
     PassportModule,
     JwtModule.registerAsync({
       inject: [SAMPLE_CONFIG],
-      useFactory: (config: SampleConfig) => ({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } }),
+      useFactory: (config: SampleConfig) => ({ secret: config.jwtKey, signOptions: { algorithm: 'HS256' } }),
     }),
   ],
   controllers: [AuthController],

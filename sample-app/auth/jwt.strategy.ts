@@ -21,7 +21,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         ExtractJwt.fromAuthHeaderAsBearerToken(),
         ExtractJwt.fromUrlQueryParameter('access_token'),
       ]),
-      secretOrKey: config.jwtSecret,
+      // passport-jwt's types predate key objects; jsonwebtoken, which it hands the key to, takes them.
+      secretOrKey: config.jwtKey as unknown as Buffer,
       algorithms: ['HS256'],
     });
   }

@@ -20,6 +20,11 @@ import { UploadStream } from './upload-stream.js';
 
 type Call = InvocationMessage | StreamInvocationMessage;
 
+// Most calls carry no streams: shared empties keep them from allocating any per invocation.
+const NO_STREAM_IDS: readonly string[] = Object.freeze([]);
+const NO_UPLOADS: ReadonlyMap<number, UploadStream> = new Map();
+const noUploadStream = (): undefined => undefined;
+
 /**
  * Everything one connection has in flight: queued and running invocations, server streams it
  * may cancel, upload streams it feeds. A failure here answers one invocation; only a client
@@ -105,17 +110,19 @@ export class ConnectionDispatcher {
     if (invocationId !== undefined && (this.pendingInvocationIds.has(invocationId) || this.serverStreams.has(invocationId))) {
       return invocationErrors.invocationIdInUse(invocationId);
     }
-    const streamIds = call.streamIds ?? [];
-    const unbound =
-      bindingError(descriptor, call.arguments, streamIds) ??
-      (streamIds.some((id) => this.uploadStreams.has(id)) || new Set(streamIds).size !== streamIds.length
-        ? new ArgumentBindingError('Stream ids are reused.')
-        : undefined);
+    const streamIds = call.streamIds ?? NO_STREAM_IDS;
+    const unbound = bindingError(descriptor, call.arguments, streamIds) ?? (streamIds.length > 0 ? this.streamIdsReused(streamIds) : undefined);
     return unbound && this.errorText(call, unbound);
   }
 
+  private streamIdsReused(streamIds: readonly string[]): ArgumentBindingError | undefined {
+    const reused = streamIds.some((id) => this.uploadStreams.has(id)) || new Set(streamIds).size !== streamIds.length;
+    return reused ? new ArgumentBindingError('Stream ids are reused.') : undefined;
+  }
+
   /** Opened before the call waits in the queue, so items that arrive meanwhile are kept. */
-  private openUploadStreams(call: Call, method: HubMethod): Map<number, UploadStream> {
+  private openUploadStreams(call: Call, method: HubMethod): ReadonlyMap<number, UploadStream> {
+    if (method.descriptor.uploadStreams.length === 0) return NO_UPLOADS;
     const byParameter = new Map<number, UploadStream>();
     method.descriptor.uploadStreams.forEach((parameter, position) => {
       const stream = new UploadStream(
@@ -129,7 +136,7 @@ export class ConnectionDispatcher {
     return byParameter;
   }
 
-  private async run(call: Call, method: HubMethod, uploads: Map<number, UploadStream>, isStreamCall: boolean): Promise<void> {
+  private async run(call: Call, method: HubMethod, uploads: ReadonlyMap<number, UploadStream>, isStreamCall: boolean): Promise<void> {
     const { invocationId, target } = call;
     const context: HubInvocationContext = {
       target,
@@ -137,11 +144,14 @@ export class ConnectionDispatcher {
       invocationId,
       clients: this.connection.clients,
       groups: this.connection.groups,
-      uploadStreamFor: (index) => {
-        const stream = uploads.get(index);
-        const asObservable = method.descriptor.uploadStreams.find((p) => p.index === index)?.asObservable;
-        return asObservable ? stream?.toObservable() : stream;
-      },
+      uploadStreamFor:
+        uploads === NO_UPLOADS
+          ? noUploadStream
+          : (index) => {
+              const stream = uploads.get(index);
+              const asObservable = method.descriptor.uploadStreams.find((p) => p.index === index)?.asObservable;
+              return asObservable ? stream?.toObservable() : stream;
+            },
     };
     try {
       const result = await method.invoke(this.connection.caller, context);
@@ -164,7 +174,7 @@ export class ConnectionDispatcher {
 
   /** Items the method never read are dropped; later items for these ids are ignored. */
   private closeUploads(call: Call): void {
-    for (const streamId of call.streamIds ?? []) {
+    for (const streamId of call.streamIds ?? NO_STREAM_IDS) {
       this.uploadStreams.get(streamId)?.complete();
       this.uploadStreams.delete(streamId);
     }

@@ -1,9 +1,13 @@
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import type { ExternalContextCreator, ParamsFactory } from '@nestjs/core';
 import { isObservable } from 'rxjs';
+import { HubAuthorizationGuard } from '../security/hub-authorization.guard.js';
+import { createDirectInvoker } from './direct-invoker.js';
+import { captureEnhancers, type ResolvedEnhancers } from './enhancer-capture.js';
 import type { HubCallerContext } from './hub-caller-context.js';
 import type { HubInvocationContext } from './hub-invocation-context.js';
 import { HUB_ARGUMENT_PARAM_TYPE, type HubMethodDescriptor } from './hub-method-explorer.js';
+import { HubValidationPipe } from './hub-validation.pipe.js';
 import { observableToAsyncIterable } from './observable-iterable.js';
 
 /** Calls one hub method through Nest's guards, interceptors and pipes. */
@@ -15,24 +19,45 @@ const hubParamsFactory: ParamsFactory = {
   },
 };
 
+/**
+ * Nest's pipeline for the method, or, when everything it would run for this method is the
+ * package's own guard and pipe with nothing to do (no authorization requirement, no argument
+ * to validate) and nothing of the application's (global, class or method enhancers, custom
+ * parameter decorators), a direct call: the pipeline's awaits are a large share of a small
+ * invocation. Decided once, from what Nest itself resolved for the method.
+ */
 export function createHubInvoker(
   contextCreator: ExternalContextCreator,
   hub: object,
+  hubClass: Function,
   descriptor: HubMethodDescriptor,
 ): HubInvoker {
   const method = (hub as Record<string, (...args: unknown[]) => unknown>)[descriptor.methodName];
   const callback = descriptor.streaming ? keepStreamsIterable(method) : method;
   // Exceptions are left to the dispatcher (filters: false): it alone decides what a client may see.
-  return contextCreator.create(
-    hub,
-    callback,
-    descriptor.methodName,
-    ROUTE_ARGS_METADATA,
-    hubParamsFactory,
-    undefined,
-    undefined,
-    { guards: true, interceptors: true, filters: false },
-    'ws',
+  const { built: pipeline, enhancers } = captureEnhancers(contextCreator, () =>
+    contextCreator.create(
+      hub,
+      callback,
+      descriptor.methodName,
+      ROUTE_ARGS_METADATA,
+      hubParamsFactory,
+      undefined,
+      undefined,
+      { guards: true, interceptors: true, filters: false },
+      'ws',
+    ),
+  );
+  const direct = enhancers && doNothing(enhancers, hubClass, callback, descriptor) ? createDirectInvoker(hub, callback, hubClass, descriptor.methodName) : undefined;
+  return direct ?? pipeline;
+}
+
+function doNothing(enhancers: ResolvedEnhancers, hubClass: Function, callback: Function, descriptor: HubMethodDescriptor): boolean {
+  return (
+    enhancers.interceptors.length === 0 &&
+    enhancers.parameterPipes.length === 0 &&
+    enhancers.guards.every((guard) => guard instanceof HubAuthorizationGuard && guard.alwaysAllows(hubClass, callback)) &&
+    enhancers.pipes.every((pipe) => pipe instanceof HubValidationPipe && descriptor.argumentTypes.every((type) => pipe.passesThrough(type)))
   );
 }
 

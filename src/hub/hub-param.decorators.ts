@@ -8,24 +8,45 @@ import { HUB_UPLOAD_STREAM_PARAMS_METADATA } from './hub-metadata.js';
 const callerOf = (context: ExecutionContext) => context.switchToWs().getClient<HubCallerContext>();
 const invocationOf = (context: ExecutionContext) => context.switchToWs().getData<HubInvocationContext>();
 
+type Factory = (data: unknown, context: ExecutionContext) => unknown;
+type DirectValue = (caller: HubCallerContext, invocation: HubInvocationContext, data: unknown) => unknown;
+
+const callerFactory: Factory = (_, context) => callerOf(context);
+const userFactory: Factory = (_, context) => callerOf(context).user;
+const itemsFactory: Factory = (_, context) => callerOf(context).items;
+const clientsFactory: Factory = (_, context) => invocationOf(context).clients;
+const groupsFactory: Factory = (_, context) => invocationOf(context).groups;
+const uploadStreamFactory: Factory = (parameterIndex, context) => invocationOf(context).uploadStreamFor(parameterIndex as number);
+
+/**
+ * The same values as the factories above, without an execution context: for the invoker's
+ * direct path, which skips Nest's pipeline only when it would do nothing but call these.
+ */
+export const DIRECT_PARAMETER_VALUES: ReadonlyMap<Function, DirectValue> = new Map<Function, DirectValue>([
+  [callerFactory, (caller) => caller],
+  [userFactory, (caller) => caller.user],
+  [itemsFactory, (caller) => caller.items],
+  [clientsFactory, (_, invocation) => invocation.clients],
+  [groupsFactory, (_, invocation) => invocation.groups],
+  [uploadStreamFactory, (_, invocation, parameterIndex) => invocation.uploadStreamFor(parameterIndex as number)],
+]);
+
 /** The calling connection: its id, user, items, and a way to abort it. */
-export const Caller = createParamDecorator((_: unknown, context) => callerOf(context));
+export const Caller = createParamDecorator(callerFactory);
 
 /** The authenticated user of the calling connection (`undefined` when anonymous). */
-export const HubUser = createParamDecorator((_: unknown, context) => callerOf(context).user);
+export const HubUser = createParamDecorator(userFactory);
 
 /** A per-connection map that lives as long as the connection, for the app's own state. */
-export const HubItems = createParamDecorator((_: unknown, context) => callerOf(context).items);
+export const HubItems = createParamDecorator(itemsFactory);
 
 /** Senders relative to the caller: all, caller, others, groups, users, connections. */
-export const Clients = createParamDecorator((_: unknown, context) => invocationOf(context).clients);
+export const Clients = createParamDecorator(clientsFactory);
 
 /** Adds and removes connections to and from groups of this hub. */
-export const Groups = createParamDecorator((_: unknown, context) => invocationOf(context).groups);
+export const Groups = createParamDecorator(groupsFactory);
 
-const uploadStreamAt = createParamDecorator((parameterIndex: number, context) =>
-  invocationOf(context).uploadStreamFor(parameterIndex),
-);
+const uploadStreamAt = createParamDecorator(uploadStreamFactory);
 
 /**
  * A client-to-server stream: the client passes a `Subject` for this parameter and the method

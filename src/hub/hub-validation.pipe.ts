@@ -4,6 +4,9 @@ import { ArgumentValidationException, type ArgumentViolation } from '../errors/a
 import type { SignalRModuleOptions } from '../options/signalr-module-options.js';
 import { SIGNALR_MODULE_OPTIONS } from '../signalr.module-definition.js';
 
+/** What Nest's ValidationPipe leaves alone (its `toValidate`), and returns as is for a body. */
+const UNVALIDATED_TYPES = new Set<unknown>([String, Boolean, Number, Array, Object, Buffer, Date]);
+
 /** Exported by the module: Nest builds the pipe in each hub's own module, which must see this. */
 export const HUB_ARGUMENT_VALIDATOR = Symbol('HubArgumentValidator');
 
@@ -15,6 +18,17 @@ export const HUB_ARGUMENT_VALIDATOR = Symbol('HubArgumentValidator');
 @Injectable()
 export class HubValidationPipe implements PipeTransform {
   constructor(@Inject(HUB_ARGUMENT_VALIDATOR) private readonly validator: ValidationPipe | null) {}
+
+  /**
+   * Whether an argument declared with this type leaves `transform` exactly as it came: no
+   * validator, or a type Nest's ValidationPipe neither validates nor converts in a body.
+   */
+  passesThrough(declaredType: unknown): boolean {
+    if (!this.validator) return true;
+    // An expectedType option makes the validator check every argument against that type instead.
+    if (this.validator.constructor !== ValidationPipe || (this.validator as unknown as { expectedType?: unknown }).expectedType) return false;
+    return declaredType === undefined || declaredType === null || UNVALIDATED_TYPES.has(declaredType);
+  }
 
   async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (!this.validator || metadata.type !== 'body') return value;

@@ -37,6 +37,11 @@ export class HubAuthorizer {
     return this.evaluate(requirements, this.demandsIdentity(hubClass, method), user, context);
   }
 
+  /** True when `authorizeMethod` allows anyone, whoever calls: nothing to check per invocation. */
+  allowsEveryone(hubClass: Function, method: Function): boolean {
+    return requirementsOf(hubClass).length === 0 && requirementsOf(method).length === 0 && !this.demandsIdentity(hubClass, method);
+  }
+
   private demandsIdentity(hubClass: Function, method?: Function): boolean {
     if (!this.options.requireAuthentication) return false;
     return !isAnonymousAllowed(hubClass) && !(method && isAnonymousAllowed(method));

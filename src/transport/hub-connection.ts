@@ -14,6 +14,7 @@ import type { HubProtocol } from '../protocol/hub-protocol.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import type { HubRuntime } from './hub-runtime.js';
 import { GROUPS_TOKEN_METHOD, MembershipRecord } from './membership-record.js';
+import { OutgoingBatch, type Payload } from './outgoing-batch.js';
 import { isSequenced, StatefulReconnectBuffer } from './stateful-reconnect-buffer.js';
 
 /** A connection resumed on a node that lost its state: no handshake, numbering from the client's count. */
@@ -41,6 +42,8 @@ export interface ConnectionIdentity {
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 const PING = new SerializedHubMessage({ type: MessageType.Ping });
+const TEXT_FRAME = { binary: false } as const;
+const BINARY_FRAME = { binary: true } as const;
 
 const enum State {
   Handshaking,
@@ -71,6 +74,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   /** The hub's onConnected succeeded, so it is owed an onDisconnected. */
   private hubConnected = false;
   private protocol: HubProtocol | undefined;
+  /** Created with the protocol at the handshake; everything after the handshake goes through it. */
+  private outgoing: OutgoingBatch | undefined;
   private dispatcher: ConnectionDispatcher | undefined;
   private handshakeBuffer: Buffer | undefined;
   private readonly handshakeTimer: NodeJS.Timeout | undefined;
@@ -152,6 +157,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.state = State.Connected;
     this.receivedSinceTick = true;
     this.listen(socket);
+    // What was still queued for the old socket is in the replay (or was unnumbered, so lost with it).
+    this.outgoing!.discard();
     const { sequenceId, payloads } = this.reconnect!.replay();
     this.writePayload(this.protocol!.writeMessage({ type: MessageType.Sequence, sequenceId }));
     for (const payload of payloads) this.writePayload(payload);
@@ -234,6 +241,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   close(message: HubMessage = { type: MessageType.Close }): void {
     if (this.state === State.Closed) return;
     this.send(message);
+    this.outgoing?.flush();
     this.socket.close(1000);
     void this.teardown();
   }
@@ -248,12 +256,14 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     // Acknowledging what this node handled keeps the client from replaying it to the next node.
     const ack = this.reconnect!.pendingAck();
     if (ack !== undefined) this.send({ type: MessageType.Ack, sequenceId: ack });
+    this.outgoing?.flush();
     // A close frame, not a Close message: the client reconnects its transport rather than stopping.
     this.socket.close(1001);
     void this.teardown();
   }
 
   abort(): void {
+    this.outgoing?.flush();
     this.socket.terminate();
     void this.teardown();
   }
@@ -297,10 +307,14 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.expiryTimer.unref();
   }
 
-  private writePayload(payload: string | Uint8Array): void {
+  private writePayload(payload: Payload): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     this.sentSinceTick = true;
-    this.socket.send(payload, { binary: typeof payload !== 'string' });
+    this.outgoing!.add(payload);
+  }
+
+  private sendFrame(frame: Payload, binary: boolean): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame, binary ? BINARY_FRAME : TEXT_FRAME);
   }
 
   private onFrame(frame: Buffer): void {
@@ -351,7 +365,10 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     void this.connect();
   }
 
+  /** The protocol is known (handshake or takeover): everything from here goes out in batches. */
   private startConnecting(membershipVersion: number): void {
+    const protocol = this.protocol!;
+    this.outgoing = new OutgoingBatch(protocol.transferFormat === 'Binary', (batched, binary) => this.sendFrame(batched, binary));
     this.state = State.Connecting;
     if (this.reconnect && this.features.groupsTokens) {
       const lifetimeMs = this.runtime.groupsTokenLifetimeMs;

@@ -1,3 +1,4 @@
+import * as fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/protocol/protocol-error.js';
 import { parseJsonSafely } from '../../src/protocol/safe-json.js';
@@ -31,6 +32,20 @@ function naiveMerge(target: Record<string, unknown>, source: Record<string, unkn
 function expectPrototypeUntouched(): void {
   expect(Object.getOwnPropertyNames(Object.prototype).toSorted()).toEqual(PROTOTYPE_KEYS);
   expect('polluted' in {}).toBe(false);
+}
+
+/** What the parser must agree with: the reviver on every key, however the text spells it. */
+function referenceParse(text: string): unknown {
+  return JSON.parse(text, (key, value: unknown) => {
+    if (key === '__proto__') return undefined;
+    if (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype')) return undefined;
+    return value;
+  });
+}
+
+function depthOf(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  return 1 + Math.max(0, ...Object.values(value).map(depthOf));
 }
 
 describe('parseJsonSafely', () => {
@@ -105,6 +120,35 @@ describe('parseJsonSafely', () => {
     it('keeps harmless keys named constructor or prototype', () => {
       expect(parseJsonSafely('{"constructor":"Alice","prototype":1}', 32)).toEqual({ constructor: 'Alice', prototype: 1 });
       expect(parseJsonSafely('{"constructor":{"name":"x"}}', 32)).toEqual({ constructor: { name: 'x' } });
+    });
+
+    it.each([
+      ['whitespace before the colon', '{"__proto__" :\n{"polluted":1}}'],
+      ['an escaped quote in an earlier key', '{"a\\"":1,"__proto__":{"polluted":1}}'],
+      ['an escaped backslash ending an earlier string', '{"a":"\\\\","__proto__":{"polluted":1}}'],
+      ['a backslash in an earlier value', '{"a":"line\\nbreak","\\u005f_proto__":{"polluted":1}}'],
+      ['an escaped constructor', '{"\\u0063onstructor":{"prototype":{"polluted":1}}}'],
+    ])('finds a prototype key after %s', (_, text) => {
+      const parsed = parseJsonSafely(text, 32) as Record<string, unknown>;
+      expect(JSON.stringify(parsed)).not.toContain('polluted');
+      expect(parsed).toEqual(referenceParse(text));
+    });
+
+    it('agrees with a reviver on every key and a depth walk on every value (property)', () => {
+      const key = fc.oneof(fc.string({ maxLength: 4 }), fc.constantFrom('__proto__', 'constructor', 'prototype', '\\', '"'));
+      const value = fc.letrec((tie) => ({
+        node: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 1 }), fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(key, tie('node'), { maxKeys: 3 })),
+      })).node;
+      fc.assert(
+        fc.property(value, fc.boolean(), fc.integer({ min: 1, max: 6 }), (tree, escapeKeys, maxDepth) => {
+          const text = escapeKeys ? JSON.stringify(tree).replaceAll('_', '\\u005f').replaceAll('"c', '"\\u0063') : JSON.stringify(tree);
+          const tooDeep = depthOf(JSON.parse(text)) > maxDepth;
+          if (tooDeep) expect(() => parseJsonSafely(text, maxDepth)).toThrow(ProtocolError);
+          else expect(parseJsonSafely(text, maxDepth)).toEqual(referenceParse(text));
+          expectPrototypeUntouched();
+        }),
+        { numRuns: 500, seed: 7 },
+      );
     });
 
     it('is what keeps the naive merge safe', () => {

@@ -28,11 +28,12 @@ export class RawHubSocket {
   /** Opens the WebSocket of a complete hub URL, query included, without a handshake. */
   static async openUrl(url: string, headers: Record<string, string> = {}): Promise<RawHubSocket> {
     const socket = new WebSocket(url.replace(/^http/, 'ws'), { headers });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
+    // Listening starts in 'open' itself: a frame in the same read as the upgrade answer (a
+    // stateful reconnect's replay) is delivered before an awaiting caller could attach a listener.
+    return new Promise<RawHubSocket>((resolve, reject) => {
+      socket.once('open', () => resolve(new RawHubSocket(socket)));
       socket.once('error', reject);
     });
-    return new RawHubSocket(socket);
   }
 
   /** Opens and completes a JSON handshake. */

@@ -15,7 +15,7 @@ import {
   type HubCallerContext,
   redisLifetimeManager,
 } from 'nestjs-signalr';
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { BENCH_LOGGER, serveControl } from './control.js';
@@ -31,12 +31,14 @@ if (!secret) throw new Error('BENCH_JWT_SECRET is required (the orchestrator set
 const backplane = process.env.BENCH_REDIS_URL
   ? redisLifetimeManager({ url: process.env.BENCH_REDIS_URL, channelPrefix: process.env.BENCH_REDIS_PREFIX ?? 'bench' })
   : undefined;
+const secretKey = createSecretKey(Buffer.from(secret));
 
 @Injectable()
 class BenchJwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor() {
-    // As the sample app configures it: a string secret, HS256 only.
-    super({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: secret!, algorithms: ['HS256'] });
+    // As the sample app configures it: the secret as a key object (a string would be tried as a
+    // PEM public key first on every verification), HS256 only.
+    super({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: secretKey as unknown as Buffer, algorithms: ['HS256'] });
   }
 
   validate(payload: { sub: string; exp?: number }): { sub: string; exp?: number } {

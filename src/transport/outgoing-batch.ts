@@ -1,0 +1,55 @@
+import { flushAtEndOfTurn, type Flushable } from './end-of-turn.js';
+
+export type Payload = string | Uint8Array;
+
+/**
+ * Past this many queued bytes (UTF-16 units for text) the batch goes out at once: a replay or a
+ * burst of stream items becomes a few frames of bounded size rather than one huge one.
+ */
+export const MAX_BATCH_BYTES = 64 * 1024;
+
+/**
+ * The messages one connection produces within a turn of the event loop, sent as one WebSocket
+ * frame. Every message on the wire is the same in both protocols whether it travels alone or not
+ * (JSON records end with 0x1E, MessagePack ones carry their length), and each frame costs a
+ * system call: joining them is where most of a busy server's time goes.
+ */
+export class OutgoingBatch implements Flushable {
+  private readonly payloads: Payload[] = [];
+  private bytes = 0;
+  private waiting = false;
+
+  constructor(
+    private readonly binary: boolean,
+    private readonly sendFrame: (frame: Payload, binary: boolean) => void,
+  ) {}
+
+  add(payload: Payload): void {
+    if (this.bytes > 0 && this.bytes + payload.length > MAX_BATCH_BYTES) this.flush();
+    this.payloads.push(payload);
+    this.bytes += payload.length;
+    if (this.waiting) return;
+    this.waiting = true;
+    flushAtEndOfTurn(this);
+  }
+
+  /** Sends what is queued now, ahead of anything written to the socket directly (a close). */
+  flush(): void {
+    this.waiting = false;
+    const { payloads } = this;
+    if (payloads.length === 0) return;
+    const frame = payloads.length === 1 ? payloads[0] : join(payloads, this.bytes, this.binary);
+    this.discard();
+    this.sendFrame(frame, this.binary);
+  }
+
+  /** Drops what is queued: it was meant for a socket that is gone. */
+  discard(): void {
+    this.payloads.length = 0;
+    this.bytes = 0;
+  }
+}
+
+function join(payloads: Payload[], bytes: number, binary: boolean): Payload {
+  return binary ? Buffer.concat(payloads as Uint8Array[], bytes) : (payloads as string[]).join('');
+}
