@@ -1,6 +1,7 @@
-import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
-import type { WebSocket } from 'ws';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { HubLifetimeManager } from '../../src/clients/hub-lifetime-manager.js';
 import { HubExceptionFilter } from '../../src/errors/hub-exception-filter.js';
 import { HubDispatcher } from '../../src/hub/hub-dispatcher.js';
@@ -11,25 +12,55 @@ import { HubConnection } from '../../src/transport/hub-connection.js';
 import type { HubRuntime } from '../../src/transport/hub-runtime.js';
 
 const RS = '\u001e';
-const endOfTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Records what the connection does to its socket, in order: frames sent, close, terminate. */
-class FakeSocket extends EventEmitter {
-  readyState = 1;
-  readonly log: string[] = [];
-  send(data: string | Uint8Array): void {
-    this.log.push(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
+/** A raw client on a real loopback socket: every WebSocket frame it receives, and how the socket ended. */
+class FrameLog {
+  readonly frames: string[] = [];
+  readonly closed: Promise<number>;
+
+  constructor(readonly socket: WebSocket) {
+    socket.on('message', (data: Buffer) => this.frames.push(data.toString('utf8')));
+    this.closed = new Promise((resolve) => socket.on('close', (code: number) => resolve(code)));
   }
-  close(code: number): void {
-    this.log.push(`close ${code}`);
-    this.readyState = 2;
+
+  async framesAfterQuiet(count: number): Promise<string[]> {
+    while (this.frames.length < count) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // nothing more may follow
+    return this.frames.splice(0);
   }
-  terminate(): void {
-    this.log.push('terminate');
-    this.readyState = 3;
+}
+
+/** A real ws server on 127.0.0.1 whose accepted sockets are handed out in order. */
+class Loopback {
+  private readonly accepted: WebSocket[] = [];
+  private waiting: ((socket: WebSocket) => void) | undefined;
+
+  private constructor(private readonly server: WebSocketServer) {
+    server.on('connection', (socket: WebSocket) => {
+      if (this.waiting) this.waiting(socket);
+      else this.accepted.push(socket);
+      this.waiting = undefined;
+    });
   }
-  pause(): void {}
-  resume(): void {}
+
+  static async start(): Promise<Loopback> {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(server, 'listening');
+    return new Loopback(server);
+  }
+
+  /** Opens a client and resolves with it and the server's side of the same socket. */
+  async connect(): Promise<{ client: FrameLog; serverSide: WebSocket }> {
+    const { port } = this.server.address() as AddressInfo;
+    const client = new FrameLog(new WebSocket(`ws://127.0.0.1:${port}`));
+    const serverSide = this.accepted.shift() ?? (await new Promise<WebSocket>((resolve) => (this.waiting = resolve)));
+    await once(client.socket, 'open').catch(() => undefined);
+    return { client, serverSide };
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
 }
 
 function runtime(): HubRuntime {
@@ -53,62 +84,59 @@ function runtime(): HubRuntime {
   };
 }
 
-async function connected(version = 1): Promise<{ connection: HubConnection; socket: FakeSocket }> {
-  const socket = new FakeSocket();
-  const connection = new HubConnection(socket as unknown as WebSocket, 'c1', { user: undefined, userIdentifier: undefined, expiresAt: undefined }, runtime());
-  socket.emit('message', Buffer.from(`{"protocol":"json","version":${version}}${RS}`));
-  await endOfTurn();
-  expect(socket.log).toEqual([`{}${RS}`]);
-  socket.log.length = 0;
-  return { connection, socket };
+let loopback: Loopback;
+beforeAll(async () => (loopback = await Loopback.start()));
+afterAll(() => loopback.close());
+
+async function connected(version = 1): Promise<{ connection: HubConnection; client: FrameLog }> {
+  const { client, serverSide } = await loopback.connect();
+  const connection = new HubConnection(serverSide, 'c1', { user: undefined, userIdentifier: undefined, expiresAt: undefined }, runtime());
+  client.socket.send(`{"protocol":"json","version":${version}}${RS}`);
+  expect(await client.framesAfterQuiet(1)).toEqual([`{}${RS}`]);
+  return { connection, client };
 }
 
 const completion = (invocationId: string) => ({ type: MessageType.Completion, invocationId, result: invocationId, hasResult: true }) as const;
 const record = (invocationId: string) => `{"type":3,"invocationId":"${invocationId}","result":"${invocationId}"}${RS}`;
 
-describe('HubConnection writes', () => {
+describe('HubConnection writes, on a real loopback socket', () => {
   it('sends the messages of one turn as one frame', async () => {
-    const { connection, socket } = await connected();
+    const { connection, client } = await connected();
     connection.send(completion('1'));
     connection.send(completion('2'));
-    expect(socket.log).toEqual([]);
-    await endOfTurn();
-    expect(socket.log).toEqual([record('1') + record('2')]);
+    expect(await client.framesAfterQuiet(1)).toEqual([record('1') + record('2')]);
     connection.abort();
   });
 
   it('sends what is queued, then the Close message, before closing the socket', async () => {
-    const { connection, socket } = await connected();
+    const { connection, client } = await connected();
     connection.send(completion('1'));
     connection.send(completion('2'));
     connection.close({ type: MessageType.Close, error: 'bye' });
-    expect(socket.log).toEqual([`${record('1')}${record('2')}{"type":7,"error":"bye"}${RS}`, 'close 1000']);
-    await endOfTurn();
-    expect(socket.log).toHaveLength(2);
+    expect(await client.closed).toBe(1000);
+    expect(client.frames).toEqual([`${record('1')}${record('2')}{"type":7,"error":"bye"}${RS}`]);
   });
 
   it('hands queued messages to the socket before aborting it', async () => {
-    const { connection, socket } = await connected();
+    const { connection, client } = await connected();
     connection.send(completion('1'));
     connection.abort();
-    expect(socket.log).toEqual([record('1'), 'terminate']);
+    expect(await client.closed).toBe(1006);
+    expect(client.frames).toEqual([record('1')]);
   });
 
   it('replays on a resumed socket only what the client has not acknowledged, numbered per message', async () => {
-    const { connection, socket } = await connected(2);
+    const { connection, client } = await connected(2);
     for (const id of ['1', '2', '3']) connection.send(completion(id));
-    await endOfTurn();
-    expect(socket.log).toEqual([record('1') + record('2') + record('3')]);
-    socket.emit('message', Buffer.from(`{"type":8,"sequenceId":2}${RS}`));
+    expect(await client.framesAfterQuiet(1)).toEqual([record('1') + record('2') + record('3')]);
+    client.socket.send(`{"type":8,"sequenceId":2}${RS}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The socket drops with message 4 queued for it: it must reach the new socket once, in order.
     connection.send(completion('4'));
-    // The socket drops with message 4 still queued for it: it must reach the new socket once, in order.
-    socket.readyState = 3;
-    socket.emit('close', 1006);
-    const next = new FakeSocket();
-    connection.resume(next as unknown as WebSocket, undefined);
-    await endOfTurn();
-    expect(socket.log).toHaveLength(1);
-    expect(next.log).toEqual([`{"type":9,"sequenceId":3}${RS}${record('3')}${record('4')}`]);
+    client.socket.terminate();
+    const next = await loopback.connect();
+    connection.resume(next.serverSide, undefined);
+    expect(await next.client.framesAfterQuiet(1)).toEqual([`{"type":9,"sequenceId":3}${RS}${record('3')}${record('4')}`]);
     connection.abort();
   });
 });
