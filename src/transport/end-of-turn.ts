@@ -1,8 +1,11 @@
+import { Logger } from '@nestjs/common';
+
 /** Something holding writes back until the current turn of the event loop is over. */
 export interface Flushable {
   flush(): void;
 }
 
+const logger = new Logger('SignalR:Connection');
 let due: Flushable[] = [];
 let scheduled = false;
 
@@ -22,5 +25,13 @@ function flushDue(): void {
   const batch = due;
   due = [];
   scheduled = false;
-  for (let i = 0; i < batch.length; i++) batch[i].flush();
+  for (let i = 0; i < batch.length; i++) {
+    // Written from here, a failing socket would otherwise take the process down with it and
+    // leave the other connections of the turn unflushed.
+    try {
+      batch[i].flush();
+    } catch (error) {
+      logger.error(`A write failed: ${(error as Error)?.message}`);
+    }
+  }
 }
