@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { REDIS_SERVER_BINARY, RedisServer, redisServerInstalled } from '../../test/support/redis-process.js';
 import type { TargetId } from './options.js';
 import { ServerProcess, WorkerPool, type WorkerCommand } from './processes.js';
-import { openConnections, type Context } from './scenarios.js';
+import { openConnections, profileWindow, type Context, type Window } from './scenarios.js';
 import { percentile } from './stats.js';
 
 /**
@@ -63,7 +63,9 @@ export async function runCrossNode(context: Context, target: TargetId, receivers
     // Load process i talks to node i mod n; process 0 also holds the sender, so it sends to node 0.
     const nodeOf = (worker: number) => worker % nodeCount;
     await workers.each((index) => ({ cmd: 'setup', target, port: servers[nodeOf(index)].port, payloadBytes: options.payloadBytes }));
-    return await measure(context, servers, workers, receivers, nodeOf);
+    // `--profile=<target>:cross-node:<setup>` profiles the sending node over the throughput run.
+    const window = profileWindow(context, servers[0], `${target}:cross-node:${setup}`);
+    return await measure(context, servers, workers, receivers, nodeOf, window);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
     await workers?.stop();
@@ -71,7 +73,14 @@ export async function runCrossNode(context: Context, target: TargetId, receivers
   }
 }
 
-async function measure(context: Context, servers: readonly ServerProcess[], workers: WorkerPool, receivers: number, nodeOf: (worker: number) => number): Promise<CrossNodeResult> {
+async function measure(
+  context: Context,
+  servers: readonly ServerProcess[],
+  workers: WorkerPool,
+  receivers: number,
+  nodeOf: (worker: number) => number,
+  window: Window,
+): Promise<CrossNodeResult> {
   const { options } = context;
   const { opened, note } = await openConnections(context, workers, receivers, true);
   const joined = sum(await workers.all({ cmd: 'join', group: GROUP }), 'joined');
@@ -94,6 +103,7 @@ async function measure(context: Context, servers: readonly ServerProcess[], work
   // Back to back, with a bounded number in flight: throughput.
   const firstRound = round + 1;
   await workers.all({ cmd: 'fanout-arm', firstMeasuredRound: firstRound });
+  await window.begin();
   const cpuBefore = await cpuOf(servers);
   const inFlight: Promise<number[]>[] = [];
   let firstSentAt: number | undefined;
@@ -111,6 +121,7 @@ async function measure(context: Context, servers: readonly ServerProcess[], work
   }
   for (const pending of inFlight) await settle(pending);
   const cpuAfter = await cpuOf(servers);
+  await window.end();
   const loaded = await workers.all({ cmd: 'latencies' });
 
   const all = latencies(calm);

@@ -57,9 +57,29 @@ export function newContext(options: BenchOptions, profileDir: string, log: (line
 }
 
 /** Brackets the measured part of a scenario; records the server's CPU profile when asked to. */
-interface Window {
+export interface Window {
   begin(): Promise<void>;
   end(): Promise<void>;
+}
+
+/**
+ * The measured window of a run named `key` (`target:scenario[:size]`): when `--profile` names
+ * it, the server's CPU is profiled from `begin` to `end` and the profile kept for the report.
+ */
+export function profileWindow(context: Context, server: ServerProcess, key: string): Window {
+  const { profile } = context.options;
+  const profiled = profile !== undefined && (key === profile || key.startsWith(`${profile}:`));
+  if (!profiled) return { begin: async () => undefined, end: async () => undefined };
+  const file = join(context.profileDir, `${key.replaceAll(':', '-')}-${new Date().toISOString().replaceAll(/[:.]/g, '')}.cpuprofile`);
+  return {
+    begin: () => server.profileStart(),
+    end: async () => {
+      mkdirSync(context.profileDir, { recursive: true });
+      await server.profileStop(file);
+      context.profiles.push(file);
+      context.log(`  CPU profile of the server in ${key}: ${file}`);
+    },
+  };
 }
 
 /**
@@ -69,22 +89,9 @@ interface Window {
  */
 async function withServer<T>(context: Context, target: TargetId, scenario: ScenarioId, size: number | undefined, workerCount: number, body: (server: ServerProcess, workers: WorkerPool, window: Window) => Promise<T>): Promise<T> {
   const key = size === undefined ? `${target}:${scenario}` : `${target}:${scenario}:${size}`;
-  const { profile } = context.options;
-  const profiled = profile !== undefined && (key === profile || key.startsWith(`${profile}:`));
   const server = await ServerProcess.start(target, { BENCH_JWT_SECRET: context.jwtSecret });
   const workers = await WorkerPool.start(workerCount);
-  const file = join(context.profileDir, `${key.replaceAll(':', '-')}-${new Date().toISOString().replaceAll(/[:.]/g, '')}.cpuprofile`);
-  const window: Window = profiled
-    ? {
-        begin: () => server.profileStart(),
-        end: async () => {
-          mkdirSync(context.profileDir, { recursive: true });
-          await server.profileStop(file);
-          context.profiles.push(file);
-          context.log(`  CPU profile of the server in ${key}: ${file}`);
-        },
-      }
-    : { begin: async () => undefined, end: async () => undefined };
+  const window = profileWindow(context, server, key);
   try {
     await workers.all({ cmd: 'setup', target, port: server.port, payloadBytes: context.options.payloadBytes });
     return await body(server, workers, window);
