@@ -45,7 +45,7 @@ export { parseKeyRing, KeyRingError } from './security/key-ring.js';
 export { IDENTITY_CHANGED } from './security/connection-claim.js';
 export type { ClaimOutcome, ConnectionRegistry, ConnectionRegistryFactory } from './security/connection-registry.js';
 export { InProcessConnectionRegistry } from './security/in-process-connection-registry.js';
-export type { CanRejoin } from './transport/hub-endpoint.js';
+export type { CanRejoin } from './transport/group-rejoin.js';
 export type { UserIdentityOptions } from './security/user-identity.js';
 export type { OriginPolicyOptions } from './security/origin-policy.js';
 export type { TransportSecurityOptions } from './security/transport-security.js';

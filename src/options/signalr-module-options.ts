@@ -1,7 +1,7 @@
 import type { ValidationPipeOptions } from '@nestjs/common';
 import type { HubLifetimeManagerFactory } from '../clients/hub-lifetime-manager.js';
 import type { ConnectionRegistryFactory } from '../security/connection-registry.js';
-import type { CanRejoin } from '../transport/hub-endpoint.js';
+import type { CanRejoin } from '../transport/group-rejoin.js';
 import type { OriginPolicyOptions } from '../security/origin-policy.js';
 import type { TransportSecurityOptions } from '../security/transport-security.js';
 import type { UserIdentityOptions } from '../security/user-identity.js';

@@ -14,9 +14,10 @@ import type { HubProxyRenderer } from '../proxies/hub-proxy-renderer.js';
 import { claimConnection, claimResumption } from '../security/connection-claim.js';
 import type { ConnectionRegistry } from '../security/connection-registry.js';
 import { newConnectionId, type ConnectionTokens } from '../security/connection-tokens.js';
-import type { GroupsTokenClaims, GroupsTokens } from '../security/groups-tokens.js';
+import type { GroupsTokens } from '../security/groups-tokens.js';
 import type { Admitted, HubGatekeeper, Refusal } from '../security/hub-gatekeeper.js';
 import { redactUrl } from '../security/redact-url.js';
+import { rejoinGroups, type CanRejoin, type PendingRejoin } from './group-rejoin.js';
 import { HubConnection, type ConnectionFeatures } from './hub-connection.js';
 import type { HubRuntime } from './hub-runtime.js';
 import { refuseUpgrade, replyError, replyJson } from './http-replies.js';
@@ -26,20 +27,10 @@ const logger = new Logger('SignalR:Endpoint');
 
 const PROXY_FILES = new Set(['/proxy.js', '/proxy.d.ts']);
 
-/** Decides whether a resuming connection's user may be put back in a group. */
-export type CanRejoin = (user: unknown, groupName: string, hubPath: string) => boolean | Promise<boolean>;
-
 /** Query parameters of the client extension: the opt-in on the hub URL, and a resumption's. */
 export const GROUPS_TOKEN_OPT_IN = 'groupsToken';
 export const RESUME_PARAMETER = 'resume';
 export const RECEIVED_PARAMETER = 'received';
-
-/** A connection taken over from a node that lost it, waiting for its groups. */
-interface PendingRejoin {
-  readonly claims: GroupsTokenClaims;
-  /** The membership version the registry kept, if one survived. */
-  readonly recordedVersion: number | undefined;
-}
 
 /** Largest framing overhead of a message: MessagePack's length prefix (JSON needs one byte). */
 const FRAMING_OVERHEAD = 5;
@@ -140,7 +131,8 @@ export class HubEndpoint implements HubRuntime {
     const pending = this.pendingRejoins.get(caller.connectionId);
     if (pending) {
       this.pendingRejoins.delete(caller.connectionId);
-      await this.rejoin(caller, pending);
+      const { path: hubPath, lifetimeManager, groups } = this;
+      await rejoinGroups(caller, pending, { hubPath, lifetimeManager, groups, canRejoin: this.parts.canRejoin });
     }
     await this.parts.lifecycle.onConnected(caller);
   }
@@ -347,27 +339,6 @@ export class HubEndpoint implements HubRuntime {
   private recordEnd(connectionId: string, forgetAt: number, resumableElsewhere: boolean): void {
     const keepMs = Math.max(forgetAt - Date.now(), resumableElsewhere ? this.groupsTokenLifetimeMs : 0);
     if (keepMs > 0) this.registry.end(connectionId, keepMs).catch(logRegistryFailure);
-  }
-
-  /**
-   * Puts a taken-over connection back in its groups. A shared store's record (Redis) wins over
-   * the token, which the client may have kept from before a change; the token's groups count
-   * only if no newer membership was recorded. Each group also passes the app's `canRejoin`.
-   * Refused groups are dropped and logged; the client is not told.
-   */
-  private async rejoin(caller: HubCallerContext, { claims, recordedVersion }: PendingRejoin): Promise<void> {
-    const { connectionId } = caller;
-    let groups: readonly string[] = claims.groups;
-    const stored = await this.lifetimeManager.storedGroupsOf?.(connectionId);
-    if (stored !== undefined && stored.length > 0) groups = stored;
-    else if (recordedVersion !== undefined && claims.membershipVersion < recordedVersion) {
-      logger.warn(`A resuming connection presented a stale groups token; its ${claims.groups.length} groups were dropped.`);
-      groups = [];
-    }
-    for (const groupName of groups) {
-      if (await this.parts.canRejoin(caller.user, groupName, this.path)) await this.groups.addToGroup(connectionId, groupName);
-      else logger.warn(`canRejoin refused a resuming connection's group '${groupName}'; it was dropped.`);
-    }
   }
 
   private identityOf(admission: Admitted) {
