@@ -8,18 +8,25 @@ import {
   type GroupManager,
   type HubCallerClients,
   type HubCallerContext,
+  type OnHubDisconnected,
 } from 'nestjs-signalr';
 
 /** What the hub saw, per application (node). */
 @Injectable()
 export class RoomEvents {
   readonly recorded: number[] = [];
+  /** Connection ids whose end the hub has seen. */
+  readonly disconnected = new Set<string>();
 }
 
 /** Rooms for the resumption tests: groups, a numbered stream both ways, and the caller's id. */
 @Hub('/hubs/rooms')
-export class RoomsHub {
+export class RoomsHub implements OnHubDisconnected {
   constructor(private readonly events: RoomEvents) {}
+
+  onDisconnected(caller: HubCallerContext): void {
+    this.events.disconnected.add(caller.connectionId);
+  }
 
   @HubMethod()
   async join(room: string, @Caller() caller: HubCallerContext, @Groups() groups: GroupManager): Promise<void> {

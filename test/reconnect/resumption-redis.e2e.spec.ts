@@ -4,12 +4,13 @@ import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { CapturingLogger } from '../support/capturing-logger.js';
 import { CuttingProxy } from '../support/cutting-proxy.js';
 import type { RunningHubApp } from '../support/hub-app.js';
-import { negotiate, RawHubSocket, upgradeStatus } from '../support/raw-client.js';
+import { negotiate, RawHubSocket, RS, upgradeStatus } from '../support/raw-client.js';
 import { describeWithRedis, RedisServer } from '../support/redis-server.js';
 import {
   afterNewToken,
   bearer,
   connectionTokenOf,
+  endedOn,
   isInRoom,
   jwt,
   portOf,
@@ -100,18 +101,19 @@ describeWithRedis('resumption across nodes on the Redis backplane', () => {
     const nodesOf = cluster(withBackplane);
     const [origin, other] = [await nodesOf.start(), await nodesOf.start()];
     const client = await resumableClient(`${origin.baseUrl}/hubs/rooms`, 'json', () => signFor(jwt, 'alice'));
-    const [connectionToken, groupsToken] = [connectionTokenOf(client), client.tokens.at(-1)!];
+    const [connectionToken, groupsToken, id] = [connectionTokenOf(client), client.tokens.at(-1)!, client.connection.connectionId];
     await client.connection.stop();
-    await sleep(100);
+    await endedOn(origin, id);
     expect((await upgradeStatus(resumeUrl(other, connectionToken, groupsToken), bearer('alice'))).status).toBe(404);
 
     // A fresh token used on one node, then replayed on another within its unused lifetime.
     const fresh = await negotiate(`${origin.baseUrl}/hubs/rooms`);
     const used = await RawHubSocket.open(`${origin.baseUrl}/hubs/rooms`, fresh.connectionToken);
+    used.send(`{"protocol":"json","version":1}${RS}`);
+    await used.nextFrame();
     expect((await upgradeStatus(`${other.baseUrl}/hubs/rooms?id=${encodeURIComponent(fresh.connectionToken)}`)).status).toBe(409);
     used.socket.close();
-    await used.closed;
-    await sleep(100);
+    await endedOn(origin, fresh.connectionId);
     expect((await upgradeStatus(`${other.baseUrl}/hubs/rooms?id=${encodeURIComponent(fresh.connectionToken)}`)).status).toBe(404);
   });
 });
@@ -150,9 +152,9 @@ describeWithRedis('a shared connection registry without the backplane (redisConn
   it('still refuses an ended connection after the node that ended it restarted', async () => {
     const ending = await nodesOf.start();
     const client = await resumableClient(`${ending.baseUrl}/hubs/rooms`, 'json', () => signFor(jwt, 'alice'));
-    const [connectionToken, groupsToken] = [connectionTokenOf(client), client.tokens.at(-1)!];
+    const [connectionToken, groupsToken, id] = [connectionTokenOf(client), client.tokens.at(-1)!, client.connection.connectionId];
     await client.connection.stop();
-    await sleep(100); // the client's stop resolves before the server has read its close frame
+    await endedOn(ending, id);
     await ending.close();
     const restarted = await nodesOf.start();
     const answer = await upgradeStatus(resumeUrl(restarted, connectionToken, groupsToken), bearer('alice'));

@@ -44,6 +44,11 @@ export function startNode(options: SignalRModuleOptions = {}): Promise<RunningHu
   );
 }
 
+/** Resolves once `node` has ended the connection (a client's stop resolves before the server reads its close). */
+export function endedOn(node: RunningHubApp, connectionId: string | null): Promise<void> {
+  return waitFor(() => node.app.get(RoomEvents).disconnected.has(connectionId ?? ''));
+}
+
 export const portOf = (node: RunningHubApp) => (node.app.getHttpServer().address() as AddressInfo).port;
 
 export interface ResumableClient {
@@ -100,7 +105,7 @@ export async function isInRoom(node: RunningHubApp, room: string, client: { rece
     const text = `probe ${randomBytes(4).toString('hex')}`;
     const arrival = client.received();
     await sender.connection.invoke('SendToRoom', room, text);
-    return await Promise.race([arrival.then(() => true), sleep(400).then(() => false)]);
+    return await Promise.race([arrival.then(() => true), sleep(1000).then(() => false)]);
   } finally {
     await sender.connection.stop();
   }

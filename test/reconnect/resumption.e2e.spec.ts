@@ -12,6 +12,7 @@ import {
   bannedFromVip,
   bearer,
   connectionTokenOf,
+  endedOn,
   isInRoom,
   jwt,
   KEYS,
@@ -218,8 +219,9 @@ describe('groups tokens a resuming client presents', () => {
     const client = await alice();
     const connectionToken = connectionTokenOf(client);
     const token = client.tokens.at(-1)!;
+    const id = client.connection.connectionId;
     await client.connection.stop();
-    await sleep(50);
+    await endedOn(origin, id);
     const answer = await upgradeStatus(resumeUrl(origin, connectionToken, token), bearer('alice'));
     expect(answer.status).toBe(404);
   });
