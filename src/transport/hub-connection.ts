@@ -254,8 +254,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     if (!this.membership || !this.isResumable) return this.close({ type: MessageType.Close, allowReconnect: true });
     this.handedOff = true;
     // Acknowledging what this node handled keeps the client from replaying it to the next node.
-    const ack = this.reconnect!.pendingAck();
-    if (ack !== undefined) this.send({ type: MessageType.Ack, sequenceId: ack });
+    this.acknowledgeReceived();
     this.outgoing?.flush();
     // A close frame, not a Close message: the client reconnects its transport rather than stopping.
     this.socket.close(1001);
@@ -283,8 +282,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.sentSinceTick = this.receivedSinceTick = false;
     if (this.state !== State.Connected) return;
     this.membership?.tick(now);
-    const ack = this.reconnect?.pendingAck();
-    if (ack !== undefined) this.send({ type: MessageType.Ack, sequenceId: ack });
+    this.acknowledgeReceived();
     const { clientTimeoutIntervalMs, keepAliveIntervalMs } = this.runtime.options;
     if (now - this.lastReceivedAt >= clientTimeoutIntervalMs) {
       HubConnection.logger.debug(`Client sent nothing for ${clientTimeoutIntervalMs} ms; closing.`);
@@ -292,6 +290,12 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     } else if (now - this.lastSentAt >= keepAliveIntervalMs) {
       this.write(PING);
     }
+  }
+
+  /** Tells a stateful-reconnect client which of its messages arrived since the last Ack, if any. */
+  private acknowledgeReceived(): void {
+    const ack = this.reconnect?.pendingAck();
+    if (ack !== undefined) this.send({ type: MessageType.Ack, sequenceId: ack });
   }
 
   /** Credentials expire: the client is told to reconnect, which makes it authenticate anew. */

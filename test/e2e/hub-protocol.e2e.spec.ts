@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientPool, connectClient, WIRE_PROTOCOLS } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { HubEvents, TestHub } from './test-hubs.js';
+import { waitFor } from '../support/wait.js';
 
 describe.each(WIRE_PROTOCOLS)('hub protocol with the official @microsoft/signalr client (%s)', (protocol) => {
   let server: RunningHubApp;
@@ -123,7 +124,7 @@ describe.each(WIRE_PROTOCOLS)('hub protocol with the official @microsoft/signalr
         error: () => undefined,
       });
     });
-    await waitFor(() => events.canceledStreams === before + 1);
+    await waitFor(() => events.canceledStreams === before + 1, 5000);
     expect(received).toEqual([0, 1, 2]);
   });
 
@@ -186,7 +187,7 @@ describe.each(WIRE_PROTOCOLS)('hub protocol with the official @microsoft/signalr
     const id = client.connectionId!;
     expect(events.connected).toContain(id);
     await client.stop();
-    await waitFor(() => events.disconnected.includes(id));
+    await waitFor(() => events.disconnected.includes(id), 5000);
   });
 
   it('connects with skipNegotiation', async () => {
@@ -202,10 +203,3 @@ function collect<T>(stream: { subscribe(observer: { next(v: T): void; complete()
   });
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('Condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

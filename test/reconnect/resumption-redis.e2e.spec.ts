@@ -3,6 +3,7 @@ import { redisConnectionRegistry, redisLifetimeManager, type SignalRModuleOption
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { CapturingLogger } from '../support/capturing-logger.js';
 import { CuttingProxy } from '../support/cutting-proxy.js';
+import { sleep, waitFor } from '../support/wait.js';
 import type { RunningHubApp } from '../support/hub-app.js';
 import { negotiate, RawHubSocket, RS, upgradeStatus } from '../support/raw-client.js';
 import { describeWithRedis, RedisServer } from '../support/redis-server.js';
@@ -13,14 +14,13 @@ import {
   endedOn,
   isInRoom,
   jwt,
+  PATIENCE_MS,
   portOf,
   rawResume,
   resumableClient,
   resumeUrl,
   roomMessagesOf,
-  sleep,
   startNode,
-  waitFor,
 } from './resumption-support.js';
 import { signFor } from '../support/jwt-auth.js';
 
@@ -76,7 +76,7 @@ describeWithRedis('resumption across nodes on the Redis backplane', () => {
       await afterNewToken(client, () => client.connection.invoke('Join', 'survivors'));
       proxy.retarget(portOf(staying));
       await leaving.close();
-      await waitFor(() => client.socketUrls.length === 2);
+      await waitFor(() => client.socketUrls.length === 2, PATIENCE_MS);
       await expect(client.connection.invoke('WhoAmI')).resolves.toBe(id);
       expect(client.connection.state).toBe(HubConnectionState.Connected);
       expect(await isInRoom(staying, 'survivors', roomMessagesOf(client.connection))).toBe(true);

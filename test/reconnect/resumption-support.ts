@@ -10,6 +10,7 @@ import { nextCall, type WireProtocol } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TEST_JWT_SECRET, TestAuthModule } from '../support/jwt-auth.js';
 import { RawHubSocket } from '../support/raw-client.js';
+import { sleep, waitFor } from '../support/wait.js';
 import { RoomEvents, RoomsHub } from './resumption-hub.js';
 
 /** Helpers of the resumption suites: nodes sharing a key ring, resumable clients, raw resumptions. */
@@ -20,15 +21,8 @@ export const jwt = new JwtService({ secret: TEST_JWT_SECRET });
 /** Users `canRejoin` keeps out of the room `vip`. */
 export const bannedFromVip = new Set<string>();
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('Timed out waiting for the condition');
-    await sleep(10);
-  }
-}
+/** How long the resumption suites wait for the server or a client to get somewhere. */
+export const PATIENCE_MS = 10_000;
 
 /** A node of the cluster: same key ring as every other, its own process state. */
 export function startNode(options: SignalRModuleOptions = {}): Promise<RunningHubApp> {
@@ -46,7 +40,7 @@ export function startNode(options: SignalRModuleOptions = {}): Promise<RunningHu
 
 /** Resolves once `node` has ended the connection (a client's stop resolves before the server reads its close). */
 export function endedOn(node: RunningHubApp, connectionId: string | null): Promise<void> {
-  return waitFor(() => node.app.get(RoomEvents).disconnected.has(connectionId ?? ''));
+  return waitFor(() => node.app.get(RoomEvents).disconnected.has(connectionId ?? ''), PATIENCE_MS);
 }
 
 export const portOf = (node: RunningHubApp) => (node.app.getHttpServer().address() as AddressInfo).port;
@@ -83,7 +77,7 @@ export async function resumableClient(hubUrl: string, protocol: WireProtocol, cr
   const tokens: string[] = [];
   connection.on(GROUPS_TOKEN, (token: string) => tokens.push(token));
   await connection.start();
-  await waitFor(() => tokens.length > 0);
+  await waitFor(() => tokens.length > 0, PATIENCE_MS);
   return { connection, tokens, socketUrls };
 }
 
@@ -91,7 +85,7 @@ export async function resumableClient(hubUrl: string, protocol: WireProtocol, cr
 export async function afterNewToken(client: ResumableClient, change: () => Promise<unknown>): Promise<string> {
   const seen = client.tokens.length;
   await change();
-  await waitFor(() => client.tokens.length > seen);
+  await waitFor(() => client.tokens.length > seen, PATIENCE_MS);
   return client.tokens.at(-1)!;
 }
 

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { CapturingLogger } from '../support/capturing-logger.js';
 import { WIRE_PROTOCOLS } from '../support/client.js';
 import { CuttingProxy } from '../support/cutting-proxy.js';
+import { sleep, waitFor } from '../support/wait.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
 import { upgradeStatus } from '../support/raw-client.js';
@@ -16,14 +17,13 @@ import {
   isInRoom,
   jwt,
   KEYS,
+  PATIENCE_MS,
   portOf,
   rawResume,
   resumableClient,
   resumeUrl,
   roomMessagesOf,
-  sleep,
   startNode,
-  waitFor,
   type ResumableClient,
 } from './resumption-support.js';
 
@@ -55,7 +55,7 @@ describe.each(WIRE_PROTOCOLS)('resuming on a node that lost the connection (%s)'
     const recorded: number[] = [];
     connection.on('Recorded', (value: number) => recorded.push(value));
     for (let i = 0; i < 40; i++) void connection.send('Record', i);
-    await waitFor(() => recorded.length === 40);
+    await waitFor(() => recorded.length === 40, PATIENCE_MS);
 
     // The load balancer sends the reconnect to another node, which has never seen this connection.
     proxy.retarget(portOf(second));
@@ -63,7 +63,7 @@ describe.each(WIRE_PROTOCOLS)('resuming on a node that lost the connection (%s)'
     await leaving.close();
     const handledBefore = second.app.get(RoomEvents).recorded.length;
     for (let i = 40; i < 80; i++) void connection.send('Record', i);
-    await waitFor(() => recorded.length === 80);
+    await waitFor(() => recorded.length === 80, PATIENCE_MS);
 
     expect(recorded).toEqual(Array.from({ length: 80 }, (_, i) => i));
     expect(second.app.get(RoomEvents).recorded.slice(handledBefore)).toEqual(Array.from({ length: 40 }, (_, i) => i + 40));

@@ -7,10 +7,10 @@ import { WIRE_PROTOCOLS, nextCall, type WireProtocol } from '../support/client.j
 import { CuttingProxy } from '../support/cutting-proxy.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
+import { sleep, waitFor } from '../support/wait.js';
 import { HubEvents, TestHub } from '../e2e/test-hubs.js';
 import { HubCodeRuns, NotBannedPolicy, PrivateHub } from '../security/security-hubs.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function statefulClient(url: string, protocol: WireProtocol, accessTokenFactory?: () => string): Promise<HubConnection> {
   const connection = new HubConnectionBuilder()
@@ -65,7 +65,7 @@ describe.each(WIRE_PROTOCOLS)('stateful reconnect (%s) through a proxy that cuts
       if (i % 30 === 15) reconnects += proxy.cutAll() > 0 ? 1 : 0;
       await sleep(2);
     }
-    await waitFor(() => received.length >= total && events.fireAndForget.length >= total);
+    await waitFor(() => received.length >= total && events.fireAndForget.length >= total, 8000);
     expect(reconnects).toBeGreaterThanOrEqual(3);
     expect(events.fireAndForget).toEqual(Array.from({ length: total }, (_, i) => i));
     expect(received).toEqual(Array.from({ length: total }, (_, i) => i));
@@ -87,7 +87,7 @@ describe.each(WIRE_PROTOCOLS)('stateful reconnect (%s) through a proxy that cuts
     const sender = await statefulClient(`${server.baseUrl}/hubs/test`, protocol);
     proxy.cutAll();
     for (const text of ['one', 'two', 'three']) await sender.invoke('Broadcast', text);
-    await waitFor(() => broadcasts.length === 3);
+    await waitFor(() => broadcasts.length === 3, 8000);
     expect(broadcasts).toEqual(['one', 'two', 'three']);
     await Promise.all([client.stop(), sender.stop()]);
   });
@@ -126,11 +126,3 @@ describe.each(WIRE_PROTOCOLS)('stateful reconnect (%s) through a proxy that cuts
     await client.stop();
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('Condition not met in time');
-    await sleep(10);
-  }
-}
