@@ -105,7 +105,7 @@ export class HubRegistry implements OnApplicationBootstrap, OnApplicationShutdow
     const methods = new Map<string, HubMethod>();
     const proxyMethods: ProxyMethod[] = [];
     for (const [key, descriptor] of exploreHubMethods(hubClass)) {
-      methods.set(key, { descriptor, invoke: createHubInvoker(this.contextCreator, hub, hubClass, descriptor) });
+      methods.set(key, { descriptor, invoke: createHubInvoker(this.contextCreator, hub, hubClass, descriptor, options.maximumQueuedObservableItems) });
       proxyMethods.push({ descriptor, handler: (hubClass.prototype as Record<string, Function>)[descriptor.methodName] });
     }
     const lifetimeManager = this.lifetimeManagerFor(hubClass);

@@ -19,11 +19,17 @@ export const invocationErrors = {
   invocationIdInUse: (invocationId: string) =>
     `Invocation ID '${invocationId}' is already in use.`,
   streamCanceled: () => 'Invocation canceled by the server.',
+  tooManyStreams: (target: string, limit: number) =>
+    `Failed to invoke '${target}' because the client may have at most ${limit} streams open at once.`,
+  observableOverflow: (limit: number) =>
+    `The stream ended: its Observable had ${limit} items waiting for a client that did not read them.`,
 } as const;
 
 /** Close texts, also as ASP.NET Core words them. */
 export const closeErrors = {
   generic: 'Connection closed with an error.',
+  /** Ours: ASP.NET Core has no such limit, it makes the sender wait instead. */
+  slowConsumer: 'Connection closed because the client did not read the messages sent to it fast enough.',
   handshakeCanceled: 'Handshake was canceled.',
   handshakeUnexpected: 'An unexpected error occurred during connection handshake.',
   unsupportedProtocol: (name: string) => `The protocol '${name}' is not supported.`,

@@ -36,6 +36,8 @@ export class ConnectionDispatcher {
   private readonly serverStreams = new Map<string, AsyncIterator<unknown>>();
   private readonly uploadStreams = new Map<string, UploadStream>();
   private readonly pendingInvocationIds = new Set<string>();
+  /** Server streams from their acceptance (not only once running) plus open upload streams. */
+  private openStreams = 0;
   private pausedUploads = 0;
   private disposed = false;
 
@@ -62,7 +64,8 @@ export class ConnectionDispatcher {
         return this.onCompletion(message);
       case MessageType.CancelInvocation:
         void this.serverStreams.get(message.invocationId)?.return?.();
-        this.serverStreams.delete(message.invocationId);
+        // Its place is free at once, whenever the producer gets to notice.
+        this.endServerStream(message.invocationId);
         return;
       default:
         // Ping, Ack and Sequence carry nothing for the dispatcher; Close is the connection's.
@@ -91,6 +94,7 @@ export class ConnectionDispatcher {
       return;
     }
     if (invocationId !== undefined) this.pendingInvocationIds.add(invocationId);
+    this.openStreams += streamsOpenedBy(call);
     const uploads = this.openUploadStreams(call, method!);
     const accepted = this.queue.enqueue(() => this.run(call, method!, uploads, isStreamCall));
     if (!accepted) {
@@ -112,7 +116,9 @@ export class ConnectionDispatcher {
     }
     const streamIds = call.streamIds ?? NO_STREAM_IDS;
     const unbound = bindingError(descriptor, call.arguments, streamIds) ?? (streamIds.length > 0 ? this.streamIdsReused(streamIds) : undefined);
-    return unbound && this.errorText(call, unbound);
+    if (unbound) return this.errorText(call, unbound);
+    const streamLimit = this.options.maximumConcurrentStreamsPerClient;
+    return this.openStreams + streamsOpenedBy(call) > streamLimit ? invocationErrors.tooManyStreams(target, streamLimit) : undefined;
   }
 
   private streamIdsReused(streamIds: readonly string[]): ArgumentBindingError | undefined {
@@ -154,17 +160,25 @@ export class ConnectionDispatcher {
             },
     };
     try {
+      // A client that is behind gets no new results until it catches up: its invocations wait.
+      const behind = this.connection.whenWritable();
+      if (behind) await behind;
+      if (this.disposed) return;
       const result = await method.invoke(this.connection.caller, context);
       if (isStreamCall) {
         this.pendingInvocationIds.delete(invocationId!);
         // The stream runs outside the invocation slot, as in ASP.NET Core; uploads it reads stay open.
-        void this.streamToClient(invocationId!, target, result).finally(() => this.closeUploads(call));
+        void this.streamToClient(invocationId!, target, result).finally(() => {
+          this.endServerStream(invocationId!);
+          this.closeUploads(call);
+        });
         return;
       }
       if (invocationId !== undefined) {
         this.send({ type: MessageType.Completion, invocationId, result: result ?? null, hasResult: true });
       }
     } catch (error) {
+      if (isStreamCall) this.openStreams--;
       this.fail(invocationId, target, error);
     } finally {
       if (invocationId !== undefined) this.pendingInvocationIds.delete(invocationId);
@@ -174,35 +188,50 @@ export class ConnectionDispatcher {
 
   /** Items the method never read are dropped; later items for these ids are ignored. */
   private closeUploads(call: Call): void {
-    for (const streamId of call.streamIds ?? NO_STREAM_IDS) {
-      this.uploadStreams.get(streamId)?.complete();
-      this.uploadStreams.delete(streamId);
-    }
+    for (const streamId of call.streamIds ?? NO_STREAM_IDS) this.endUpload(streamId)?.complete();
+  }
+
+  /** Forgets a running server stream; false if it had already ended (completed or canceled). */
+  private endServerStream(invocationId: string): boolean {
+    if (!this.serverStreams.delete(invocationId)) return false;
+    this.openStreams--;
+    return true;
+  }
+
+  /** Forgets an upload stream and frees its place among the open streams; undefined if it had ended. */
+  private endUpload(streamId: string): UploadStream | undefined {
+    const upload = this.uploadStreams.get(streamId);
+    if (upload && this.uploadStreams.delete(streamId)) this.openStreams--;
+    return upload;
   }
 
   private async streamToClient(invocationId: string, target: string, result: unknown): Promise<void> {
     if (!isStreamResult(result)) {
+      this.openStreams--;
       this.fail(invocationId, target, new TypeError(`Streaming method '${target}' returned something that is not a stream.`));
       return;
     }
-    const iterable = Symbol.asyncIterator in result ? result : observableToAsyncIterable(result);
+    const iterable = Symbol.asyncIterator in result ? result : observableToAsyncIterable(result, this.options.maximumQueuedObservableItems);
     const iterator = iterable[Symbol.asyncIterator]();
     this.serverStreams.set(invocationId, iterator);
     try {
       for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
         if (!this.serverStreams.has(invocationId)) return;
         this.send({ type: MessageType.StreamItem, invocationId, item: step.value });
+        // The producer is asked for its next item only once the client has room for it.
+        const behind = this.connection.whenWritable();
+        if (behind) await behind;
+        if (!this.serverStreams.has(invocationId)) return;
       }
-      if (this.serverStreams.delete(invocationId)) this.send({ type: MessageType.Completion, invocationId });
+      if (this.endServerStream(invocationId)) this.send({ type: MessageType.Completion, invocationId });
     } catch (error) {
-      if (this.serverStreams.delete(invocationId)) this.fail(invocationId, target, error);
+      if (this.endServerStream(invocationId)) this.fail(invocationId, target, error);
     }
   }
 
   private onCompletion(message: CompletionMessage): void {
-    const upload = this.uploadStreams.get(message.invocationId);
+    const upload = this.endUpload(message.invocationId);
     if (upload) {
-      this.uploadStreams.delete(message.invocationId);
       if (message.error !== undefined) upload.fail(new Error(message.error));
       else upload.complete();
       return;
@@ -240,4 +269,9 @@ export class ConnectionDispatcher {
   private onUploadDrained(): void {
     if (--this.pausedUploads === 0) this.connection.resumeReading();
   }
+}
+
+/** A streaming call opens its server stream; any call opens one stream per upload it carries. */
+function streamsOpenedBy(call: Call): number {
+  return (call.type === MessageType.StreamInvocation ? 1 : 0) + (call.streamIds?.length ?? 0);
 }

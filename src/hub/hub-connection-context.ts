@@ -12,6 +12,11 @@ export interface HubConnectionContext {
   send(message: HubMessage): void;
   /** Ends the connection with a Close message carrying `error`; the client may reconnect. */
   closeWithError(error: string): void;
+  /**
+   * Undefined when the connection can take more output now, else a promise of when it can: streams
+   * and invocations wait on it instead of queueing for a client that is behind.
+   */
+  whenWritable(): Promise<void> | undefined;
   /** Stops reading from the socket while an upload stream's buffer is full. */
   pauseReading(): void;
   resumeReading(): void;

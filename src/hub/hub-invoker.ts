@@ -31,9 +31,10 @@ export function createHubInvoker(
   hub: object,
   hubClass: Function,
   descriptor: HubMethodDescriptor,
+  observableCapacity: number,
 ): HubInvoker {
   const method = (hub as Record<string, (...args: unknown[]) => unknown>)[descriptor.methodName];
-  const callback = descriptor.streaming ? keepStreamsIterable(method) : method;
+  const callback = descriptor.streaming ? keepStreamsIterable(method, observableCapacity) : method;
   // Exceptions are left to the dispatcher (filters: false): it alone decides what a client may see.
   const { built: pipeline, enhancers } = captureEnhancers(contextCreator, () =>
     contextCreator.create(
@@ -61,14 +62,13 @@ function doNothing(enhancers: ResolvedEnhancers, hubClass: Function, callback: F
   );
 }
 
-const asIterable = (result: unknown) => (isObservable(result) ? observableToAsyncIterable(result) : result);
-
 /**
  * Nest turns an Observable result into its last value, which would swallow a stream; the same
  * method returning an AsyncIterable passes through untouched. The wrapper carries the method's
  * metadata so that guards and interceptors reading it from the handler still find it.
  */
-function keepStreamsIterable(method: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+function keepStreamsIterable(method: (...args: unknown[]) => unknown, observableCapacity: number): (...args: unknown[]) => unknown {
+  const asIterable = (result: unknown) => (isObservable(result) ? observableToAsyncIterable(result, observableCapacity) : result);
   const wrapper = function (this: unknown, ...args: unknown[]) {
     const result = method.apply(this, args);
     return result instanceof Promise ? result.then(asIterable) : asIterable(result);

@@ -1,11 +1,14 @@
 import type { Observable } from 'rxjs';
+import { HubException } from '../errors/hub-exception.js';
+import { invocationErrors } from '../errors/invocation-errors.js';
 
 /**
  * Reads an Observable as an AsyncIterable so that all server streams share one sending loop.
- * An Observable cannot be slowed down, so its items queue until the loop takes them; ending
- * the iteration early unsubscribes.
+ * An Observable cannot be slowed down, so its items queue until the loop takes them, at most
+ * `capacity` of them: past that the iteration fails (and unsubscribes) rather than holding an
+ * unbounded backlog for a client that does not read. Ending the iteration early unsubscribes.
  */
-export function observableToAsyncIterable<T>(source: Observable<T>): AsyncIterable<T> {
+export function observableToAsyncIterable<T>(source: Observable<T>, capacity: number): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<T> {
       const queued: T[] = [];
@@ -17,9 +20,17 @@ export function observableToAsyncIterable<T>(source: Observable<T>): AsyncIterab
         wake = undefined;
         resume?.();
       };
-      const subscription = source.subscribe({
+      // Assigned after subscribe returns: a synchronous source may overflow before that.
+      let subscription: { unsubscribe(): void } | undefined;
+      subscription = source.subscribe({
         next: (value) => {
-          queued.push(value);
+          if (done || failure) return;
+          if (queued.length < capacity) queued.push(value);
+          else {
+            // What is queued still goes out, then the client learns why the stream ended.
+            failure = { error: new HubException(invocationErrors.observableOverflow(capacity)) };
+            subscription?.unsubscribe();
+          }
           notify();
         },
         error: (error: unknown) => {
@@ -31,6 +42,7 @@ export function observableToAsyncIterable<T>(source: Observable<T>): AsyncIterab
           notify();
         },
       });
+      if (failure) subscription.unsubscribe();
       return {
         async next(): Promise<IteratorResult<T>> {
           for (;;) {
@@ -41,7 +53,7 @@ export function observableToAsyncIterable<T>(source: Observable<T>): AsyncIterab
           }
         },
         async return(): Promise<IteratorResult<T>> {
-          subscription.unsubscribe();
+          subscription?.unsubscribe();
           done = true;
           queued.length = 0;
           return { value: undefined, done: true };
@@ -50,3 +62,4 @@ export function observableToAsyncIterable<T>(source: Observable<T>): AsyncIterab
     },
   };
 }
+

@@ -15,7 +15,8 @@ export interface HubOptions {
    */
   clientTimeoutIntervalMs?: number;
   /**
-   * The client must complete its handshake within this time.
+   * The client must complete its handshake, and the hub's `onConnected` must return, within this
+   * time; the connection is closed otherwise.
    * @default 15000 ms
    */
   handshakeTimeoutMs?: number;
@@ -46,8 +47,10 @@ export interface HubOptions {
    */
   clientResultTimeoutMs?: number;
   /**
-   * Bytes of unacknowledged messages kept per stateful-reconnect connection for replay; past
-   * it the server stops reading from the client until it acknowledges.
+   * Bytes of unacknowledged messages a stateful-reconnect connection keeps for replay before its
+   * streams and invocations wait for the client's Ack (the socket is still read, so Acks get
+   * through). A client over it that acknowledges nothing for `clientTimeoutIntervalMs` loses its
+   * socket and may resume.
    * @default 100000 bytes
    */
   statefulReconnectBufferSize?: number;
@@ -57,6 +60,29 @@ export interface HubOptions {
    * @default 15000 ms
    */
   reconnectWindowMs?: number;
+  /**
+   * Bytes the server holds for one client that does not read them fast enough: what the socket has
+   * not written yet plus, for stateful reconnect, what the client has not acknowledged. A client
+   * past it is a slow consumer: it is closed with a Close message saying so, and nothing more is
+   * queued for it. Streams and the client's own invocations wait long before that, as soon as
+   * the socket holds `STREAM_PAUSE_BYTES`.
+   * @default 4194304 bytes (4 MiB)
+   */
+  maximumBufferedBytesPerClient?: number;
+  /**
+   * Streams one client may have open at once, server-to-client and upload streams together;
+   * they do not count against `maximumParallelInvocationsPerClient`. A call that would open more
+   * is answered with an error completion.
+   * @default 16
+   */
+  maximumConcurrentStreamsPerClient?: number;
+  /**
+   * Items an Observable returned by a streaming method may have waiting for a slow client. An
+   * Observable cannot be paused (async iterables are: they are simply not asked for more), so
+   * past this the stream ends with an error completion rather than growing without bound.
+   * @default 1000
+   */
+  maximumQueuedObservableItems?: number;
   /**
    * Deepest nesting of arrays and objects (maps) accepted in a message, JSON or MessagePack.
    * @default 32
@@ -78,7 +104,24 @@ export const DEFAULT_HUB_OPTIONS: ResolvedHubOptions = Object.freeze({
   statefulReconnectBufferSize: 100_000,
   reconnectWindowMs: 15_000,
   maximumNestingDepth: 32,
+  maximumBufferedBytesPerClient: 4 * 1024 * 1024,
+  maximumConcurrentStreamsPerClient: 16,
+  maximumQueuedObservableItems: 1000,
 });
+
+/**
+ * Streams and the client's own invocations wait while the socket holds this many unwritten bytes,
+ * and go on once it is down to `STREAM_RESUME_BYTES`: ASP.NET Core's transport pauses its writers
+ * at the same 64 KiB (`TransportMaxBufferSize`) and resumes them at half.
+ */
+export const STREAM_PAUSE_BYTES = 64 * 1024;
+export const STREAM_RESUME_BYTES = STREAM_PAUSE_BYTES / 2;
+
+/**
+ * What a client may have sent, already read, while the hub's onConnected runs (its socket is paused
+ * meanwhile): ASP.NET Core's `ApplicationMaxBufferSize`, or one frame of the largest allowed size.
+ */
+export const PRE_CONNECT_BUFFER_BYTES = 64 * 1024;
 
 /**
  * Later layers win; an `undefined` field means "not set here" and never erases an earlier one.
@@ -101,5 +144,13 @@ function validateHubOptions(options: ResolvedHubOptions): void {
     if (!Number.isFinite(value) || value <= 0) {
       throw new RangeError(`nestjs-signalr: hub option '${key}' must be a positive number, got ${String(value)}.`);
     }
+  }
+  // Below these, the hard limit would close clients before streams or Acks could ever slow down.
+  const floor = Math.max(2 * STREAM_PAUSE_BYTES, options.statefulReconnectBufferSize);
+  if (options.maximumBufferedBytesPerClient < floor) {
+    throw new RangeError(
+      `nestjs-signalr: hub option 'maximumBufferedBytesPerClient' must be at least ${floor} bytes ` +
+        `(twice the ${STREAM_PAUSE_BYTES}-byte stream pause threshold, and statefulReconnectBufferSize), got ${options.maximumBufferedBytesPerClient}.`,
+    );
   }
 }

@@ -8,12 +8,14 @@ import { closeErrors } from '../errors/invocation-errors.js';
 import type { HubCallerContext } from '../hub/hub-caller-context.js';
 import type { HubConnectionContext } from '../hub/hub-connection-context.js';
 import type { ConnectionDispatcher } from '../hub/connection-dispatcher.js';
+import { PRE_CONNECT_BUFFER_BYTES } from '../options/hub-options.js';
 import { handshakeError, HANDSHAKE_SUCCESS, parseHandshakeRequest } from '../protocol/handshake.js';
 import { MessageType, type HubMessage } from '../protocol/hub-message.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import type { HubRuntime } from './hub-runtime.js';
 import { GROUPS_TOKEN_METHOD, MembershipRecord } from './membership-record.js';
+import { OutboundFlow } from './outbound-flow.js';
 import { OutgoingBatch, type Payload } from './outgoing-batch.js';
 import { isSequenced, StatefulReconnectBuffer } from './stateful-reconnect-buffer.js';
 
@@ -57,8 +59,8 @@ const enum State {
 /** What ws reports for a socket that ended without a close frame: a network failure, not a goodbye. */
 const ABNORMAL_CLOSURE = 1006;
 
-/** A client this far over the replay limit is not coming back for its messages: drop it. */
-const REPLAY_HARD_LIMIT_FACTOR = 10;
+/** Sent to a connection that loses its socket on purpose and may resume on a new one. */
+const GOING_AWAY = 1001;
 
 /**
  * One client connection: handshake, reading and writing frames, liveness, orderly close.
@@ -71,6 +73,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   readonly clients: HubCallerClients;
   readonly groups: GroupManager;
   private state = State.Handshaking;
+  /** The lifetime manager routes to this connection, so it must be told when it ends. */
+  private registered = false;
   /** The hub's onConnected succeeded, so it is owed an onDisconnected. */
   private hubConnected = false;
   private protocol: HubProtocol | undefined;
@@ -78,9 +82,11 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   private outgoing: OutgoingBatch | undefined;
   private dispatcher: ConnectionDispatcher | undefined;
   private handshakeBuffer: Buffer | undefined;
-  private readonly handshakeTimer: NodeJS.Timeout | undefined;
+  /** Runs from the upgrade until onConnected returned: the handshake and the hub's setup share it. */
+  private readonly connectTimer: NodeJS.Timeout;
   /** Frames that arrived while the hub's onConnected was still running. */
   private framesBeforeConnected: Buffer[] = [];
+  private bytesBeforeConnected = 0;
   // Liveness is tracked with flags the keep-alive ticker folds into times: no clock read per message.
   private sentSinceTick = false;
   private receivedSinceTick = false;
@@ -95,7 +101,13 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   /** Set when the handshake asked for stateful reconnect and the server allows it. */
   private reconnect: StatefulReconnectBuffer | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private readingPausedForReplay = false;
+  /** When the replay buffer went over its limit without an Ack since; undefined while under it. */
+  private ackAwaitedSince: number | undefined;
+  /** The server closed the socket itself for the client to resume on a new one. */
+  private droppedForResume = false;
+  /** A Close is on its way: the outbound limit no longer applies, nothing else is queued. */
+  private closing = false;
+  readonly flow: OutboundFlow;
   /** Kept for a stateful connection whose client opted in to groups tokens. */
   private membership: MembershipRecord | undefined;
   private handedOff = false;
@@ -116,13 +128,11 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.clients = runtime.callerClients(connectionId);
     this.groups = runtime.groups;
     this.socket = socket;
+    this.flow = new OutboundFlow(this, options.statefulReconnectBufferSize);
     this.listen(socket);
+    this.connectTimer = setTimeout(() => this.connectTimedOut(), options.handshakeTimeoutMs);
     const { takeover } = features;
-    if (!takeover) {
-      this.handshakeTimer = setTimeout(() => this.failHandshake(closeErrors.handshakeCanceled), options.handshakeTimeoutMs);
-      return;
-    }
-    this.handshakeTimer = undefined;
+    if (!takeover) return;
     this.protocol = takeover.protocol;
     this.reconnect = StatefulReconnectBuffer.afterTakeover(takeover.receivedByClient);
     this.startConnecting(takeover.membershipVersion);
@@ -155,6 +165,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     clearTimeout(this.reconnectTimer);
     this.socket = socket;
     this.state = State.Connected;
+    this.droppedForResume = false;
+    this.ackAwaitedSince = undefined;
     this.receivedSinceTick = true;
     this.listen(socket);
     // What was still queued for the old socket is in the replay (or was unnumbered, so lost with it).
@@ -171,11 +183,13 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   }
 
   /**
-   * A socket that dropped (1006: no close frame) may come back within the reconnect window; one
-   * the client closed on purpose, with a close frame, ends the connection.
+   * A socket that dropped (1006: no close frame), or that the server closed for the client to
+   * resume, may come back within the reconnect window; one the client closed on purpose, with a
+   * close frame, ends the connection.
    */
   private onSocketClosed(code: number): void {
-    if (this.state !== State.Connected || !this.reconnect || code !== ABNORMAL_CLOSURE) return void this.teardown();
+    const mayResume = code === ABNORMAL_CLOSURE || this.droppedForResume;
+    if (this.state !== State.Connected || !this.reconnect || !mayResume) return void this.teardown();
     this.state = State.Disconnected;
     this.reconnectTimer = setTimeout(() => void this.teardown(), this.runtime.options.reconnectWindowMs);
     this.reconnectTimer.unref();
@@ -205,26 +219,37 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
 
   /** Numbered messages of a stateful connection are kept for replay, even while its socket is gone. */
   private writeMessagePayload(payload: string | Uint8Array, type: MessageType): void {
-    if (this.reconnect && isSequenced(type) && this.state !== State.Closed) {
+    if (this.reconnect && isSequenced(type) && this.state !== State.Closed && !this.closing) {
       this.reconnect.recordSent(payload);
-      this.applyReplayBackpressure();
+      if (this.reconnect.bufferedBytes > this.runtime.options.maximumBufferedBytesPerClient) return this.closeAsSlowConsumer();
     }
     this.writePayload(payload);
   }
 
-  private applyReplayBackpressure(): void {
-    const limit = this.runtime.options.statefulReconnectBufferSize;
-    if (this.reconnect!.bufferedBytes > limit * REPLAY_HARD_LIMIT_FACTOR) {
-      HubConnection.logger.warn('A stateful-reconnect client stopped acknowledging; closing it.');
-      return this.closeWithError(closeErrors.generic);
-    }
-    // Like ASP.NET Core's writes that wait for Acks: the client's own invocations wait meanwhile.
-    const overLimit = this.reconnect!.bufferedBytes > limit;
-    if (overLimit !== this.readingPausedForReplay) {
-      this.readingPausedForReplay = overLimit;
-      if (overLimit) this.socket.pause();
-      else this.socket.resume();
-    }
+  unwrittenBytes(): number {
+    const queued = this.outgoing?.queuedBytes ?? 0;
+    return this.socket.readyState === WebSocket.OPEN ? queued + this.socket.bufferedAmount : queued;
+  }
+
+  unacknowledgedBytes(): number {
+    return this.reconnect?.bufferedBytes ?? 0;
+  }
+
+  /** For the producers of this connection: undefined if they may go on now, else when they may. */
+  whenWritable(): Promise<void> | undefined {
+    return this.flow.whenWritable();
+  }
+
+  /**
+   * Nothing more is queued for a client that holds the limit's worth of unread bytes: a broadcast
+   * to it would only grow memory. It is told why, and may reconnect once it can keep up.
+   */
+  private closeAsSlowConsumer(): void {
+    if (this.closing) return;
+    HubConnection.logger.warn(
+      `Connection ${this.connectionId} did not read ${this.runtime.options.maximumBufferedBytesPerClient} bytes sent to it; closing it as a slow consumer.`,
+    );
+    this.close({ type: MessageType.Close, error: closeErrors.slowConsumer, allowReconnect: true });
   }
 
   invokeClient(method: string, args: readonly unknown[]): Promise<unknown> {
@@ -240,9 +265,10 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   /** Ends the connection from the server side, telling the client whether it may come back. */
   close(message: HubMessage = { type: MessageType.Close }): void {
     if (this.state === State.Closed) return;
+    this.closing = true;
     this.send(message);
     this.outgoing?.flush();
-    this.socket.close(1000);
+    this.closeSocket(1000);
     void this.teardown();
   }
 
@@ -253,12 +279,19 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   handOff(): void {
     if (!this.membership || !this.isResumable) return this.close({ type: MessageType.Close, allowReconnect: true });
     this.handedOff = true;
+    this.closing = true;
     // Acknowledging what this node handled keeps the client from replaying it to the next node.
     this.acknowledgeReceived();
     this.outgoing?.flush();
     // A close frame, not a Close message: the client reconnects its transport rather than stopping.
-    this.socket.close(1001);
+    this.closeSocket(GOING_AWAY);
     void this.teardown();
+  }
+
+  /** The close handshake needs the client's close frame read, whatever paused the socket. */
+  private closeSocket(code: number): void {
+    this.socket.resume();
+    this.socket.close(code);
   }
 
   abort(): void {
@@ -275,21 +308,48 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.socket.resume();
   }
 
-  /** Called by the keep-alive ticker: pings idle connections and drops silent ones. */
+  /**
+   * Called by the keep-alive ticker: pings idle connections and drops silent ones. The handshake
+   * and onConnected have their own deadline, and a dropped socket its reconnect window; a client
+   * whose onConnected is slow is still pinged, so that it does not give up on the server.
+   */
   tick(now: number): void {
     if (this.sentSinceTick) this.lastSentAt = now;
     if (this.receivedSinceTick) this.lastReceivedAt = now;
     this.sentSinceTick = this.receivedSinceTick = false;
-    if (this.state !== State.Connected) return;
-    this.membership?.tick(now);
-    this.acknowledgeReceived();
+    if (this.state !== State.Connected && this.state !== State.Connecting) return;
     const { clientTimeoutIntervalMs, keepAliveIntervalMs } = this.runtime.options;
-    if (now - this.lastReceivedAt >= clientTimeoutIntervalMs) {
-      HubConnection.logger.debug(`Client sent nothing for ${clientTimeoutIntervalMs} ms; closing.`);
-      this.closeWithError(closeErrors.generic);
-    } else if (now - this.lastSentAt >= keepAliveIntervalMs) {
-      this.write(PING);
+    if (this.state === State.Connected) {
+      this.membership?.tick(now);
+      this.acknowledgeReceived();
+      if (now - this.lastReceivedAt >= clientTimeoutIntervalMs) {
+        HubConnection.logger.debug(`Client sent nothing for ${clientTimeoutIntervalMs} ms; closing.`);
+        return this.closeWithError(closeErrors.generic);
+      }
+      if (this.awaitedAckTooLong(now, clientTimeoutIntervalMs)) return this.dropSocketForResume();
     }
+    if (now - this.lastSentAt >= keepAliveIntervalMs) this.write(PING);
+  }
+
+  /** A stateful client over its replay limit must acknowledge something within the client timeout. */
+  private awaitedAckTooLong(now: number, timeoutMs: number): boolean {
+    if (!this.reconnect || this.reconnect.bufferedBytes <= this.runtime.options.statefulReconnectBufferSize) {
+      this.ackAwaitedSince = undefined;
+      return false;
+    }
+    this.ackAwaitedSince ??= now;
+    return now - this.ackAwaitedSince >= timeoutMs;
+  }
+
+  /**
+   * The socket goes, the connection stays for the reconnect window: a client whose Acks stopped
+   * arriving gets a fresh socket and the replay of what it did not acknowledge.
+   */
+  private dropSocketForResume(): void {
+    HubConnection.logger.warn(`Connection ${this.connectionId} acknowledged nothing while over its replay limit; closing its socket for it to resume.`);
+    this.droppedForResume = true;
+    this.outgoing?.flush();
+    this.closeSocket(GOING_AWAY);
   }
 
   /** Tells a stateful-reconnect client which of its messages arrived since the last Ack, if any. */
@@ -317,9 +377,17 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.outgoing!.add(payload);
   }
 
+  /** Batches go out here; the outbound limit is checked once per frame, not per message. */
   private sendFrame(frame: Payload, binary: boolean): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame, binary ? BINARY_FRAME : TEXT_FRAME);
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    if (!this.closing && this.socket.bufferedAmount + frame.length > this.runtime.options.maximumBufferedBytesPerClient) {
+      return this.closeAsSlowConsumer();
+    }
+    this.socket.send(frame, binary ? BINARY_FRAME : TEXT_FRAME, this.frameWritten);
   }
+
+  /** Each frame the socket hands to the kernel may be the one that lets waiting producers go on. */
+  private readonly frameWritten = (): void => this.flow.check();
 
   private onFrame(frame: Buffer): void {
     this.receivedSinceTick = true;
@@ -327,13 +395,28 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
       case State.Handshaking:
         return this.onHandshakeFrame(frame);
       case State.Connecting:
-        this.framesBeforeConnected.push(frame);
-        return;
+        return this.holdUntilConnected(frame);
       case State.Connected:
         return this.onMessageFrame(frame);
       default:
         return;
     }
+  }
+
+  /**
+   * The socket is paused while onConnected runs, so only what ws had already read arrives here:
+   * at most one read's worth. Past that, or past the number of invocations a client may have
+   * waiting, it is not a client waiting politely.
+   */
+  private holdUntilConnected(frame: Buffer): void {
+    const { maximumQueuedInvocationsPerClient } = this.runtime.options;
+    this.bytesBeforeConnected += frame.length;
+    const byteLimit = Math.max(PRE_CONNECT_BUFFER_BYTES, this.runtime.maximumFrameSize);
+    if (this.framesBeforeConnected.length >= maximumQueuedInvocationsPerClient || this.bytesBeforeConnected > byteLimit) {
+      HubConnection.logger.debug('Too much sent before the connection was set up; closing.');
+      return this.closeWithError(closeErrors.generic);
+    }
+    this.framesBeforeConnected.push(frame);
   }
 
   private onHandshakeFrame(frame: Buffer): void {
@@ -357,7 +440,6 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     const protocol = this.runtime.protocols.get(name);
     if (!protocol) return this.failHandshake(closeErrors.unsupportedProtocol(name));
     if (version < 1 || version > protocol.version) return this.failHandshake(closeErrors.unsupportedVersion(name, version));
-    clearTimeout(this.handshakeTimer);
     this.protocol = protocol;
     // Clients ask for version 2 only when negotiate offered stateful reconnect.
     if (version >= 2 && this.runtime.allowStatefulReconnect) {
@@ -365,7 +447,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     }
     this.startConnecting(0);
     this.socket.send(HANDSHAKE_SUCCESS, { binary: protocol.transferFormat === 'Binary' });
-    if (parsed.remaining.length > 0) this.framesBeforeConnected.push(parsed.remaining);
+    if (parsed.remaining.length > 0) this.holdUntilConnected(parsed.remaining);
     void this.connect();
   }
 
@@ -374,6 +456,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     const protocol = this.protocol!;
     this.outgoing = new OutgoingBatch(protocol.transferFormat === 'Binary', (batched, binary) => this.sendFrame(batched, binary));
     this.state = State.Connecting;
+    // What the client sends before the hub is ready waits in its socket, not in this process.
+    this.socket.pause();
     if (this.reconnect && this.features.groupsTokens) {
       const lifetimeMs = this.runtime.groupsTokenLifetimeMs;
       this.membership = new MembershipRecord(membershipVersion, (groups, version) => this.sendGroupsToken(groups, version), lifetimeMs / 2);
@@ -391,18 +475,30 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     if (token !== undefined) this.send({ type: MessageType.Invocation, target: GROUPS_TOKEN_METHOD, arguments: [token] });
   }
 
+  /**
+   * The connection may close while onConnected runs (timeout, client gone): whatever registered
+   * after the close is undone here, so that nothing routes to a dead connection.
+   */
   private async connect(): Promise<void> {
     try {
       await this.runtime.lifetimeManager.onConnected(this);
-      await this.runtime.onConnected(this);
-      this.hubConnected = true;
+      this.registered = true;
+      if (this.state === State.Connecting) {
+        await this.runtime.onConnected(this);
+        this.hubConnected = true;
+      }
     } catch (error) {
       HubConnection.logger.error(`onConnected failed; closing the connection.`, (error as Error)?.stack);
-      return this.closeWithError(closeErrors.generic);
+      this.closeWithError(closeErrors.generic);
     }
+    if (this.state === State.Closed) return this.unregister();
     if (this.state !== State.Connecting) return;
+    clearTimeout(this.connectTimer);
     this.dispatcher = this.runtime.dispatcher.attach(this);
     this.state = State.Connected;
+    // The socket was not read while onConnected ran: the client's silence starts counting now.
+    this.receivedSinceTick = true;
+    this.socket.resume();
     this.membership?.scheduleIssue();
     const early = this.framesBeforeConnected;
     this.framesBeforeConnected = [];
@@ -437,7 +533,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     const buffer = this.reconnect!;
     if (message.type === MessageType.Ack) {
       buffer.acknowledge(message.sequenceId);
-      this.applyReplayBackpressure();
+      this.ackAwaitedSince = undefined;
+      this.flow.check();
       return false;
     }
     if (message.type === MessageType.Sequence) {
@@ -447,9 +544,16 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     return buffer.accept(message);
   }
 
+  private connectTimedOut(): void {
+    if (this.state === State.Handshaking) return this.failHandshake(closeErrors.handshakeCanceled);
+    if (this.state !== State.Connecting) return;
+    HubConnection.logger.warn(`Connection ${this.connectionId}: onConnected did not return within ${this.runtime.options.handshakeTimeoutMs} ms; closing.`);
+    this.closeWithError(closeErrors.generic);
+  }
+
   private failHandshake(error: string): void {
     if (this.state !== State.Handshaking) return;
-    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.connectTimer);
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(handshakeError(error));
     this.socket.close(1000);
     void this.teardown();
@@ -458,16 +562,24 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   private async teardown(): Promise<void> {
     if (this.state === State.Closed) return;
     this.state = State.Closed;
-    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.connectTimer);
     clearTimeout(this.expiryTimer);
     clearTimeout(this.reconnectTimer);
     this.runtime.forget(this, !this.handedOff);
     this.dispatcher?.dispose();
+    this.flow.release();
     this.clientResults.cancelAll();
-    if (!this.protocol) return;
+    this.framesBeforeConnected = [];
+    await this.unregister();
+  }
+
+  /** Each of the lifetime manager and the hub hears of the end once, if it heard of the start. */
+  private async unregister(): Promise<void> {
+    const { registered, hubConnected } = this;
+    this.registered = this.hubConnected = false;
     try {
-      await this.runtime.lifetimeManager.onDisconnected(this);
-      if (this.hubConnected) await this.runtime.onDisconnected(this);
+      if (registered) await this.runtime.lifetimeManager.onDisconnected(this);
+      if (hubConnected) await this.runtime.onDisconnected(this);
     } catch (error) {
       HubConnection.logger.error('onDisconnected failed.', (error as Error)?.stack);
     }

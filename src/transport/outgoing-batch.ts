@@ -24,6 +24,11 @@ export class OutgoingBatch implements Flushable {
     private readonly sendFrame: (frame: Payload, binary: boolean) => void,
   ) {}
 
+  /** What waits for the end of the turn (UTF-16 units for text: close enough to bytes for limits). */
+  get queuedBytes(): number {
+    return this.bytes;
+  }
+
   add(payload: Payload): void {
     if (this.bytes > 0 && this.bytes + payload.length > MAX_BATCH_BYTES) this.flush();
     this.payloads.push(payload);

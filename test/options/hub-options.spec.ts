@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HUB_OPTIONS, resolveHubOptions } from '../../src/options/hub-options.js';
+import { DEFAULT_HUB_OPTIONS, resolveHubOptions, STREAM_PAUSE_BYTES } from '../../src/options/hub-options.js';
 import { tokenLifetimes } from '../../src/options/signalr-module-options.js';
 
 describe('resolveHubOptions', () => {
@@ -19,6 +19,20 @@ describe('resolveHubOptions', () => {
     const resolved = resolveHubOptions({ keepAliveIntervalMs: 1000, handshakeTimeoutMs: 500 }, { keepAliveIntervalMs: 2000, handshakeTimeoutMs: undefined });
     expect(resolved.keepAliveIntervalMs).toBe(2000);
     expect(resolved.handshakeTimeoutMs).toBe(500);
+  });
+
+  it('bounds what a client may leave unread at 4 MiB, with 16 streams and 1,000 queued Observable items', () => {
+    expect(DEFAULT_HUB_OPTIONS).toMatchObject({
+      maximumBufferedBytesPerClient: 4 * 1024 * 1024,
+      maximumConcurrentStreamsPerClient: 16,
+      maximumQueuedObservableItems: 1000,
+    });
+  });
+
+  it('refuses an outbound limit under which streams could never pause or Acks arrive', () => {
+    expect(() => resolveHubOptions({ maximumBufferedBytesPerClient: 2 * STREAM_PAUSE_BYTES - 1 })).toThrow(/maximumBufferedBytesPerClient/);
+    expect(() => resolveHubOptions({ maximumBufferedBytesPerClient: 500_000, statefulReconnectBufferSize: 500_001 })).toThrow(/statefulReconnectBufferSize/);
+    expect(resolveHubOptions({ maximumBufferedBytesPerClient: 2 * STREAM_PAUSE_BYTES }).maximumBufferedBytesPerClient).toBe(2 * STREAM_PAUSE_BYTES);
   });
 
   it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])('refuses %s as a limit', (value) => {

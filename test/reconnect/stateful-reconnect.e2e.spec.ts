@@ -1,9 +1,8 @@
-import { HubConnectionBuilder, HubConnectionState, HttpTransportType, JsonHubProtocol, LogLevel, type HubConnection } from '@microsoft/signalr';
-import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
+import { HubConnectionState } from '@microsoft/signalr';
 import { JwtService } from '@nestjs/jwt';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { WIRE_PROTOCOLS, nextCall, type WireProtocol } from '../support/client.js';
+import { WIRE_PROTOCOLS, connectStatefulClient, nextCall } from '../support/client.js';
 import { CuttingProxy } from '../support/cutting-proxy.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
@@ -11,17 +10,6 @@ import { sleep, waitFor } from '../support/wait.js';
 import { HubEvents, TestHub } from '../e2e/test-hubs.js';
 import { HubCodeRuns, NotBannedPolicy, PrivateHub } from '../security/security-hubs.js';
 
-
-async function statefulClient(url: string, protocol: WireProtocol, accessTokenFactory?: () => string): Promise<HubConnection> {
-  const connection = new HubConnectionBuilder()
-    .withUrl(url, { transport: HttpTransportType.WebSockets, accessTokenFactory })
-    .withStatefulReconnect()
-    .withHubProtocol(protocol === 'json' ? new JsonHubProtocol() : new MessagePackHubProtocol())
-    .configureLogging(LogLevel.None)
-    .build();
-  await connection.start();
-  return connection;
-}
 
 describe.each(WIRE_PROTOCOLS)('stateful reconnect (%s) through a proxy that cuts sockets', (protocol) => {
   let server: RunningHubApp;
@@ -53,7 +41,7 @@ describe.each(WIRE_PROTOCOLS)('stateful reconnect (%s) through a proxy that cuts
   });
 
   it('keeps id and groups, and loses, duplicates and reorders nothing in either direction across cuts', async () => {
-    const client = await statefulClient(`${proxy.url}/hubs/test`, protocol);
+    const client = await connectStatefulClient(`${proxy.url}/hubs/test`, protocol);
     const id = client.connectionId;
     await client.invoke('JoinGroup', 'survivors');
     const received: number[] = [];
@@ -74,17 +62,17 @@ describe.each(WIRE_PROTOCOLS)('stateful reconnect (%s) through a proxy that cuts
     await expect(client.invoke('WhoAmI')).resolves.toBe(id);
 
     const groupMessage = nextCall(client, 'GroupMessage');
-    const other = await statefulClient(`${server.baseUrl}/hubs/test`, protocol);
+    const other = await connectStatefulClient(`${server.baseUrl}/hubs/test`, protocol);
     await other.invoke('SendToGroup', 'survivors', 'still here');
     await expect(groupMessage).resolves.toEqual(['survivors', 'still here']);
     await Promise.all([client.stop(), other.stop()]);
   });
 
   it('replays what the server sent while the socket was down', async () => {
-    const client = await statefulClient(`${proxy.url}/hubs/test`, protocol);
+    const client = await connectStatefulClient(`${proxy.url}/hubs/test`, protocol);
     const broadcasts: string[] = [];
     client.on('Broadcast', (text: string) => broadcasts.push(text));
-    const sender = await statefulClient(`${server.baseUrl}/hubs/test`, protocol);
+    const sender = await connectStatefulClient(`${server.baseUrl}/hubs/test`, protocol);
     proxy.cutAll();
     for (const text of ['one', 'two', 'three']) await sender.invoke('Broadcast', text);
     await waitFor(() => broadcasts.length === 3, 8000);
@@ -95,7 +83,7 @@ describe.each(WIRE_PROTOCOLS)('stateful reconnect (%s) through a proxy that cuts
   it('refuses a reconnect that carries another user\'s credential', async () => {
     const jwt = server.app.get(JwtService);
     let credential = signFor(jwt, 'alice');
-    const client = await statefulClient(`${proxy.url}/hubs/private`, protocol, () => credential);
+    const client = await connectStatefulClient(`${proxy.url}/hubs/private`, protocol, () => credential);
     const id = client.connectionId;
     const closed = new Promise<Error | undefined>((resolve) => client.onclose(resolve));
     // Control: a cut with the same user's (fresh) credential resumes the same connection.
@@ -113,7 +101,7 @@ describe.each(WIRE_PROTOCOLS)('stateful reconnect (%s) through a proxy that cuts
   it('closes at the expiry of the credential the latest reconnect carried, not the first one', async () => {
     const jwt = server.app.get(JwtService);
     let credential = signFor(jwt, 'alice', ['user'], 2);
-    const client = await statefulClient(`${proxy.url}/hubs/private`, protocol, () => credential);
+    const client = await connectStatefulClient(`${proxy.url}/hubs/private`, protocol, () => credential);
     let closedAt: number | undefined;
     client.onclose(() => (closedAt = Date.now()));
     credential = signFor(jwt, 'alice', ['user'], 3600);

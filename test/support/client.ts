@@ -19,29 +19,38 @@ export async function connectClient(
   options: IHttpConnectionOptions = {},
   configure: (connection: HubConnection) => void = () => undefined,
   protocol: WireProtocol = 'json',
+  stateful = false,
 ): Promise<HubConnection> {
-  const connection = new HubConnectionBuilder()
+  const builder = new HubConnectionBuilder()
     .withUrl(url, { transport: HttpTransportType.WebSockets, ...options })
     .withHubProtocol(protocol === 'json' ? new JsonHubProtocol() : new MessagePackHubProtocol())
-    .configureLogging(LogLevel.None)
-    .build();
+    .configureLogging(LogLevel.None);
+  const connection = (stateful ? builder.withStatefulReconnect() : builder).build();
   configure(connection);
   await connection.start();
   return connection;
+}
+
+/** A client with stateful reconnect: a dropped socket resumes the same connection. */
+export function connectStatefulClient(url: string, protocol: WireProtocol, accessTokenFactory?: () => string): Promise<HubConnection> {
+  return connectClient(url, { accessTokenFactory }, undefined, protocol, true);
 }
 
 /** Connects clients speaking one protocol and stops every one of them at the end of a suite. */
 export class ClientPool {
   private readonly connections: HubConnection[] = [];
 
-  constructor(private readonly protocol: WireProtocol = 'json') {}
+  constructor(
+    private readonly protocol: WireProtocol = 'json',
+    private readonly stateful = false,
+  ) {}
 
   async connect(
     url: string,
     options: IHttpConnectionOptions = {},
     configure?: (connection: HubConnection) => void,
   ): Promise<HubConnection> {
-    const connection = await connectClient(url, options, configure, this.protocol);
+    const connection = await connectClient(url, options, configure, this.protocol, this.stateful);
     this.connections.push(connection);
     return connection;
   }
