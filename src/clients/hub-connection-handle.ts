@@ -4,6 +4,8 @@ import type { SerializedHubMessage } from './serialized-hub-message.js';
 export interface HubConnectionHandle {
   readonly connectionId: string;
   readonly userIdentifier: string | undefined;
+  /** Groups it may be in at once (its hub's `maximumGroupsPerConnection`): joins past it are refused. */
+  readonly maximumGroups: number;
   write(message: SerializedHubMessage): void;
   /** Sends an invocation that expects a result and resolves with the client's answer. */
   invokeClient(method: string, args: readonly unknown[]): Promise<unknown>;

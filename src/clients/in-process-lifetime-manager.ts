@@ -1,5 +1,6 @@
 import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
 import { MessageType } from '../protocol/hub-message.js';
+import { assertRoomForGroup } from './group-limit.js';
 import type { HubConnectionHandle } from './hub-connection-handle.js';
 import type { HubLifetimeManager } from './hub-lifetime-manager.js';
 import { SerializedHubMessage } from './serialized-hub-message.js';
@@ -54,8 +55,9 @@ export class InProcessLifetimeManager implements HubLifetimeManager {
   async addToGroup(connectionId: string, groupName: string): Promise<void> {
     const connection = this.connections.get(connectionId);
     if (!connection) return;
-    addToIndex(this.groups, groupName, connection);
     let names = this.groupsOfConnection.get(connectionId);
+    assertRoomForGroup(connection, names, groupName);
+    addToIndex(this.groups, groupName, connection);
     if (!names) this.groupsOfConnection.set(connectionId, (names = new Set()));
     if (names.has(groupName)) return;
     names.add(groupName);

@@ -5,6 +5,13 @@ import { ArgumentBindingError } from './argument-binding.error.js';
 import { ArgumentValidationException } from './argument-validation.exception.js';
 import { HubException } from './hub-exception.js';
 import { invocationErrors } from './invocation-errors.js';
+import { SignalRError, SignalRErrorCode } from './signalr-error-codes.js';
+
+/**
+ * Library refusals the caller caused and can act on, passed on as a HubException would be: they
+ * name only a configured limit, and are not logged, since a client that repeats one could fill the log.
+ */
+const CALLER_FACING_CODES: ReadonlySet<SignalRErrorCode> = new Set([SignalRErrorCode.TooManyGroups]);
 
 export interface HubErrorContext {
   readonly hubPath: string;
@@ -29,6 +36,7 @@ export class HubExceptionFilter {
     const { target } = context;
     if (error instanceof HubException) return invocationErrors.hubException(target, error.message);
     if (error instanceof WsException) return invocationErrors.hubException(target, wsExceptionText(error));
+    if (error instanceof SignalRError && CALLER_FACING_CODES.has(error.code)) return invocationErrors.hubException(target, error.message);
     if (error instanceof ArgumentValidationException) return invocationErrors.invalidArguments(target, error.describe());
     if (error instanceof ArgumentBindingError) return this.detailed(invocationErrors.bindingFailed(target), error);
     if (error instanceof HttpException) {

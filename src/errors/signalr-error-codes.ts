@@ -15,6 +15,8 @@ export enum SignalRErrorCode {
   BackplaneAckTimeout = 'SIGNALR_BACKPLANE_ACK_TIMEOUT',
   /** The lifetime manager was disposed while the command was waiting. */
   BackplaneDisposed = 'SIGNALR_BACKPLANE_DISPOSED',
+  /** A join would put a connection in more groups than `maximumGroupsPerConnection` allows. */
+  TooManyGroups = 'SIGNALR_TOO_MANY_GROUPS',
 }
 
 export class SignalRError extends Error {

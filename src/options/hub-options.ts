@@ -88,6 +88,15 @@ export interface HubOptions {
    * @default 32
    */
   maximumNestingDepth?: number;
+  /**
+   * Groups one connection may be in at once; a join past it rejects with `SIGNALR_TOO_MANY_GROUPS`
+   * (and a hub method that lets it propagate answers its caller with that message). Each group
+   * costs memory on the node and, with Redis, a channel subscription and a stored set member:
+   * unbounded, a client that joins in a loop grows them all, and its groups token stops fitting.
+   * Rejoining a group the connection is in does not count. ASP.NET Core has no such limit.
+   * @default 100
+   */
+  maximumGroupsPerConnection?: number;
 }
 
 export type ResolvedHubOptions = Required<HubOptions>;
@@ -107,6 +116,7 @@ export const DEFAULT_HUB_OPTIONS: ResolvedHubOptions = Object.freeze({
   maximumBufferedBytesPerClient: 4 * 1024 * 1024,
   maximumConcurrentStreamsPerClient: 16,
   maximumQueuedObservableItems: 1000,
+  maximumGroupsPerConnection: 100,
 });
 
 /**

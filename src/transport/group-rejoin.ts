@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { GroupManager } from '../clients/client-proxy.js';
+import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
 import type { HubLifetimeManager } from '../clients/hub-lifetime-manager.js';
 import type { HubCallerContext } from '../hub/hub-caller-context.js';
 import type { GroupsTokenClaims } from '../security/groups-tokens.js';
@@ -26,8 +27,9 @@ const logger = new Logger('SignalR:Endpoint');
 /**
  * Puts a taken-over connection back in its groups. A shared store's record (Redis) wins over
  * the token, which the client may have kept from before a change; the token's groups count only
- * if no newer membership was recorded. Each group also passes the app's `canRejoin`. Refused
- * groups are dropped and logged; the client is not told.
+ * if no newer membership was recorded. Each group also passes the app's `canRejoin`, and the
+ * hub's `maximumGroupsPerConnection` holds (a node may have had a higher one). Refused groups are
+ * dropped and logged; the client is not told.
  */
 export async function rejoinGroups(caller: HubCallerContext, { claims, recordedVersion }: PendingRejoin, rules: RejoinRules): Promise<void> {
   const { connectionId } = caller;
@@ -38,8 +40,17 @@ export async function rejoinGroups(caller: HubCallerContext, { claims, recordedV
     logger.warn(`A resuming connection presented a stale groups token; its ${claims.groups.length} groups were dropped.`);
     groups = [];
   }
-  for (const groupName of groups) {
-    if (await rules.canRejoin(caller.user, groupName, rules.hubPath)) await rules.groups.addToGroup(connectionId, groupName);
-    else logger.warn(`canRejoin refused a resuming connection's group '${groupName}'; it was dropped.`);
+  for (const [index, groupName] of groups.entries()) {
+    if (!(await rules.canRejoin(caller.user, groupName, rules.hubPath))) {
+      logger.warn(`canRejoin refused a resuming connection's group '${groupName}'; it was dropped.`);
+      continue;
+    }
+    try {
+      await rules.groups.addToGroup(connectionId, groupName);
+    } catch (error) {
+      if (!(error instanceof SignalRError) || error.code !== SignalRErrorCode.TooManyGroups) throw error;
+      logger.warn(`A resuming connection is in more groups than maximumGroupsPerConnection; ${groups.length - index} of its ${groups.length} groups were dropped.`);
+      return;
+    }
   }
 }

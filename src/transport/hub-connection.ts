@@ -195,6 +195,10 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.reconnectTimer.unref();
   }
 
+  get maximumGroups(): number {
+    return this.runtime.options.maximumGroupsPerConnection;
+  }
+
   /** The hub protocol agreed in the handshake; undefined before it. */
   get protocolName(): string | undefined {
     return this.protocol?.name;

@@ -74,6 +74,8 @@ export class HubEndpoint implements HubRuntime {
   private readonly registry: ConnectionRegistry;
   /** Taken-over connections by id, until their groups are restored in onConnected. */
   private readonly pendingRejoins = new Map<string, PendingRejoin>();
+  /** Connections whose groups did not fit in a groups token, warned about once each: how often is the client's choice. */
+  private readonly warnedGroupsDoNotFit = new WeakSet<HubConnection>();
   /** Live connections by id, with when their token stops mattering for the registry. */
   private readonly connections = new Map<string, { connection: HubConnection; forgetAt: number }>();
   private readonly webSockets: WebSocketServer;
@@ -157,7 +159,10 @@ export class HubEndpoint implements HubRuntime {
         this.groupsTokenLifetimeMs,
       );
     } catch {
-      logger.warn(`The ${groups.length} groups of a connection do not fit in a groups token; its client keeps the previous one.`);
+      if (!this.warnedGroupsDoNotFit.has(connection)) {
+        this.warnedGroupsDoNotFit.add(connection);
+        logger.warn(`The ${groups.length} groups of a connection do not fit in a groups token; its client keeps the previous one (said once per connection).`);
+      }
       return undefined;
     }
     this.registry.recordMembership(connectionId, membershipVersion, this.groupsTokenLifetimeMs).catch(logRegistryFailure);

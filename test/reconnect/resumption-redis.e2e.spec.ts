@@ -162,29 +162,36 @@ describeWithRedis('a shared connection registry without the backplane (redisConn
   });
 });
 
-describeWithRedis('the shared registry while Redis is down', () => {
-  it('keeps admitting new connections, refuses resumptions it cannot check (503), and recovers', async () => {
+/** Redis gone (killed, then started again), or stalled with its connections open (SIGSTOP, then SIGCONT). */
+const OUTAGES = [
+  { outage: 'down', begin: (server: RedisServer) => server.kill(), end: (server: RedisServer) => server.start() },
+  { outage: 'stalled', begin: async (server: RedisServer) => server.pause(), end: async (server: RedisServer) => server.resume() },
+];
+
+describeWithRedis('the shared registry while Redis is down or stalled', () => {
+  it.each(OUTAGES)('keeps admitting new connections, refuses resumptions it cannot check (503), and recovers: Redis $outage', async ({ begin, end }) => {
     const own = await RedisServer.start();
     const channelPrefix = `down-${Math.random().toString(36).slice(2)}`;
-    const options = { connectionRegistry: redisConnectionRegistry({ url: own.url, channelPrefix }) };
+    const options = { connectionRegistry: redisConnectionRegistry({ url: own.url, channelPrefix, commandTimeoutMs: 500 }) };
     const [origin, other] = [await startNode(options), await startNode(options)];
     nodes.push(origin, other);
     try {
       const client = await resumableClient(`${origin.baseUrl}/hubs/rooms`, 'json', () => signFor(jwt, 'alice'));
       const resumption = resumeUrl(other, connectionTokenOf(client), client.tokens.at(-1)!);
-      await own.kill();
+      await begin(own);
 
       const during = await resumableClient(`${origin.baseUrl}/hubs/rooms`, 'json', () => signFor(jwt, 'bob'));
       await expect(during.connection.invoke('WhoAmI')).resolves.toBe(during.connection.connectionId);
       expect((await upgradeStatus(resumption, bearer('alice'))).status).toBe(503);
 
-      await own.start();
+      await end(own);
       await sleep(2500); // ioredis reconnects within its retry strategy (at most 2 s between attempts)
       const raw = await RawHubSocket.openUrl(resumption, bearer('alice'));
       expect(raw.socket.readyState).toBe(raw.socket.OPEN);
       raw.socket.terminate();
       await Promise.all([client.connection.stop(), during.connection.stop()]);
     } finally {
+      own.resume();
       await own.stop();
     }
   });

@@ -66,6 +66,16 @@ export class RedisServer {
     }
   }
 
+  /** Stops it answering while its connections stay open (SIGSTOP), as a hung or swapped-out Redis would. */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   async restart(): Promise<void> {
     await this.kill();
     await this.start();

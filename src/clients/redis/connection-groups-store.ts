@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { RedisChannels } from './redis-channels.js';
 import type { ThrottledWarning } from './throttled-warning.js';
 
@@ -33,25 +33,33 @@ export class ConnectionGroupsStore {
     }
   }
 
-  /** Rewrites the group sets of local connections in Redis, each with a fresh TTL. */
-  async store(connectionIds: readonly string[]): Promise<void> {
-    if (this.client.status !== 'ready' || connectionIds.length === 0) return; // rewritten on recovery
-    const transaction = this.client.multi();
-    for (const connectionId of connectionIds) {
-      const key = this.channels.connectionGroupsKey(connectionId);
-      const groups = this.groupsOfConnection.get(connectionId);
-      transaction.del(key);
-      if (groups?.size) transaction.sadd(key, ...groups).pexpire(key, this.ttlMs);
-    }
-    try {
-      await transaction.exec();
-    } catch (error) {
-      this.warning.warn(`Could not store group memberships in Redis: ${(error as Error).message}`);
-    }
+  /**
+   * Adds one group to a local connection's set, with a fresh TTL: a join costs the same however
+   * many groups the connection is in. The connection's first group replaces the set, which may
+   * still hold the groups it had on a node it was taken over from.
+   */
+  joined(connectionId: string, groupName: string, first: boolean): Promise<void> {
+    return this.change(connectionId, (transaction, key) => {
+      if (first) transaction.del(key);
+      transaction.sadd(key, groupName);
+    });
   }
 
-  storeAll(): Promise<void> {
-    return this.store([...this.groupsOfConnection.keys()]);
+  /** Removes one group from a local connection's set; Redis deletes a set left empty. */
+  left(connectionId: string, groupName: string): Promise<void> {
+    return this.change(connectionId, (transaction, key) => transaction.srem(key, groupName));
+  }
+
+  /** Rewrites the sets of every local connection, each with a fresh TTL: after an outage, which changes may have missed. */
+  async storeAll(): Promise<void> {
+    if (this.client.status !== 'ready' || this.groupsOfConnection.size === 0) return;
+    const transaction = this.client.multi();
+    for (const [connectionId, groups] of this.groupsOfConnection) {
+      const key = this.channels.connectionGroupsKey(connectionId);
+      transaction.del(key);
+      if (groups.size > 0) transaction.sadd(key, ...groups).pexpire(key, this.ttlMs);
+    }
+    await this.run(transaction, 'store');
   }
 
   dispose(): void {
@@ -64,10 +72,24 @@ export class ConnectionGroupsStore {
     for (const connectionId of this.groupsOfConnection.keys()) {
       pipeline.pexpire(this.channels.connectionGroupsKey(connectionId), this.ttlMs);
     }
+    await this.run(pipeline, 'refresh');
+  }
+
+  /** One change and the TTL together (MULTI): a set never lives on without its TTL. */
+  private async change(connectionId: string, write: (transaction: ChainableCommander, key: string) => void): Promise<void> {
+    if (this.client.status !== 'ready') return; // rewritten on recovery
+    const key = this.channels.connectionGroupsKey(connectionId);
+    const transaction = this.client.multi();
+    write(transaction, key);
+    transaction.pexpire(key, this.ttlMs);
+    await this.run(transaction, 'store');
+  }
+
+  private async run(commands: ChainableCommander, action: 'store' | 'refresh'): Promise<void> {
     try {
-      await pipeline.exec();
+      await commands.exec();
     } catch (error) {
-      this.warning.warn(`Could not refresh group memberships in Redis: ${(error as Error).message}`);
+      this.warning.warn(`Could not ${action} group memberships in Redis: ${(error as Error).message}`);
     }
   }
 }

@@ -145,7 +145,7 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
  * one node restarted by deploys): `SignalRModule.forRoot({ connectionRegistry: redisConnectionRegistry({ url }) })`.
  * `redisLifetimeManager` brings its own; this is for when it is not used.
  */
-export function redisConnectionRegistry(options: Pick<RedisLifetimeManagerOptions, 'url' | 'redis' | 'channelPrefix'> = {}): ConnectionRegistryFactory {
+export function redisConnectionRegistry(options: Pick<RedisLifetimeManagerOptions, 'url' | 'redis' | 'channelPrefix' | 'commandTimeoutMs'> = {}): ConnectionRegistryFactory {
   validateOptions(options);
   return (hubPath) => {
     const client = createRedisClient(options);

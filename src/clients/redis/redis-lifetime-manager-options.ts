@@ -6,7 +6,8 @@ export interface RedisLifetimeManagerOptions {
   /**
    * ioredis options, applied over `url`. A few are fixed because the backplane relies on them:
    * `enableOfflineQueue: false`, `maxRetriesPerRequest: 0`, `autoResendUnfulfilledCommands: false`,
-   * `autoResubscribe: false` (the manager resubscribes itself) and `lazyConnect: false`.
+   * `autoResubscribe: false` (the manager resubscribes itself) and `lazyConnect: false`;
+   * `commandTimeout` and `socketTimeout` come from `commandTimeoutMs`.
    * `retryStrategy` defaults to 200 ms more per attempt, at most 2 s.
    */
   readonly redis?: RedisOptions;
@@ -21,18 +22,28 @@ export interface RedisLifetimeManagerOptions {
    * (refreshed every third of it). Keep it above `reconnectWindowMs`. Default 60000.
    */
   readonly connectionGroupsTtlMs?: number;
+  /**
+   * How long a Redis command may go unanswered before it fails and its connection is dropped and
+   * opened again. A Redis that stops answering without closing its connections (paused, swapping,
+   * a network path that loses packets) is then treated as one that is down: upgrades, invocations
+   * and sends go on without it after at most this long, instead of waiting for it. A command that
+   * timed out may still be carried out once Redis answers again. Default 5000, the command timeout
+   * of StackExchange.Redis, which ASP.NET Core's Redis backplane uses.
+   */
+  readonly commandTimeoutMs?: number;
 }
 
 export const DEFAULT_REDIS_CHANNEL_PREFIX = 'nestjs-signalr';
 export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 export const DEFAULT_CLIENT_RESULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_CONNECTION_GROUPS_TTL_MS = 60_000;
+export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
 
 export function validateOptions(options: RedisLifetimeManagerOptions): void {
   if (options.channelPrefix !== undefined && options.channelPrefix.length === 0) {
     throw new RangeError('channelPrefix must not be empty.');
   }
-  for (const name of ['ackTimeoutMs', 'clientResultTimeoutMs', 'connectionGroupsTtlMs'] as const) {
+  for (const name of ['ackTimeoutMs', 'clientResultTimeoutMs', 'connectionGroupsTtlMs', 'commandTimeoutMs'] as const) {
     const value = options[name];
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
       throw new RangeError(`${name} must be a positive integer, got ${value}.`);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { assertRoomForGroup } from '../group-limit.js';
 import type { HubConnectionHandle } from '../hub-connection-handle.js';
 import type { HubLifetimeManager } from '../hub-lifetime-manager.js';
 import { InProcessLifetimeManager } from '../in-process-lifetime-manager.js';
@@ -256,17 +257,18 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   // Groups of this node's connections
 
   private async addLocally(connectionId: string, groupName: string): Promise<void> {
-    if (!this.connections.has(connectionId)) return;
+    const connection = this.connections.get(connectionId);
+    if (!connection) return;
     let groups = this.groupsOfConnection.get(connectionId);
+    assertRoomForGroup(connection, groups, groupName);
     if (!groups) this.groupsOfConnection.set(connectionId, (groups = new Set()));
     const subscribed = this.subscriptions.join(this.groupMembers, groupName, connectionId, this.channels.group(groupName));
-    if (!groups.has(groupName)) {
-      groups.add(groupName);
-      await this.local.addToGroup(connectionId, groupName);
-      await Promise.all([subscribed, this.groupStore.store([connectionId])]);
-    } else {
-      await subscribed;
-    }
+    if (groups.has(groupName)) return subscribed;
+    groups.add(groupName);
+    // Sent before anything is awaited, so that Redis gets a connection's changes in their order.
+    const stored = this.groupStore.joined(connectionId, groupName, groups.size === 1);
+    await this.local.addToGroup(connectionId, groupName);
+    await Promise.all([subscribed, stored]);
   }
 
   private async removeLocally(connectionId: string, groupName: string): Promise<void> {
@@ -274,8 +276,9 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     if (!this.connections.has(connectionId) || !groups?.delete(groupName)) return;
     if (groups.size === 0) this.groupsOfConnection.delete(connectionId);
     this.subscriptions.leave(this.groupMembers, groupName, connectionId, this.channels.group(groupName));
+    const stored = this.groupStore.left(connectionId, groupName);
     await this.local.removeFromGroup(connectionId, groupName);
-    await this.groupStore.store([connectionId]);
+    await stored;
   }
 
   // Incoming messages

@@ -1,4 +1,6 @@
 import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack';
+import type { SignalRErrorCode } from '../../errors/signalr-error-codes.js';
+import { isSignalRErrorCode } from './relayed-errors.js';
 
 /**
  * What the Redis backplane publishes, each message a MessagePack array (the layouts are on the
@@ -47,6 +49,12 @@ export interface RedisGroupCommand {
   readonly action: GroupAction;
   readonly connectionId: string;
   readonly groupName: string;
+}
+
+/** A node's answer to a group command: applied, or refused with the error it raised. */
+export interface RedisAck {
+  readonly id: number;
+  readonly refusal?: { readonly error: string; readonly code: SignalRErrorCode };
 }
 
 export type RedisClientResult =
@@ -143,15 +151,17 @@ export class RedisProtocol {
     return { origin, id: id as number, action, connectionId, groupName };
   }
 
-  /** `[id]` */
-  writeAck(id: number): Buffer {
-    return this.encode([id]);
+  /** `[id]`, or `[id, errorMessage, errorCode]` for a refusal */
+  writeAck(ack: RedisAck): Buffer {
+    return this.encode(ack.refusal ? [ack.id, ack.refusal.error, ack.refusal.code] : [ack.id]);
   }
 
-  readAck(payload: Uint8Array): number {
-    const [id] = this.decodeArray(payload, 1, 'ack');
+  readAck(payload: Uint8Array): RedisAck {
+    const [id, error, code] = this.decodeArray(payload, 1, 'ack');
     if (!Number.isSafeInteger(id)) throw new RedisProtocolError('Malformed ack.');
-    return id as number;
+    if (error === undefined) return { id: id as number };
+    if (typeof error !== 'string' || !isSignalRErrorCode(code)) throw new RedisProtocolError('Malformed ack refusal.');
+    return { id: id as number, refusal: { error, code } };
   }
 
   /** `[invocationId, 0, result]` or `[invocationId, 1, errorMessage, errorCode | nil]` */

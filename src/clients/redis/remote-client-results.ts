@@ -3,6 +3,7 @@ import type { HubConnectionHandle } from '../hub-connection-handle.js';
 import { PendingReplies } from './pending-replies.js';
 import { managerDisposedError, redisUnavailableError, type RedisBackplane } from './redis-backplane.js';
 import { Audience, type RedisClientResult, type RedisInvocation } from './redis-protocol.js';
+import { describeError, isSignalRErrorCode } from './relayed-errors.js';
 
 /**
  * Client results across nodes: this node publishes the invocation to the connection's channel and
@@ -100,19 +101,7 @@ export class RemoteClientResults {
   }
 }
 
-const SIGNALR_CODES = new Set<string>(Object.values(SignalRErrorCode));
-
-/** The message and code of an error, to rebuild it on the node that asked. */
-function describeError(error: unknown): { error: string; code?: string } {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !SIGNALR_CODES.has(code)) return { error: message };
-  // SignalRError appends the code to the message; it is appended again when rebuilt.
-  const suffix = ` (${code})`;
-  return { error: message.endsWith(suffix) ? message.slice(0, -suffix.length) : message, code };
-}
-
 function errorFromReply(message: string, code: string | undefined): Error {
-  if (code !== undefined && SIGNALR_CODES.has(code)) return new SignalRError(code as SignalRErrorCode, message);
+  if (isSignalRErrorCode(code)) return new SignalRError(code, message);
   return new SignalRError(SignalRErrorCode.ClientResultFailed, message);
 }

@@ -1,7 +1,8 @@
 import { SignalRError, SignalRErrorCode } from '../../errors/signalr-error-codes.js';
 import { PendingReplies } from './pending-replies.js';
 import { managerDisposedError, redisUnavailableError, type RedisBackplane } from './redis-backplane.js';
-import { GroupAction, type RedisGroupCommand } from './redis-protocol.js';
+import { GroupAction, type RedisAck, type RedisGroupCommand } from './redis-protocol.js';
+import { describeError } from './relayed-errors.js';
 
 /** This node's own group memberships, which commands from other nodes change. */
 export interface LocalGroups {
@@ -52,16 +53,28 @@ export class RemoteGroupCommands {
     return acknowledged;
   }
 
-  /** On every node: applies a command if the connection is this node's, and acks it. */
+  /**
+   * On every node: applies a command if the connection is this node's, and acks it. A refusal
+   * (the connection's group limit) is acked with its error, for the asking node to reject with.
+   */
   async apply(command: RedisGroupCommand): Promise<void> {
     if (!this.local.holds(command.connectionId)) return; // another node's connection
-    if (command.action === GroupAction.Add) await this.local.add(command.connectionId, command.groupName);
-    else await this.local.remove(command.connectionId, command.groupName);
-    await this.backplane.publish(this.backplane.channels.ack(command.origin), this.backplane.protocol.writeAck(command.id));
+    let refusal: SignalRError | undefined;
+    try {
+      if (command.action === GroupAction.Add) await this.local.add(command.connectionId, command.groupName);
+      else await this.local.remove(command.connectionId, command.groupName);
+    } catch (error) {
+      if (!(error instanceof SignalRError)) throw error;
+      refusal = error;
+    }
+    const { protocol, channels } = this.backplane;
+    const ack = protocol.writeAck({ id: command.id, refusal: refusal && { error: describeError(refusal).error, code: refusal.code } });
+    await this.backplane.publish(channels.ack(command.origin), ack);
   }
 
-  onAck(id: number): void {
-    this.acks.resolve(id, undefined);
+  onAck({ id, refusal }: RedisAck): void {
+    if (refusal) this.acks.reject(id, new SignalRError(refusal.code, refusal.error));
+    else this.acks.resolve(id, undefined);
   }
 
   rejectAll(): void {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
 import type { RedisLifetimeManager } from '../../../src/clients/redis/index.js';
 import { RedisChannels } from '../../../src/clients/redis/redis-channels.js';
 import { SignalRError, SignalRErrorCode } from '../../../src/errors/signalr-error-codes.js';
@@ -80,6 +80,54 @@ describeWithRedis('RedisLifetimeManager: groups and client results across nodes'
     await expect(a.removeFromGroup('no-such-connection', 'team')).rejects.toMatchObject({
       code: SignalRErrorCode.BackplaneAckTimeout,
     });
+  });
+
+  it('refuses, on the node holding the connection, a join past its group limit, and the asking node rejects with it', async () => {
+    b1.maximumGroups = 2;
+    await a.addToGroup(b1.connectionId, 'one');
+    await b.addToGroup(b1.connectionId, 'two');
+    await a.addToGroup(b1.connectionId, 'one'); // already in it: no new group
+    const refused = { code: SignalRErrorCode.TooManyGroups, message: 'A connection may be in at most 2 groups. (SIGNALR_TOO_MANY_GROUPS)' };
+    // Refused at once by the node holding it, not timed out waiting for an ack.
+    await expect(a.addToGroup(b1.connectionId, 'three')).rejects.toMatchObject(refused);
+    await expect(b.addToGroup(b1.connectionId, 'three')).rejects.toMatchObject(refused);
+    expect(await a.groupsOf(b1.connectionId)).toEqual(['one', 'two']);
+    await a.removeFromGroup(b1.connectionId, 'one');
+    await a.addToGroup(b1.connectionId, 'three');
+    expect(await a.groupsOf(b1.connectionId)).toEqual(['three', 'two']);
+  });
+
+  it('sends Redis one group per join and leave, however many groups the connection is in', async () => {
+    const key = new RedisChannels(prefix, HUB_PATH).connectionGroupsKey(b1.connectionId);
+    for (let i = 0; i < 50; i++) await b.addToGroup(b1.connectionId, `g${i}`);
+    const monitor = await raw.monitor();
+    const seen: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => seen.push(args));
+    try {
+      await b.addToGroup(b1.connectionId, 'g50');
+      await b.removeFromGroup(b1.connectionId, 'g0');
+      // MONITOR shows commands in the order Redis ran them: once this shows, the changes have.
+      await raw.echo('changes done');
+      await vi.waitFor(() => expect(seen.some((args) => args[0] === 'echo')).toBe(true), { timeout: 5_000, interval: 5 });
+    } finally {
+      monitor.disconnect();
+    }
+    expect(seen.filter((args) => args.includes(key))).toEqual([
+      ['sadd', key, 'g50'],
+      ['pexpire', key, String(TTL_MS)],
+      ['srem', key, 'g0'],
+      ['pexpire', key, String(TTL_MS)],
+    ]);
+    expect(await a.groupsOf(b1.connectionId)).toHaveLength(50);
+  });
+
+  it('replaces the stored groups a connection had on another node with its first group on the new one', async () => {
+    await b.addToGroup(b1.connectionId, 'kept');
+    await b.addToGroup(b1.connectionId, 'left behind');
+    await b.onDisconnected(b1);
+    const moved = await connect(a, Object.assign(new FakeConnection(), { connectionId: b1.connectionId }));
+    await a.addToGroup(moved.connectionId, 'kept');
+    expect(await b.groupsOf(b1.connectionId)).toEqual(['kept']);
   });
 
   it('keeps group memberships in Redis, with a TTL refreshed while the connection lives', async () => {

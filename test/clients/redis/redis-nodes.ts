@@ -3,6 +3,7 @@ import { expect, vi } from 'vitest';
 import type { HubConnectionHandle } from '../../../src/clients/hub-connection-handle.js';
 import { RedisLifetimeManager, type RedisLifetimeManagerOptions } from '../../../src/clients/redis/index.js';
 import type { SerializedHubMessage } from '../../../src/clients/serialized-hub-message.js';
+import { DEFAULT_HUB_OPTIONS } from '../../../src/options/hub-options.js';
 import { MessageType, type HubMessage } from '../../../src/protocol/hub-message.js';
 import type { HubProtocol } from '../../../src/protocol/hub-protocol.js';
 import { JsonHubProtocol } from '../../../src/protocol/json-hub-protocol.js';
@@ -42,6 +43,7 @@ type ClientHandler = (method: string, args: readonly unknown[]) => Promise<unkno
 export class FakeConnection implements HubConnectionHandle {
   readonly connectionId = randomUUID();
   readonly received: Received[] = [];
+  maximumGroups = DEFAULT_HUB_OPTIONS.maximumGroupsPerConnection;
 
   constructor(
     readonly userIdentifier: string | undefined = undefined,
