@@ -129,8 +129,8 @@ export class HubRegistry implements OnApplicationBootstrap, OnApplicationShutdow
         authorizer: this.authorizer,
       }),
       protocols: [
-        new JsonHubProtocol({ maxDepth: options.maximumNestingDepth }),
-        new MessagePackHubProtocol({ maxDepth: options.maximumNestingDepth }),
+        new JsonHubProtocol({ maxDepth: options.maximumNestingDepth, maxMessageSize: options.maximumReceiveMessageSize }),
+        new MessagePackHubProtocol({ maxDepth: options.maximumNestingDepth, maxMessageSize: options.maximumReceiveMessageSize }),
       ],
       dispatcher: new HubDispatcher(methods, options, this.exceptionFilter),
       proxies: this.options.proxies

@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { invocationErrors } from '../errors/invocation-errors.js';
 import {
   MessageType,
@@ -31,7 +30,6 @@ const noUploadStream = (): undefined => undefined;
  * that breaks the protocol's rules loses its connection.
  */
 export class ConnectionDispatcher {
-  private static readonly logger = new Logger('SignalR:Dispatcher');
   private readonly queue: InvocationQueue;
   private readonly serverStreams = new Map<string, AsyncIterator<unknown>>();
   private readonly uploadStreams = new Map<string, UploadStream>();
@@ -39,6 +37,8 @@ export class ConnectionDispatcher {
   /** Server streams from their acceptance (not only once running) plus open upload streams. */
   private openStreams = 0;
   private pausedUploads = 0;
+  /** Too many invocations wait: the connection stopped reading from the client. */
+  private backlogHeld = false;
   private disposed = false;
 
   constructor(
@@ -46,10 +46,7 @@ export class ConnectionDispatcher {
     private readonly connection: HubConnectionContext,
     private readonly options: ResolvedHubOptions,
   ) {
-    this.queue = new InvocationQueue(
-      options.maximumParallelInvocationsPerClient,
-      options.maximumQueuedInvocationsPerClient,
-    );
+    this.queue = new InvocationQueue(options.maximumParallelInvocationsPerClient, () => this.onQueuedInvocationStarted());
   }
 
   dispatch(message: HubMessage): void {
@@ -96,13 +93,19 @@ export class ConnectionDispatcher {
     if (invocationId !== undefined) this.pendingInvocationIds.add(invocationId);
     this.openStreams += streamsOpenedBy(call);
     const uploads = this.openUploadStreams(call, method!);
-    const accepted = this.queue.enqueue(() => this.run(call, method!, uploads, isStreamCall));
-    if (!accepted) {
-      ConnectionDispatcher.logger.warn(
-        `Connection closed: more than ${this.options.maximumQueuedInvocationsPerClient} invocations waiting.`,
-      );
-      this.connection.closeWithError('Connection closed with an error.');
+    this.queue.enqueue(() => this.run(call, method!, uploads, isStreamCall));
+    // As ASP.NET Core does at its parallel limit: the client is not read until its work drains.
+    // What one frame already held is queued (a frame is bounded), nothing more is read.
+    if (!this.backlogHeld && this.queue.waitingCount > this.options.maximumQueuedInvocationsPerClient) {
+      this.backlogHeld = true;
+      this.connection.invocationBacklogFull();
     }
+  }
+
+  private onQueuedInvocationStarted(): void {
+    if (!this.backlogHeld || this.queue.waitingCount > this.options.maximumQueuedInvocationsPerClient) return;
+    this.backlogHeld = false;
+    this.connection.invocationBacklogEased();
   }
 
   private refusalFor(call: Call, method: HubMethod | undefined, isStreamCall: boolean): string | undefined {

@@ -17,6 +17,12 @@ export interface HubConnectionContext {
    * and invocations wait on it instead of queueing for a client that is behind.
    */
   whenWritable(): Promise<void> | undefined;
+  /**
+   * More than `maximumQueuedInvocationsPerClient` invocations wait: reading from the client stops
+   * until `invocationBacklogEased` (or the connection closes, if stopping would block its Acks).
+   */
+  invocationBacklogFull(): void;
+  invocationBacklogEased(): void;
   /** Stops reading from the socket while an upload stream's buffer is full. */
   pauseReading(): void;
   resumeReading(): void;

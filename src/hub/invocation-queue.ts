@@ -1,7 +1,7 @@
 /**
- * Runs at most `parallelLimit` invocations of one connection at a time, in arrival order.
- * Waiting ones are bounded: a client that keeps piling up work is misbehaving, and `enqueue`
- * returns false so that the caller can close it.
+ * Runs at most `parallelLimit` invocations of one connection at a time, in arrival order. The
+ * queue itself takes whatever it is given: its owner bounds it by no longer reading from the
+ * client while `waitingCount` is high, and hears through `onStarted` when it comes down.
  */
 export class InvocationQueue {
   private running = 0;
@@ -10,18 +10,17 @@ export class InvocationQueue {
 
   constructor(
     private readonly parallelLimit: number,
-    private readonly queueLimit: number,
+    private readonly onStarted: () => void,
   ) {}
 
-  enqueue(task: () => Promise<void>): boolean {
-    if (this.disposed) return true;
-    if (this.running < this.parallelLimit) {
-      this.start(task);
-      return true;
-    }
-    if (this.waiting.length >= this.queueLimit) return false;
-    this.waiting.push(task);
-    return true;
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  enqueue(task: () => Promise<void>): void {
+    if (this.disposed) return;
+    if (this.running < this.parallelLimit) this.start(task);
+    else this.waiting.push(task);
   }
 
   dispose(): void {
@@ -39,6 +38,8 @@ export class InvocationQueue {
   private readonly finished = (): void => {
     this.running--;
     const next = this.disposed ? undefined : this.waiting.shift();
-    if (next) this.start(next);
+    if (!next) return;
+    this.start(next);
+    this.onStarted();
   };
 }

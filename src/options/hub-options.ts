@@ -26,6 +26,15 @@ export interface HubOptions {
    */
   maximumReceiveMessageSize?: number;
   /**
+   * Largest WebSocket frame read from a client. The official client sends whatever queued up
+   * while a send was in flight as one frame, so a frame may hold many messages, each within
+   * `maximumReceiveMessageSize`. ASP.NET Core reads frames as streams; here a frame is read whole,
+   * so this bounds what one client makes the server allocate at once. A larger frame is refused
+   * unread (WebSocket close 1009).
+   * @default 1048576 bytes (1 MiB)
+   */
+  maximumReceiveFrameSize?: number;
+  /**
    * Hub method invocations a client may have running at once; further ones wait in order.
    * @default 1
    */
@@ -116,6 +125,7 @@ export const DEFAULT_HUB_OPTIONS: ResolvedHubOptions = Object.freeze({
   maximumBufferedBytesPerClient: 4 * 1024 * 1024,
   maximumConcurrentStreamsPerClient: 16,
   maximumQueuedObservableItems: 1000,
+  maximumReceiveFrameSize: 1024 * 1024,
   maximumGroupsPerConnection: 100,
 });
 
@@ -132,6 +142,9 @@ export const STREAM_RESUME_BYTES = STREAM_PAUSE_BYTES / 2;
  * meanwhile): ASP.NET Core's `ApplicationMaxBufferSize`, or one frame of the largest allowed size.
  */
 export const PRE_CONNECT_BUFFER_BYTES = 64 * 1024;
+
+/** Largest framing overhead of a message: MessagePack's length prefix (JSON needs one byte). */
+const MAX_FRAMING_BYTES = 5;
 
 /**
  * Later layers win; an `undefined` field means "not set here" and never erases an earlier one.
@@ -154,6 +167,12 @@ function validateHubOptions(options: ResolvedHubOptions): void {
     if (!Number.isFinite(value) || value <= 0) {
       throw new RangeError(`nestjs-signalr: hub option '${key}' must be a positive number, got ${String(value)}.`);
     }
+  }
+  if (options.maximumReceiveFrameSize < options.maximumReceiveMessageSize + MAX_FRAMING_BYTES) {
+    throw new RangeError(
+      `nestjs-signalr: hub option 'maximumReceiveFrameSize' must hold one message of maximumReceiveMessageSize and its framing ` +
+        `(${options.maximumReceiveMessageSize + MAX_FRAMING_BYTES} bytes), got ${options.maximumReceiveFrameSize}.`,
+    );
   }
   // Below these, the hard limit would close clients before streams or Acks could ever slow down.
   const floor = Math.max(2 * STREAM_PAUSE_BYTES, options.statefulReconnectBufferSize);

@@ -3,11 +3,14 @@ import type { HubProtocol } from './hub-protocol.js';
 import { readJsonMessage } from './json-message-reader.js';
 import { writeJsonMessage } from './json-message-writer.js';
 import { parseJsonSafely } from './safe-json.js';
-import { decodeUtf8, splitRecords } from './text-message-format.js';
+import { ProtocolError } from './protocol-error.js';
+import { decodeUtf8, RECORD_SEPARATOR_CODE, splitRecords } from './text-message-format.js';
 
 export interface JsonHubProtocolOptions {
   /** Deepest nesting of objects and arrays accepted in a message, its envelope included. Default 32. */
   readonly maxDepth?: number;
+  /** Largest record accepted, in bytes, its separator excluded; a frame may hold many. Default: no limit. */
+  readonly maxMessageSize?: number;
 }
 
 export const DEFAULT_MAX_JSON_DEPTH = 32;
@@ -19,8 +22,10 @@ export class JsonHubProtocol implements HubProtocol {
   readonly version = 2;
   readonly transferFormat = 'Text';
   private readonly maxDepth: number;
+  private readonly maxMessageSize: number;
 
   constructor(options: JsonHubProtocolOptions = {}) {
+    this.maxMessageSize = options.maxMessageSize ?? Number.POSITIVE_INFINITY;
     const maxDepth = options.maxDepth ?? DEFAULT_MAX_JSON_DEPTH;
     if (!Number.isInteger(maxDepth) || maxDepth < 1) {
       throw new RangeError(`maxDepth must be a positive integer, got ${maxDepth}.`);
@@ -29,12 +34,24 @@ export class JsonHubProtocol implements HubProtocol {
   }
 
   parseMessages(frame: Buffer): HubMessage[] {
+    // Only a frame longer than the limit can hold a record longer than it: one native scan then.
+    if (frame.length > this.maxMessageSize + 1) this.checkRecordSizes(frame);
     const messages: HubMessage[] = [];
     for (const record of splitRecords(decodeUtf8(frame))) {
       const message = readJsonMessage(parseJsonSafely(record, this.maxDepth));
       if (message !== undefined) messages.push(message);
     }
     return messages;
+  }
+
+  private checkRecordSizes(frame: Buffer): void {
+    for (let start = 0; start < frame.length; ) {
+      const end = frame.indexOf(RECORD_SEPARATOR_CODE, start);
+      const length = (end === -1 ? frame.length : end) - start;
+      if (length > this.maxMessageSize) throw new ProtocolError(`Message of ${length} bytes exceeds the maximum message size.`);
+      if (end === -1) return;
+      start = end + 1;
+    }
   }
 
   writeMessage(message: HubMessage): string {

@@ -13,9 +13,10 @@ const MAX_LAST_PREFIX_BYTE = 0x07;
 
 /**
  * Cuts a frame into the bodies of the messages it holds, as views of `bytes` (nothing is copied).
- * A frame holds whole messages only: a prefix or body cut short is a {@link ProtocolError}.
+ * A frame holds whole messages only: a prefix or body cut short, or a body over `maxBodySize`
+ * (checked from its prefix, before anything is read), is a {@link ProtocolError}.
  */
-export function splitBinaryMessages(bytes: Uint8Array): Uint8Array[] {
+export function splitBinaryMessages(bytes: Uint8Array, maxBodySize = MAX_BINARY_MESSAGE_SIZE): Uint8Array[] {
   const bodies: Uint8Array[] = [];
   let offset = 0;
   while (offset < bytes.length) {
@@ -43,6 +44,9 @@ export function splitBinaryMessages(bytes: Uint8Array): Uint8Array[] {
       throw new ProtocolError(
         `Incomplete message: its prefix announces ${length} bytes but the frame holds ${bytes.length - start}.`,
       );
+    }
+    if (length > maxBodySize) {
+      throw new ProtocolError(`Message of ${length} bytes exceeds the maximum message size.`);
     }
     if (length === 0) {
       throw new ProtocolError('Invalid message: an empty body is not a MessagePack value.');

@@ -1,7 +1,7 @@
 import { Encoder } from '@msgpack/msgpack';
 import { MessageType, type HubMessage } from './hub-message.js';
 import type { HubProtocol } from './hub-protocol.js';
-import { frameBinaryMessage, splitBinaryMessages } from './messagepack-framing.js';
+import { frameBinaryMessage, MAX_BINARY_MESSAGE_SIZE, splitBinaryMessages } from './messagepack-framing.js';
 import { readMessagePackMessage } from './messagepack-message-reader.js';
 import { toMessagePackLayout } from './messagepack-message-writer.js';
 import { MessagePackValueReader } from './messagepack-values.js';
@@ -9,6 +9,8 @@ import { MessagePackValueReader } from './messagepack-values.js';
 export interface MessagePackHubProtocolOptions {
   /** Deepest nesting of arrays and maps accepted in a message, its own array included. Default 32. */
   readonly maxDepth?: number;
+  /** Largest message body accepted, in bytes, its length prefix excluded; a frame may hold many. Default: 2 GB. */
+  readonly maxMessageSize?: number;
 }
 
 export const DEFAULT_MAX_MESSAGEPACK_DEPTH = 32;
@@ -44,8 +46,10 @@ export class MessagePackHubProtocol implements HubProtocol {
   readonly transferFormat = 'Binary';
   private readonly values: MessagePackValueReader;
   private encoder = createEncoder();
+  private readonly maxMessageSize: number;
 
   constructor(options: MessagePackHubProtocolOptions = {}) {
+    this.maxMessageSize = options.maxMessageSize ?? MAX_BINARY_MESSAGE_SIZE;
     const maxDepth = options.maxDepth ?? DEFAULT_MAX_MESSAGEPACK_DEPTH;
     if (!Number.isInteger(maxDepth) || maxDepth < 1) {
       throw new RangeError(`maxDepth must be a positive integer, got ${maxDepth}.`);
@@ -57,7 +61,7 @@ export class MessagePackHubProtocol implements HubProtocol {
     // A plain view: binaries the decoder slices out of it are then plain Uint8Arrays too.
     const bytes = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
     const messages: HubMessage[] = [];
-    for (const body of splitBinaryMessages(bytes)) {
+    for (const body of splitBinaryMessages(bytes, this.maxMessageSize)) {
       const message = readMessagePackMessage(this.values.read(body));
       if (message !== undefined) messages.push(message);
     }

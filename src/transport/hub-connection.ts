@@ -107,6 +107,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   private droppedForResume = false;
   /** A Close is on its way: the outbound limit no longer applies, nothing else is queued. */
   private closing = false;
+  private readingHolds = 0;
   readonly flow: OutboundFlow;
   /** Kept for a stateful connection whose client opted in to groups tokens. */
   private membership: MembershipRecord | undefined;
@@ -169,6 +170,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.ackAwaitedSince = undefined;
     this.receivedSinceTick = true;
     this.listen(socket);
+    if (this.readingHolds > 0) socket.pause();
     // What was still queued for the old socket is in the replay (or was unnumbered, so lost with it).
     this.outgoing!.discard();
     const { sequenceId, payloads } = this.reconnect!.replay();
@@ -304,12 +306,26 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     void this.teardown();
   }
 
+  /** Several reasons may hold reading at once (a full upload, a backlog): each lets go of its own. */
   pauseReading(): void {
-    this.socket.pause();
+    if (this.readingHolds++ === 0) this.socket.pause();
   }
 
   resumeReading(): void {
-    this.socket.resume();
+    if (--this.readingHolds === 0) this.socket.resume();
+  }
+
+  invocationBacklogFull(): void {
+    // Not reading would also hold back the Ack that the waiting invocations need to go on.
+    if (this.unacknowledgedBytes() > this.runtime.options.statefulReconnectBufferSize) {
+      HubConnection.logger.warn(`Connection ${this.connectionId} piled up invocations while not acknowledging; closing it.`);
+      return this.closeWithError(closeErrors.generic);
+    }
+    this.pauseReading();
+  }
+
+  invocationBacklogEased(): void {
+    if (this.state !== State.Closed) this.resumeReading();
   }
 
   /**
@@ -415,7 +431,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   private holdUntilConnected(frame: Buffer): void {
     const { maximumQueuedInvocationsPerClient } = this.runtime.options;
     this.bytesBeforeConnected += frame.length;
-    const byteLimit = Math.max(PRE_CONNECT_BUFFER_BYTES, this.runtime.maximumFrameSize);
+    const byteLimit = Math.max(PRE_CONNECT_BUFFER_BYTES, this.runtime.options.maximumReceiveFrameSize);
     if (this.framesBeforeConnected.length >= maximumQueuedInvocationsPerClient || this.bytesBeforeConnected > byteLimit) {
       HubConnection.logger.debug('Too much sent before the connection was set up; closing.');
       return this.closeWithError(closeErrors.generic);
@@ -511,11 +527,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
 
   private onMessageFrame(frame: Buffer): void {
     if (this.state !== State.Connected) return;
-    // The socket's own cap bounds allocation; this is the protocol's limit, answered with a Close.
-    if (frame.length > this.runtime.maximumFrameSize) {
-      HubConnection.logger.debug(`Frame of ${frame.length} bytes exceeds the maximum message size.`);
-      return this.closeWithError(closeErrors.generic);
-    }
+    // The socket's cap bounds the frame; the protocol checks each message in it against the limit.
     let messages: HubMessage[];
     try {
       messages = this.protocol!.parseMessages(frame);

@@ -32,9 +32,6 @@ export const GROUPS_TOKEN_OPT_IN = 'groupsToken';
 export const RESUME_PARAMETER = 'resume';
 export const RECEIVED_PARAMETER = 'received';
 
-/** Largest framing overhead of a message: MessagePack's length prefix (JSON needs one byte). */
-const FRAMING_OVERHEAD = 5;
-
 export interface HubEndpointParts {
   readonly path: string;
   readonly options: ResolvedHubOptions;
@@ -67,7 +64,6 @@ export class HubEndpoint implements HubRuntime {
   readonly dispatcher: HubDispatcher;
   readonly lifetimeManager: HubLifetimeManager;
   readonly groups: GroupManager;
-  readonly maximumFrameSize: number;
   readonly allowStatefulReconnect: boolean;
   readonly groupsTokenLifetimeMs: number;
   private readonly negotiatePath: string;
@@ -85,15 +81,13 @@ export class HubEndpoint implements HubRuntime {
     ({ path: this.path, options: this.options, dispatcher: this.dispatcher, lifetimeManager: this.lifetimeManager, groups: this.groups } = parts);
     this.protocols = new Map(parts.protocols.map((protocol) => [protocol.name, protocol]));
     this.negotiatePath = `${this.path}/negotiate`;
-    this.maximumFrameSize = this.options.maximumReceiveMessageSize + FRAMING_OVERHEAD;
     this.allowStatefulReconnect = parts.allowStatefulReconnect;
     this.groupsTokenLifetimeMs = parts.groupsTokenLifetimeMs;
     this.registry = parts.registry;
     this.webSockets = new WebSocketServer({
       noServer: true,
-      // Frames up to twice the limit are read so that the protocol can answer them with a Close
-      // message; anything larger is refused by ws from its header, before it is buffered.
-      maxPayload: 2 * this.maximumFrameSize,
+      // A larger frame is refused by ws from its header, before it is buffered (close 1009).
+      maxPayload: this.options.maximumReceiveFrameSize,
       perMessageDeflate: false,
     });
     this.ticker = setInterval(() => this.tick(), tickInterval(this.options));

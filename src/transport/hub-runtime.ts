@@ -16,8 +16,6 @@ export interface HubRuntime {
   readonly groups: GroupManager;
   /** Whether connections may use stateful reconnect when their client asks for it. */
   readonly allowStatefulReconnect: boolean;
-  /** Largest frame accepted after the handshake: the message limit plus framing bytes. */
-  readonly maximumFrameSize: number;
   /** How long a groups token lets its connection resume on a node without its state. */
   readonly groupsTokenLifetimeMs: number;
   callerClients(connectionId: string): HubCallerClients;

@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSampleApp } from '../../sample-app/bootstrap.js';
 import { chromiumAvailable, launchChromium } from '../support/chromium.js';
+import { connectClient } from '../support/client.js';
 import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
 
 const XSS = '<img src=x onerror="window.xssRan = true">';
@@ -12,6 +13,9 @@ async function join(page: Page, room: string): Promise<void> {
   await page.click('#rooms button[name=join]');
   await page.waitForFunction((name) => document.querySelector('#joined')?.textContent?.includes(name), room);
 }
+
+/** A numbered chat line of about 4 KB. */
+const text = (i: number) => `${String(i).padStart(4, '0')} ${'m'.repeat(4096)}`;
 
 describe.runIf(chromiumAvailable())('the sample chat page in headless Chromium', () => {
   let server: RunningHubApp;
@@ -26,6 +30,15 @@ describe.runIf(chromiumAvailable())('the sample chat page in headless Chromium',
     await browser?.close();
     await server?.close();
   });
+
+  async function loginToken(username: string): Promise<string> {
+    const response = await fetch(`${server.baseUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username, password: `${username}-pass` }),
+    });
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
 
   async function signIn(username: string, beforeLoad: (page: Page) => void = () => undefined): Promise<Page> {
     const page = await (await browser.newContext()).newPage();
@@ -89,6 +102,42 @@ describe.runIf(chromiumAvailable())('the sample chat page in headless Chromium',
     await admin.click('#announce button[type=submit]');
     await bob.waitForFunction(() => document.querySelector('#messages .announcement')?.textContent?.includes('maintenance at noon'));
   });
+
+  it('keeps every stateful member of a room connected through a 1 MB burst, each showing all of it in order', async () => {
+    const members = [await signIn('alice'), await signIn('bob'), await signIn('admin')];
+    for (const page of members) {
+      await join(page, 'burst');
+      // Every state the page goes through from here on: a reconnect would show in it.
+      await page.evaluate(() => {
+        const states: string[] = [];
+        (window as { seenStates?: string[] }).seenStates = states;
+        const state = document.querySelector('#state') as HTMLElement;
+        new MutationObserver(() => states.push(state.dataset.state ?? '')).observe(state, { attributes: true });
+      });
+    }
+    const senders = [];
+    for (const name of ['alice', 'bob']) {
+      const token = await loginToken(name);
+      const sender = await connectClient(`${server.baseUrl}/hubs/chat`, { accessTokenFactory: () => token });
+      await sender.invoke('JoinRoom', 'burst');
+      senders.push(sender);
+    }
+    const perSender = 128;
+    // Sent without waiting for answers: 1 MB at once, ten times each member's replay buffer.
+    await Promise.all(senders.flatMap((sender) => Array.from({ length: perSender }, (_, i) => sender.invoke('SendToRoom', 'burst', text(i)))));
+
+    const inOrder = Array.from({ length: perSender }, (_, i) => String(i).padStart(4, '0'));
+    for (const page of members) {
+      await page.waitForFunction((expected) => document.querySelectorAll('#messages li').length >= expected, 2 * perSender, { timeout: 20_000 });
+      const lines = await page.$$eval('#messages li', (items) => items.map((item) => item.textContent ?? ''));
+      for (const name of ['alice', 'bob']) {
+        expect(lines.map((line) => line.match(new RegExp(`^#burst ${name}: (\\d{4}) `))?.[1]).filter(Boolean)).toEqual(inOrder);
+      }
+      expect(await page.getAttribute('#state', 'data-state')).toBe('connected');
+      expect(await page.evaluate(() => (window as { seenStates?: string[] }).seenStates)).toEqual([]);
+    }
+    await Promise.all(senders.map((sender) => sender.stop()));
+  }, 60_000);
 
   it('closes the socket on sign-out', async () => {
     let hubSocketClosed: Promise<void> | undefined;

@@ -9,6 +9,11 @@ import { HubEvents, TestHub } from './test-hubs.js';
 
 const CLOSE_WITH_ERROR = { type: 7, error: 'Connection closed with an error.', allowReconnect: true };
 
+const FRAME_LIMIT = 64 * 1024;
+
+/** An Echo invocation of about 950 bytes. */
+const echo = (i: number) => `{"type":1,"invocationId":"${i}","target":"Echo","arguments":["${'x'.repeat(900)}"]}${RS}`;
+
 describe('what the official client cannot provoke (raw sockets)', () => {
   let server: RunningHubApp;
   let hubUrl: string;
@@ -20,6 +25,7 @@ describe('what the official client cannot provoke (raw sockets)', () => {
       clientTimeoutIntervalMs: 600,
       keepAliveIntervalMs: 200,
       maximumReceiveMessageSize: 1024,
+      maximumReceiveFrameSize: FRAME_LIMIT,
     });
     hubUrl = `${server.baseUrl}/hubs/test`;
     // A well-behaved client that must be unaffected by everything below.
@@ -135,9 +141,17 @@ describe('what the official client cannot provoke (raw sockets)', () => {
     expect(raw.messages().at(-1)).toEqual(CLOSE_WITH_ERROR);
   });
 
-  it('refuses frames far beyond the limit before reading them', async () => {
+  it('reads a frame holding many messages, each within the limit, as the official client batches them', async () => {
     const raw = await RawHubSocket.connected(hubUrl);
-    raw.send('x'.repeat(100_000));
+    raw.send(Array.from({ length: 20 }, (_, i) => echo(i)).join(''));
+    await raw.until(() => raw.messages().filter((m) => m.type === 3).length === 20);
+    expect(raw.messages().filter((m) => m.type === 3).map((m) => m.invocationId)).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+    raw.socket.close();
+  });
+
+  it('refuses frames beyond maximumReceiveFrameSize before reading them', async () => {
+    const raw = await RawHubSocket.connected(hubUrl);
+    raw.send('x'.repeat(FRAME_LIMIT + 1));
     expect((await raw.closed).code).toBe(1009);
   });
 

@@ -35,6 +35,12 @@ describe('resolveHubOptions', () => {
     expect(resolveHubOptions({ maximumBufferedBytesPerClient: 2 * STREAM_PAUSE_BYTES }).maximumBufferedBytesPerClient).toBe(2 * STREAM_PAUSE_BYTES);
   });
 
+  it('refuses a frame limit that cannot hold one message of the largest size with its framing', () => {
+    expect(DEFAULT_HUB_OPTIONS.maximumReceiveFrameSize).toBe(1024 * 1024);
+    expect(() => resolveHubOptions({ maximumReceiveMessageSize: 1000, maximumReceiveFrameSize: 1004 })).toThrow(/maximumReceiveFrameSize/);
+    expect(resolveHubOptions({ maximumReceiveMessageSize: 1000, maximumReceiveFrameSize: 1005 }).maximumReceiveFrameSize).toBe(1005);
+  });
+
   it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])('refuses %s as a limit', (value) => {
     expect(() => resolveHubOptions({ maximumReceiveMessageSize: value })).toThrow(/maximumReceiveMessageSize/);
   });

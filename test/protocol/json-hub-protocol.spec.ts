@@ -31,6 +31,19 @@ describe('JsonHubProtocol', () => {
     expect(() => new JsonHubProtocol({ maxDepth: 2.5 })).toThrow(RangeError);
   });
 
+  it('applies the size limit to each record, whatever the frame holding them weighs', () => {
+    const limited = new JsonHubProtocol({ maxMessageSize: 48 });
+    const ping = '{"type":6}';
+    const fits = `{"type":1,"target":"T","arguments":["${'é'.repeat(4)}"]}`;
+    expect(Buffer.byteLength(fits)).toBe(48);
+    expect(limited.parseMessages(frameOf(...Array<string>(10).fill(ping), fits))).toHaveLength(11);
+    // One byte over (a two-byte character counts as two), first, in the middle or last.
+    const over = fits.replace('éé', 'éé1');
+    for (const records of [[over, ping], [ping, over, ping], [ping, ping, ping, over]]) {
+      expect(() => limited.parseMessages(frameOf(...records))).toThrow(ProtocolError);
+    }
+  });
+
   describe('golden messages, read and written alike', () => {
     const longId = 'i'.repeat(MAX_INVOCATION_ID_LENGTH);
     const golden: Array<[string, string, HubMessage]> = [

@@ -83,6 +83,9 @@ function invocationNested(levels: number): Buffer {
   return frameOfValues([1, {}, null, 'Echo', levels === 0 ? [] : [argument]]);
 }
 
+/** Frames MessagePack bodies with their length prefixes. */
+const framedBodies = (...bodies: Uint8Array[]) => Buffer.concat(bodies.flatMap((b) => [Buffer.from(varint(b.length)), Buffer.from(b)]));
+
 describe('MessagePackHubProtocol', () => {
   it('describes itself as messagepack version 2 (stateful reconnect) over binary frames', () => {
     expect(protocol.name).toBe('messagepack');
@@ -95,6 +98,15 @@ describe('MessagePackHubProtocol', () => {
     expect(() => new MessagePackHubProtocol({ maxDepth: 2.5 })).toThrow(RangeError);
     expect(() => new MessagePackHubProtocol({ maxDepth: Number.NaN })).toThrow(RangeError);
     expect(DEFAULT_MAX_MESSAGEPACK_DEPTH).toBe(32);
+  });
+
+  it('applies the size limit to each message body, whatever the frame holding them weighs', () => {
+    const body = encode([6]);
+    const fits = encode([1, {}, null, 'T', ['x'.repeat(20)]]);
+    const limited = new MessagePackHubProtocol({ maxMessageSize: fits.length });
+    expect(limited.parseMessages(framedBodies(...Array<Uint8Array>(10).fill(body), fits))).toHaveLength(11);
+    const over = encode([1, {}, null, 'T', ['x'.repeat(21)]]);
+    expect(() => limited.parseMessages(framedBodies(body, over, body))).toThrow(ProtocolError);
   });
 
   describe('golden frames the server writes (the layouts of ASP.NET Core)', () => {

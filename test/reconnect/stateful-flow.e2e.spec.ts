@@ -65,6 +65,7 @@ describe('stateful reconnect: a client over its replay limit (raw socket)', () =
       statefulReconnectBufferSize: REPLAY_LIMIT,
       clientTimeoutIntervalMs: CLIENT_TIMEOUT_MS,
       keepAliveIntervalMs: 200,
+      maximumQueuedInvocationsPerClient: 5,
     });
     url = `${server.baseUrl}/hubs/flow`;
   });
@@ -91,6 +92,19 @@ describe('stateful reconnect: a client over its replay limit (raw socket)', () =
     await raw.until(() => raw.messages().some((message) => message.invocationId === 'held'));
     expect(raw.messages().find((message) => message.invocationId === 'held')).toMatchObject({ type: 3, result: 'held' });
     raw.socket.terminate();
+  });
+
+  it('is closed when it piles up invocations instead of acknowledging: not reading them would hold back its Acks', async () => {
+    const { raw, pinger } = await silentStatefulClient(url);
+    pingers.push(pinger);
+    raw.send(invocation('join', 'join', ['piling']));
+    raw.send(invocation('flood', 'flood', ['piling', 30, 5000, 'nobody']));
+    await raw.until(() => raw.messages().some((message) => message.invocationId === 'flood'));
+    raw.send(Array.from({ length: 10 }, (_, i) => invocation(`held${i}`, 'echo', [i])).join(''));
+    const { code } = await raw.closed;
+    expect(code).toBe(1000);
+    expect(raw.messages().at(-1)).toEqual({ type: 7, error: 'Connection closed with an error.', allowReconnect: true });
+    expect(raw.messages().some((message) => String(message.invocationId).startsWith('held'))).toBe(false);
   });
 
   it('loses its socket when it acknowledges nothing for the client timeout, and resumes with the replay', async () => {

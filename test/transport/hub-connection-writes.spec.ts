@@ -74,7 +74,6 @@ function runtime(): HubRuntime {
     lifetimeManager: { onConnected: async () => {}, onDisconnected: async () => {} } as unknown as HubLifetimeManager,
     groups: {} as HubRuntime['groups'],
     allowStatefulReconnect: true,
-    maximumFrameSize: options.maximumReceiveMessageSize + 16,
     callerClients: () => ({}) as ReturnType<HubRuntime['callerClients']>,
     onConnected: async () => {},
     onDisconnected: async () => {},
