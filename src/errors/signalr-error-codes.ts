@@ -15,6 +15,8 @@ export enum SignalRErrorCode {
   BackplaneAckTimeout = 'SIGNALR_BACKPLANE_ACK_TIMEOUT',
   /** The lifetime manager was disposed while the command was waiting. */
   BackplaneDisposed = 'SIGNALR_BACKPLANE_DISPOSED',
+  /** A module option has a value the library cannot use; raised at start-up. */
+  InvalidOption = 'SIGNALR_INVALID_OPTION',
 }
 
 export class SignalRError extends Error {
