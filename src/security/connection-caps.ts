@@ -30,7 +30,7 @@ const CAPS: readonly { name: CapName; status: number; body: string }[] = [
 
 /**
  * Counts the live connections of a node, in total, per user and per client address, and refuses
- * a new one over any cap the module sets. Only set caps count anything.
+ * a new one over any cap the module sets. Users and addresses are counted only under a set cap.
  */
 export class ConnectionCaps {
   private total = 0;

@@ -5,9 +5,9 @@ export interface TransportSecurityOptions {
   /** Refuse requests that did not arrive over TLS (https/wss), except from loopback. Default false. */
   readonly requireSecureTransport?: boolean;
   /**
-   * IP addresses of the reverse proxies in front of this server, whose `X-Forwarded-Proto` is
-   * believed. A proxy on the same host must be listed too, or everything it forwards counts as
-   * loopback and is exempt from `requireSecureTransport`.
+   * IP addresses of the reverse proxies in front of this server, whose `X-Forwarded-Proto` and
+   * `X-Forwarded-For` are believed. A proxy on the same host must be listed too, or everything
+   * it forwards counts as loopback and is exempt from `requireSecureTransport`.
    */
   readonly trustedProxies?: readonly string[];
 }

@@ -1,27 +1,14 @@
-import { HubConnectionBuilder, HubConnectionState, HttpTransportType, JsonHubProtocol, LogLevel, type HubConnection } from '@microsoft/signalr';
-import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
+import { HubConnectionState } from '@microsoft/signalr';
 import { JwtService } from '@nestjs/jwt';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { WIRE_PROTOCOLS, nextCall, type WireProtocol } from '../support/client.js';
+import { WIRE_PROTOCOLS, nextCall, statefulClient } from '../support/client.js';
 import { CuttingProxy } from '../support/cutting-proxy.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { HubEvents, TestHub } from '../e2e/test-hubs.js';
 import { HubCodeRuns, NotBannedPolicy, PrivateHub } from '../security/security-hubs.js';
-
-
-async function statefulClient(url: string, protocol: WireProtocol, accessTokenFactory?: () => string): Promise<HubConnection> {
-  const connection = new HubConnectionBuilder()
-    .withUrl(url, { transport: HttpTransportType.WebSockets, accessTokenFactory })
-    .withStatefulReconnect()
-    .withHubProtocol(protocol === 'json' ? new JsonHubProtocol() : new MessagePackHubProtocol())
-    .configureLogging(LogLevel.None)
-    .build();
-  await connection.start();
-  return connection;
-}
 
 describe.each(WIRE_PROTOCOLS)('stateful reconnect (%s) through a proxy that cuts sockets', (protocol) => {
   let server: RunningHubApp;

@@ -30,6 +30,18 @@ export async function connectClient(
   return connection;
 }
 
+/** Starts an unmodified client that asks for stateful reconnect (`withStatefulReconnect()`). */
+export async function statefulClient(url: string, protocol: WireProtocol, accessTokenFactory?: () => string): Promise<HubConnection> {
+  const connection = new HubConnectionBuilder()
+    .withUrl(url, { transport: HttpTransportType.WebSockets, accessTokenFactory })
+    .withStatefulReconnect()
+    .withHubProtocol(protocol === 'json' ? new JsonHubProtocol() : new MessagePackHubProtocol())
+    .configureLogging(LogLevel.None)
+    .build();
+  await connection.start();
+  return connection;
+}
+
 /** Connects clients speaking one protocol and stops every one of them at the end of a suite. */
 export class ClientPool {
   private readonly connections: HubConnection[] = [];
