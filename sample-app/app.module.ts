@@ -4,7 +4,7 @@ import { redisLifetimeManager, SignalRModule } from 'nestjs-signalr';
 import { AuthModule } from './auth/auth.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { ConfigModule } from './config.module.js';
-import { SAMPLE_CONFIG, type SampleConfig } from './config.js';
+import { CONNECTION_CAPS, SAMPLE_CONFIG, type SampleConfig } from './config.js';
 import { HealthController } from './health/health.controller.js';
 import { PublicHub } from './public/public.hub.js';
 import { WebController } from './web/web.controller.js';
@@ -19,6 +19,7 @@ import { WebController } from './web/web.controller.js';
         authStrategies: ['jwt'],
         allowedOrigins: config.allowedOrigins,
         allowStatefulReconnect: true,
+        ...CONNECTION_CAPS,
         lifetimeManager: config.redisUrl ? redisLifetimeManager({ url: config.redisUrl, channelPrefix: 'sample-chat' }) : undefined,
       }),
     }),

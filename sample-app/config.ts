@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { parseKeyRing } from 'nestjs-signalr';
+import { parseKeyRing, type SignalRModuleOptions } from 'nestjs-signalr';
 
 /** Settings read from the environment once; secrets that are missing are made up, loudly. */
 export interface SampleConfig {
@@ -17,6 +17,18 @@ export interface SampleConfig {
 }
 
 export const SAMPLE_CONFIG = Symbol('SampleConfig');
+
+/**
+ * The sample's connection caps (the library sets none). In total, what one node's memory holds
+ * comfortably: about 9 KiB per idle connection, under half a gigabyte. Per address, room for a
+ * large NAT, and for checks that open 19,000 connections from loopback. Per user, far more tabs
+ * and devices than a person uses, and far fewer than one stolen token could open without it.
+ */
+export const CONNECTION_CAPS = {
+  maximumConnections: 50_000,
+  maximumConnectionsPerAddress: 20_000,
+  maximumConnectionsPerUser: 200,
+} as const satisfies SignalRModuleOptions;
 
 export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
   const logger = new Logger('SampleConfig');

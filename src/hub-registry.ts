@@ -12,11 +12,12 @@ import { hubLifecycleOf } from './hub/hub-lifecycle.js';
 import { HUB_METADATA, type HubMetadata } from './hub/hub-metadata.js';
 import { exploreHubMethods } from './hub/hub-method-explorer.js';
 import { resolveHubOptions } from './options/hub-options.js';
-import { tokenLifetimes, type SignalRModuleOptions } from './options/signalr-module-options.js';
+import { connectionCaps, tokenLifetimes, type SignalRModuleOptions } from './options/signalr-module-options.js';
 import { JsonHubProtocol } from './protocol/json-hub-protocol.js';
 import { MessagePackHubProtocol } from './protocol/messagepack-hub-protocol.js';
 import { HubProxyRenderer, type ProxyMethod } from './proxies/hub-proxy-renderer.js';
 import { SIGNALR_MODULE_OPTIONS } from './signalr.module-definition.js';
+import { ConnectionCaps } from './security/connection-caps.js';
 import type { ConnectionRegistry } from './security/connection-registry.js';
 import { ConnectionTokens } from './security/connection-tokens.js';
 import { GroupsTokens } from './security/groups-tokens.js';
@@ -45,6 +46,8 @@ export class HubRegistry implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly connectionTokens: ConnectionTokens;
   private readonly groupsTokens: GroupsTokens;
   private readonly lifetimes: ReturnType<typeof tokenLifetimes>;
+  /** One count for every hub of the module: the caps are the node's. */
+  private readonly caps: ConnectionCaps;
   private readonly exceptionFilter: HubExceptionFilter;
 
   constructor(
@@ -61,6 +64,7 @@ export class HubRegistry implements OnApplicationBootstrap, OnApplicationShutdow
     this.connectionTokens = new ConnectionTokens(tokenService);
     this.groupsTokens = new GroupsTokens(tokenService);
     this.lifetimes = tokenLifetimes(options);
+    this.caps = new ConnectionCaps(connectionCaps(options));
     this.exceptionFilter = new HubExceptionFilter(options.detailedErrors ?? false);
     if (options.detailedErrors && process.env.NODE_ENV === 'production') {
       new Logger('SignalR').warn('detailedErrors is on in production: clients see the messages of server errors.');
@@ -120,6 +124,7 @@ export class HubRegistry implements OnApplicationBootstrap, OnApplicationShutdow
       groupsTokens: this.groupsTokens,
       groupsTokenLifetimeMs: this.lifetimes.groupsTokenLifetimeMs,
       canRejoin: this.options.canRejoin ?? (() => true),
+      caps: this.caps,
       gatekeeper: new HubGatekeeper({
         hubClass,
         hubPath: metadata.path,

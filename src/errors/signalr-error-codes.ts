@@ -17,6 +17,8 @@ export enum SignalRErrorCode {
   BackplaneDisposed = 'SIGNALR_BACKPLANE_DISPOSED',
   /** A join would put a connection in more groups than `maximumGroupsPerConnection` allows. */
   TooManyGroups = 'SIGNALR_TOO_MANY_GROUPS',
+  /** A module option has a value the library cannot use; raised at start-up. */
+  InvalidOption = 'SIGNALR_INVALID_OPTION',
 }
 
 export class SignalRError extends Error {

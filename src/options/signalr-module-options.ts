@@ -1,5 +1,6 @@
 import type { ValidationPipeOptions } from '@nestjs/common';
 import type { HubLifetimeManagerFactory } from '../clients/hub-lifetime-manager.js';
+import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
 import type { ConnectionRegistryFactory } from '../security/connection-registry.js';
 import type { CanRejoin } from '../transport/group-rejoin.js';
 import type { OriginPolicyOptions } from '../security/origin-policy.js';
@@ -85,7 +86,28 @@ export interface SignalRModuleOptions extends HubOptions, UserIdentityOptions, O
    * @default every group the token or the shared store names is rejoined
    */
   canRejoin?: CanRejoin;
+  /**
+   * Live connections this node serves, all hubs of the module together; one more is refused
+   * with 503 at negotiate and at the WebSocket upgrade. Size it to the node's memory and file
+   * descriptors.
+   * @default unset: no cap
+   */
+  maximumConnections?: number;
+  /**
+   * Live connections of one user (by `userIdentifier`) on this node; one more is refused with 429.
+   * Anonymous connections are not counted here.
+   * @default unset: no cap
+   */
+  maximumConnectionsPerUser?: number;
+  /**
+   * Live connections from one client address on this node; one more is refused with 429. The
+   * address is the peer's, or, from a `trustedProxies` peer, the last `X-Forwarded-For` entry.
+   * @default unset: no cap
+   */
+  maximumConnectionsPerAddress?: number;
 }
+
+export type ConnectionCapOptions = Pick<SignalRModuleOptions, 'maximumConnections' | 'maximumConnectionsPerUser' | 'maximumConnectionsPerAddress'>;
 
 export const DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS = 15_000;
 export const DEFAULT_GROUPS_TOKEN_LIFETIME_MS = 600_000;
@@ -102,4 +124,19 @@ export function tokenLifetimes(options: SignalRModuleOptions): { negotiateTokenL
     }
   }
   return lifetimes;
+}
+
+/** The module's connection caps, unset ones left undefined; a bad value fails the application's start. */
+export function connectionCaps(options: SignalRModuleOptions): Readonly<ConnectionCapOptions> {
+  const { maximumConnections, maximumConnectionsPerUser, maximumConnectionsPerAddress } = options;
+  const caps = { maximumConnections, maximumConnectionsPerUser, maximumConnectionsPerAddress };
+  for (const [key, value] of Object.entries(caps)) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
+      throw new SignalRError(
+        SignalRErrorCode.InvalidOption,
+        `Option '${key}' must be a positive integer of connections (or unset for no cap), got ${String(value)}.`,
+      );
+    }
+  }
+  return caps;
 }

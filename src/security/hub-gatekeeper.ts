@@ -18,6 +18,8 @@ export interface Admitted {
   /** `undefined` for an anonymous request. */
   readonly user: unknown;
   readonly userKey: string | undefined;
+  /** The client's address, as far as a trusted proxy vouches for it; undefined once the socket is gone. */
+  readonly address: string | undefined;
   /** Epoch milliseconds at which the credential expires, if it does. */
   readonly expiresAt: number | undefined;
   /** CORS headers owed to an allowed cross-origin caller. */
@@ -89,7 +91,7 @@ export class HubGatekeeper {
       HubGatekeeper.logger.error('An authenticated user has no identifier: set the userIdentifier option.');
       return refusal(500, 'Internal Server Error', corsHeaders);
     }
-    return { admitted: true, user, userKey, expiresAt, corsHeaders };
+    return { admitted: true, user, userKey, address: transport.clientAddress(request), expiresAt, corsHeaders };
   }
 
   /** Logs why (with tokens redacted) and returns a refusal whose body says no more than its status. */

@@ -5,9 +5,9 @@ export interface TransportSecurityOptions {
   /** Refuse requests that did not arrive over TLS (https/wss), except from loopback. Default false. */
   readonly requireSecureTransport?: boolean;
   /**
-   * IP addresses of the reverse proxies in front of this server, whose `X-Forwarded-Proto` is
-   * believed. A proxy on the same host must be listed too, or everything it forwards counts as
-   * loopback and is exempt from `requireSecureTransport`.
+   * IP addresses of the reverse proxies in front of this server, whose `X-Forwarded-Proto` and
+   * `X-Forwarded-For` are believed. A proxy on the same host must be listed too, or everything
+   * it forwards counts as loopback and is exempt from `requireSecureTransport`.
    */
   readonly trustedProxies?: readonly string[];
 }
@@ -41,7 +41,18 @@ export class TransportSecurity {
 
   isSecure(request: IncomingMessage): boolean {
     if (isTlsSocket(request.socket)) return true;
-    return this.isFromTrustedProxy(request) && lastForwardedProto(request) === 'https';
+    return this.isFromTrustedProxy(request) && lastForwarded(request, 'x-forwarded-proto')?.toLowerCase() === 'https';
+  }
+
+  /**
+   * The client's address: the peer's, or the one a trusted proxy appended to X-Forwarded-For.
+   * Undefined once the socket is gone.
+   */
+  clientAddress(request: IncomingMessage): string | undefined {
+    const peer = request.socket.remoteAddress;
+    if (!this.isFromTrustedProxy(request)) return peer;
+    const forwarded = lastForwarded(request, 'x-forwarded-for');
+    return forwarded !== undefined && isIP(forwarded) !== 0 ? forwarded : peer;
   }
 
   /** Why the request must be refused (the caller answers 403), or undefined when it may proceed. */
@@ -62,14 +73,15 @@ function isTlsSocket(socket: IncomingMessage['socket']): boolean {
 }
 
 /**
- * Proxies append to X-Forwarded-Proto, so only the last value was written by our trusted peer;
- * earlier ones come from hops further away, possibly the client itself. When the peer saw plain
- * http from an inner proxy, that is what counts: no proxy beyond our peer is vouched for.
+ * Proxies append to X-Forwarded-Proto and X-Forwarded-For, so only the last value was written by
+ * our trusted peer; earlier ones come from hops further away, possibly the client itself. When
+ * the peer saw plain http, or the address of an inner proxy, that is what counts: no proxy beyond
+ * our peer is vouched for.
  */
-function lastForwardedProto(request: IncomingMessage): string | undefined {
-  const header = request.headers['x-forwarded-proto'];
+function lastForwarded(request: IncomingMessage, name: 'x-forwarded-proto' | 'x-forwarded-for'): string | undefined {
+  const header = request.headers[name];
   const values = Array.isArray(header) ? header.join(',') : header;
-  return values?.split(',').at(-1)?.trim().toLowerCase();
+  return values?.split(',').at(-1)?.trim();
 }
 
 function ipFamily(address: string): 'ipv4' | 'ipv6' | undefined {

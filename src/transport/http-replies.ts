@@ -22,15 +22,16 @@ export function replyError(response: ServerResponse, status: number, text: strin
 }
 
 /** Refuses a WebSocket upgrade with a plain HTTP answer before any WebSocket exists. */
-export function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+export function refuseUpgrade(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
   const body = Buffer.from(text);
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
-      'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+      `Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n${extra}` +
       `Content-Length: ${body.length}\r\n\r\n${text}`,
   );
 }

@@ -11,6 +11,7 @@ import type { HubLifecycle } from '../hub/hub-lifecycle.js';
 import type { ResolvedHubOptions } from '../options/hub-options.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
 import type { HubProxyRenderer } from '../proxies/hub-proxy-renderer.js';
+import type { ConnectionCaps, ConnectionSlot } from '../security/connection-caps.js';
 import { claimConnection, claimResumption } from '../security/connection-claim.js';
 import type { ConnectionRegistry } from '../security/connection-registry.js';
 import { newConnectionId, type ConnectionTokens } from '../security/connection-tokens.js';
@@ -49,6 +50,8 @@ export interface HubEndpointParts {
   readonly groupsTokens: GroupsTokens;
   readonly groupsTokenLifetimeMs: number;
   readonly canRejoin: CanRejoin;
+  /** The node's connection caps, shared by every hub of the module. */
+  readonly caps: ConnectionCaps;
   /** Present when client proxies are on (`proxies: true`). */
   readonly proxies: HubProxyRenderer | undefined;
 }
@@ -72,8 +75,8 @@ export class HubEndpoint implements HubRuntime {
   private readonly pendingRejoins = new Map<string, PendingRejoin>();
   /** Connections whose groups did not fit in a groups token, warned about once each: how often is the client's choice. */
   private readonly warnedGroupsDoNotFit = new WeakSet<HubConnection>();
-  /** Live connections by id, with when their token stops mattering for the registry. */
-  private readonly connections = new Map<string, { connection: HubConnection; forgetAt: number }>();
+  /** Live connections by id, with when their token stops mattering for the registry, and their slot under the caps. */
+  private readonly connections = new Map<string, { connection: HubConnection; forgetAt: number; slot: ConnectionSlot }>();
   private readonly webSockets: WebSocketServer;
   private readonly ticker: NodeJS.Timeout;
 
@@ -141,6 +144,7 @@ export class HubEndpoint implements HubRuntime {
     const entry = this.connections.get(connection.connectionId);
     if (entry?.connection !== connection) return;
     this.connections.delete(connection.connectionId);
+    entry.slot.release();
     if (ended) this.recordEnd(connection.connectionId, entry.forgetAt, connection.resumableElsewhere);
   }
 
@@ -192,6 +196,9 @@ export class HubEndpoint implements HubRuntime {
     if (request.method !== 'POST') {
       return replyError(response, 405, 'Method Not Allowed', { ...admission.corsHeaders, Allow: 'POST' });
     }
+    // Refused before a token exists; the upgrade checks again, and takes the slot.
+    const overCap = this.parts.caps.check(this.path, admission.userKey, admission.address);
+    if (overCap) return replyError(response, overCap.status, overCap.body, { ...admission.corsHeaders, ...overCap.headers });
     const requestedVersion = Number.parseInt(query.get('negotiateVersion') ?? '0', 10);
     const connection = connectionTokens.issue(this.path, admission.userKey);
     const statefulReconnect = this.allowStatefulReconnect && query.get('useStatefulReconnect') === 'true';
@@ -222,12 +229,16 @@ export class HubEndpoint implements HubRuntime {
     const connectionToken = query.get('id');
     // skipNegotiation: the client never negotiated, so the server names the connection.
     if (connectionToken === null) {
-      await this.accept(request, socket, head, admission, newConnectionId(), Date.now(), features);
-      return;
+      return this.holdingSlot(socket, admission, (slot) =>
+        this.accept(request, socket, head, admission, newConnectionId(), Date.now(), features, slot),
+      );
     }
     const resumeToken = query.get(RESUME_PARAMETER);
     if (resumeToken !== null && !this.holds(connectionToken)) {
-      return this.takeOver(request, socket, head, admission, connectionToken, resumeToken, query.get(RECEIVED_PARAMETER));
+      const received = query.get(RECEIVED_PARAMETER);
+      return this.holdingSlot(socket, admission, (slot) =>
+        this.takeOver(request, socket, head, admission, connectionToken, resumeToken, received, slot),
+      );
     }
     const checked = claimConnection(connectionToken, admission.userKey, {
       hubPath: this.path,
@@ -238,16 +249,38 @@ export class HubEndpoint implements HubRuntime {
     });
     if ('admitted' in checked) return this.refuse(request, socket, checked.status, checked.body, 'connection token refused');
     const resuming = this.connections.get(checked.connectionId)?.connection;
+    // The connection holds its slot from its first socket to its end, across every reconnect.
     if (resuming?.isResumable) {
       this.webSockets.handleUpgrade(request, socket, head, (webSocket) => resuming.resume(webSocket, this.identityOf(admission).expiresAt));
       return;
     }
-    const forgetAt = checked.issuedAt + this.parts.negotiateTokenLifetimeMs;
-    // Admission awaited authentication: the id may have been claimed meanwhile, here or on another node.
-    const claimed = await this.registry.claim(checked.connectionId, forgetAt - Date.now());
-    if (claimed === 'live') return this.refuse(request, socket, 409, 'Connection ID already in use', 'connection id in use');
-    if (claimed === 'ended') return this.refuse(request, socket, 404, 'No Connection with that ID', 'connection ended');
-    await this.accept(request, socket, head, admission, checked.connectionId, forgetAt, features);
+    return this.holdingSlot(socket, admission, async (slot) => {
+      const forgetAt = checked.issuedAt + this.parts.negotiateTokenLifetimeMs;
+      // Admission awaited authentication: the id may have been claimed meanwhile, here or on another node.
+      const claimed = await this.registry.claim(checked.connectionId, forgetAt - Date.now());
+      if (claimed === 'live') return this.refuse(request, socket, 409, 'Connection ID already in use', 'connection id in use');
+      if (claimed === 'ended') return this.refuse(request, socket, 404, 'No Connection with that ID', 'connection ended');
+      return this.accept(request, socket, head, admission, checked.connectionId, forgetAt, features, slot);
+    });
+  }
+
+  /**
+   * Runs `start` holding a slot under the caps, taken before the registry hears of the id: the
+   * connection `start` opens keeps the slot until it is forgotten; a refusal gives it back.
+   */
+  private async holdingSlot(
+    socket: Duplex,
+    admission: Admitted,
+    start: (slot: ConnectionSlot) => Promise<HubConnection | void>,
+  ): Promise<void> {
+    const slot = this.parts.caps.take(this.path, admission.userKey, admission.address);
+    if (!slot.admitted) return refuseUpgrade(socket, slot.status, slot.body, slot.headers);
+    let connection: HubConnection | void = undefined;
+    try {
+      connection = await start(slot);
+    } finally {
+      if (!connection) slot.release();
+    }
   }
 
   /**
@@ -263,7 +296,8 @@ export class HubEndpoint implements HubRuntime {
     connectionToken: string,
     resumeToken: string,
     received: string | null,
-  ): Promise<void> {
+    slot: ConnectionSlot,
+  ): Promise<HubConnection | void> {
     const claims = claimResumption(connectionToken, resumeToken, admission.userKey, {
       hubPath: this.path,
       tokens: this.parts.connectionTokens,
@@ -289,8 +323,9 @@ export class HubEndpoint implements HubRuntime {
     const membershipVersion = Math.max(claims.membershipVersion, recordedVersion ?? 0);
     const features: ConnectionFeatures = { groupsTokens: true, takeover: { protocol, receivedByClient, membershipVersion } };
     this.pendingRejoins.set(claims.connectionId, { claims, recordedVersion });
-    const accepted = await this.accept(request, socket, head, admission, claims.connectionId, Date.now(), features);
+    const accepted = await this.accept(request, socket, head, admission, claims.connectionId, Date.now(), features, slot);
     if (!accepted) this.pendingRejoins.delete(claims.connectionId);
+    return accepted;
   }
 
   /** Upgrades the socket and starts the connection; resolves with it once the socket is open. */
@@ -302,6 +337,7 @@ export class HubEndpoint implements HubRuntime {
     connectionId: string,
     forgetAt: number,
     features: ConnectionFeatures,
+    slot: ConnectionSlot,
   ): Promise<HubConnection | undefined> {
     return new Promise((resolve) => {
       let accepted = false;
@@ -314,7 +350,7 @@ export class HubEndpoint implements HubRuntime {
       this.webSockets.handleUpgrade(request, socket, head, (webSocket) => {
         accepted = true;
         const connection = new HubConnection(webSocket, connectionId, this.identityOf(admission), this, features);
-        this.connections.set(connectionId, { connection, forgetAt });
+        this.connections.set(connectionId, { connection, forgetAt, slot });
         resolve(connection);
       });
     });

@@ -10,7 +10,6 @@ import { sleep, waitFor } from '../support/wait.js';
 import { HubEvents, TestHub } from '../e2e/test-hubs.js';
 import { HubCodeRuns, NotBannedPolicy, PrivateHub } from '../security/security-hubs.js';
 
-
 describe.each(WIRE_PROTOCOLS)('stateful reconnect (%s) through a proxy that cuts sockets', (protocol) => {
   let server: RunningHubApp;
   let proxy: CuttingProxy;

@@ -7,12 +7,15 @@ import {
   type AuthorizationPolicy,
   type HubCallerContext,
   type OnHubConnected,
+  type OnHubDisconnected,
 } from 'nestjs-signalr';
 
 /** Counts every piece of hub code that ran, so refusals can prove none did. */
 @Injectable()
 export class HubCodeRuns {
   count = 0;
+  /** Connections whose end the hub has seen, counted apart: ending is not admitting. */
+  disconnected = 0;
 }
 
 @Injectable()
@@ -23,11 +26,15 @@ export class NotBannedPolicy implements AuthorizationPolicy {
 }
 
 @Hub('/hubs/open')
-export class OpenHub implements OnHubConnected {
+export class OpenHub implements OnHubConnected, OnHubDisconnected {
   constructor(private readonly runs: HubCodeRuns) {}
 
   onConnected(): void {
     this.runs.count++;
+  }
+
+  onDisconnected(): void {
+    this.runs.disconnected++;
   }
 
   ping(): string {
@@ -73,11 +80,15 @@ export class OpenHub implements OnHubConnected {
 
 @Hub('/hubs/private')
 @Authorize()
-export class PrivateHub implements OnHubConnected {
+export class PrivateHub implements OnHubConnected, OnHubDisconnected {
   constructor(private readonly runs: HubCodeRuns) {}
 
   onConnected(): void {
     this.runs.count++;
+  }
+
+  onDisconnected(): void {
+    this.runs.disconnected++;
   }
 
   ping(): string {

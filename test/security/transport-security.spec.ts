@@ -157,3 +157,26 @@ describe('TransportSecurity.refusal', () => {
     expect(behindLocalProxy.refusal(requestFrom('::1'))).toBeUndefined();
   });
 });
+
+describe('TransportSecurity.clientAddress', () => {
+  const security = new TransportSecurity({ trustedProxies: [PROXY, PROXY_V6] });
+
+  it('is the peer address without trusted proxies, whatever X-Forwarded-For says', () => {
+    expect(new TransportSecurity().clientAddress(requestFrom(CLIENT, { 'x-forwarded-for': '198.51.100.1' }))).toBe(CLIENT);
+    expect(security.clientAddress(requestFrom(CLIENT, { 'x-forwarded-for': '198.51.100.1' }))).toBe(CLIENT);
+    expect(security.clientAddress(requestFrom(undefined))).toBeUndefined();
+  });
+
+  it('is the address a trusted proxy appended, never one the client wrote before it', () => {
+    expect(security.clientAddress(requestFrom(PROXY, { 'x-forwarded-for': CLIENT }))).toBe(CLIENT);
+    expect(security.clientAddress(requestFrom(PROXY_V6, { 'x-forwarded-for': `198.51.100.1, ${CLIENT}` }))).toBe(CLIENT);
+    expect(security.clientAddress(requestFrom(PROXY, { 'x-forwarded-for': '2001:db8::7' }))).toBe('2001:db8::7');
+  });
+
+  it('is the proxy itself when the proxy names no usable address', () => {
+    for (const forwarded of [undefined, '', `${CLIENT},`, 'client.example.test', `${CLIENT}:4711`, 'unknown']) {
+      const headers = forwarded === undefined ? {} : { 'x-forwarded-for': forwarded };
+      expect(security.clientAddress(requestFrom(PROXY, headers))).toBe(PROXY);
+    }
+  });
+});

@@ -82,17 +82,26 @@ export async function negotiate(hubUrl: string, init: RequestInit = {}): Promise
 }
 
 /** Attempts an upgrade and reports the HTTP status of a refusal (or 101). */
-export function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+export async function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const { status, body } = await upgradeResponse(url, headers);
+  return { status, body };
+}
+
+/** Attempts an upgrade and reports the whole HTTP answer of a refusal (or 101, closed at once). */
+export function upgradeResponse(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url.replace(/^http/, 'ws'), { headers });
     socket.on('open', () => {
       socket.close();
-      resolve({ status: 101, body: '' });
+      resolve({ status: 101, body: '', headers: {} });
     });
     socket.on('unexpected-response', (_request, response) => {
       let body = '';
       response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body, headers: response.headers }));
     });
     socket.on('error', (error) => reject(error));
   });

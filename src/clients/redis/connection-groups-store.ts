@@ -1,6 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { RedisChannels } from './redis-channels.js';
-import type { ThrottledWarning } from './throttled-warning.js';
+import type { ThrottledWarning } from '../../logging/throttled-warning.js';
 
 /**
  * The groups of this node's connections, kept in Redis as one set per connection so that every

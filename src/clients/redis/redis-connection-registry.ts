@@ -6,7 +6,7 @@ import { InProcessConnectionRegistry } from '../../security/in-process-connectio
 import { RedisChannels } from './redis-channels.js';
 import { closeRedisClient, createRedisClient } from './redis-clients.js';
 import { DEFAULT_REDIS_CHANNEL_PREFIX, validateOptions, type RedisLifetimeManagerOptions } from './redis-lifetime-manager-options.js';
-import { ThrottledWarning } from './throttled-warning.js';
+import { ThrottledWarning } from '../../logging/throttled-warning.js';
 
 // One string per connection id: `ended`, or `live|<node>|<membership version or empty>`. Each script
 // reads and writes it atomically, so two nodes racing for one id cannot both win a claim.

@@ -24,7 +24,7 @@ import {
 } from './redis-lifetime-manager-options.js';
 import { Audience, GroupAction, RedisProtocol, type RedisInvocation } from './redis-protocol.js';
 import { RedisSubscriptions } from './redis-subscriptions.js';
-import { ThrottledWarning } from './throttled-warning.js';
+import { ThrottledWarning } from '../../logging/throttled-warning.js';
 
 const WARNING_INTERVAL_MS = 10_000;
 

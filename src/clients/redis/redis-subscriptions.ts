@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ThrottledWarning } from './throttled-warning.js';
+import type { ThrottledWarning } from '../../logging/throttled-warning.js';
 
 /** What a channel carries, which says how its messages are read. */
 export type ChannelKind = 'invocation' | 'groupCommand' | 'ack' | 'clientResult';

@@ -2,7 +2,8 @@ import type { Logger } from '@nestjs/common';
 
 /**
  * A warning logged at most once per interval, however often it happens; the next one says how
- * many were left unsaid. Failed publishes during an outage would otherwise flood the log.
+ * many were left unsaid. Failed publishes during an outage, or connections refused during a
+ * flood, would otherwise flood the log.
  */
 export class ThrottledWarning {
   private lastLoggedAt = -Infinity;
