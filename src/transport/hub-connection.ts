@@ -15,6 +15,8 @@ import type { HubProtocol } from '../protocol/hub-protocol.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import type { HubRuntime } from './hub-runtime.js';
 import { GROUPS_TOKEN_METHOD, MembershipRecord } from './membership-record.js';
+import { CredentialExpiry } from './credential-expiry.js';
+import { EarlyFrames } from './early-frames.js';
 import { OutboundFlow } from './outbound-flow.js';
 import { OutgoingBatch, type Payload } from './outgoing-batch.js';
 import { isSequenced, StatefulReconnectBuffer } from './stateful-reconnect-buffer.js';
@@ -39,9 +41,6 @@ export interface ConnectionIdentity {
   /** Epoch milliseconds at which the credential expires and the connection must close. */
   readonly expiresAt: number | undefined;
 }
-
-/** setTimeout's ceiling (about 24.8 days); longer delays are re-armed in steps. */
-const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 const PING = new SerializedHubMessage({ type: MessageType.Ping });
 const TEXT_FRAME = { binary: false } as const;
@@ -84,9 +83,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   private handshakeBuffer: Buffer | undefined;
   /** Runs from the upgrade until onConnected returned: the handshake and the hub's setup share it. */
   private readonly connectTimer: NodeJS.Timeout;
-  /** Frames that arrived while the hub's onConnected was still running. */
-  private framesBeforeConnected: Buffer[] = [];
-  private bytesBeforeConnected = 0;
+  private readonly earlyFrames: EarlyFrames;
   // Liveness is tracked with flags the keep-alive ticker folds into times: no clock read per message.
   private sentSinceTick = false;
   private receivedSinceTick = false;
@@ -95,7 +92,10 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
 
   readonly user: unknown;
   readonly userIdentifier: string | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
+  private readonly credentialExpiry = new CredentialExpiry(() => {
+    HubConnection.logger.debug('Credential expired; closing the connection.');
+    this.close({ type: MessageType.Close, allowReconnect: true });
+  });
 
   private socket: WebSocket;
   /** Set when the handshake asked for stateful reconnect and the server allows it. */
@@ -108,7 +108,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   /** A Close is on its way: the outbound limit no longer applies, nothing else is queued. */
   private closing = false;
   private readingHolds = 0;
-  readonly flow: OutboundFlow;
+  private readonly flow: OutboundFlow;
   /** Kept for a stateful connection whose client opted in to groups tokens. */
   private membership: MembershipRecord | undefined;
   private handedOff = false;
@@ -123,7 +123,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     const { options } = runtime;
     this.user = identity.user;
     this.userIdentifier = identity.userIdentifier;
-    this.closeAt(identity.expiresAt);
+    this.credentialExpiry.arm(identity.expiresAt);
+    this.earlyFrames = new EarlyFrames(options.maximumQueuedInvocationsPerClient, Math.max(PRE_CONNECT_BUFFER_BYTES, options.maximumReceiveFrameSize));
     this.lastSentAt = this.lastReceivedAt = Date.now();
     this.clientResults = new ClientResultTracker(options.clientResultTimeoutMs);
     this.clients = runtime.callerClients(connectionId);
@@ -158,7 +159,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
    */
   resume(socket: WebSocket, expiresAt: number | undefined): void {
     // The reconnecting request authenticated anew: its credential's expiry is the one that counts.
-    this.closeAt(expiresAt);
+    this.credentialExpiry.arm(expiresAt);
     const previous = this.socket;
     previous.removeAllListeners();
     previous.on('error', () => undefined);
@@ -378,19 +379,6 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     if (ack !== undefined) this.send({ type: MessageType.Ack, sequenceId: ack });
   }
 
-  /** Credentials expire: the client is told to reconnect, which makes it authenticate anew. */
-  private closeAt(expiresAt: number | undefined): void {
-    clearTimeout(this.expiryTimer);
-    if (expiresAt === undefined) return;
-    const delay = Math.max(0, expiresAt - Date.now());
-    this.expiryTimer = setTimeout(() => {
-      if (Date.now() < expiresAt) return this.closeAt(expiresAt);
-      HubConnection.logger.debug('Credential expired; closing the connection.');
-      this.close({ type: MessageType.Close, allowReconnect: true });
-    }, Math.min(delay, MAX_TIMER_DELAY_MS));
-    this.expiryTimer.unref();
-  }
-
   private writePayload(payload: Payload): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     this.sentSinceTick = true;
@@ -423,20 +411,10 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     }
   }
 
-  /**
-   * The socket is paused while onConnected runs, so only what ws had already read arrives here:
-   * at most one read's worth. Past that, or past the number of invocations a client may have
-   * waiting, it is not a client waiting politely.
-   */
   private holdUntilConnected(frame: Buffer): void {
-    const { maximumQueuedInvocationsPerClient } = this.runtime.options;
-    this.bytesBeforeConnected += frame.length;
-    const byteLimit = Math.max(PRE_CONNECT_BUFFER_BYTES, this.runtime.options.maximumReceiveFrameSize);
-    if (this.framesBeforeConnected.length >= maximumQueuedInvocationsPerClient || this.bytesBeforeConnected > byteLimit) {
-      HubConnection.logger.debug('Too much sent before the connection was set up; closing.');
-      return this.closeWithError(closeErrors.generic);
-    }
-    this.framesBeforeConnected.push(frame);
+    if (this.earlyFrames.hold(frame)) return;
+    HubConnection.logger.debug('Too much sent before the connection was set up; closing.');
+    this.closeWithError(closeErrors.generic);
   }
 
   private onHandshakeFrame(frame: Buffer): void {
@@ -520,9 +498,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.receivedSinceTick = true;
     this.socket.resume();
     this.membership?.scheduleIssue();
-    const early = this.framesBeforeConnected;
-    this.framesBeforeConnected = [];
-    for (const frame of early) this.onMessageFrame(frame);
+    for (const frame of this.earlyFrames.take()) this.onMessageFrame(frame);
   }
 
   private onMessageFrame(frame: Buffer): void {
@@ -579,13 +555,13 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     if (this.state === State.Closed) return;
     this.state = State.Closed;
     clearTimeout(this.connectTimer);
-    clearTimeout(this.expiryTimer);
+    this.credentialExpiry.clear();
     clearTimeout(this.reconnectTimer);
     this.runtime.forget(this, !this.handedOff);
     this.dispatcher?.dispose();
     this.flow.release();
     this.clientResults.cancelAll();
-    this.framesBeforeConnected = [];
+    this.earlyFrames.take();
     await this.unregister();
   }
 
