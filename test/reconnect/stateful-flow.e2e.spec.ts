@@ -76,11 +76,17 @@ describe('stateful reconnect: a client over its replay limit (raw socket)', () =
 
   afterAll(() => server.close());
 
-  it('holds its invocations until it acknowledges, and still reads its Acks', async () => {
-    const { raw, pinger } = await silentStatefulClient(url);
+  /** A silent client that made the server send it 150 KB, over its 100 KB replay limit. */
+  async function overItsReplayLimit(room: string): Promise<{ raw: RawHubSocket; connectionToken: string }> {
+    const { raw, connectionToken, pinger } = await silentStatefulClient(url);
     pingers.push(pinger);
-    raw.send(invocation('join', 'join', ['quiet']));
-    raw.send(invocation('flood', 'flood', ['quiet', 30, 5000, 'nobody']));
+    raw.send(invocation('join', 'join', [room]));
+    raw.send(invocation('flood', 'flood', [room, 30, 5000, 'nobody']));
+    return { raw, connectionToken };
+  }
+
+  it('holds its invocations until it acknowledges, and still reads its Acks', async () => {
+    const { raw } = await overItsReplayLimit('quiet');
     await raw.until(() => raw.messages().some((message) => message.invocationId === 'flood'));
     const sequenced = raw.messages().filter((message) => message.type === 1 || message.type === 3).length;
 
@@ -95,10 +101,7 @@ describe('stateful reconnect: a client over its replay limit (raw socket)', () =
   });
 
   it('is closed when it piles up invocations instead of acknowledging: not reading them would hold back its Acks', async () => {
-    const { raw, pinger } = await silentStatefulClient(url);
-    pingers.push(pinger);
-    raw.send(invocation('join', 'join', ['piling']));
-    raw.send(invocation('flood', 'flood', ['piling', 30, 5000, 'nobody']));
+    const { raw } = await overItsReplayLimit('piling');
     await raw.until(() => raw.messages().some((message) => message.invocationId === 'flood'));
     raw.send(Array.from({ length: 10 }, (_, i) => invocation(`held${i}`, 'echo', [i])).join(''));
     const { code } = await raw.closed;
@@ -108,10 +111,7 @@ describe('stateful reconnect: a client over its replay limit (raw socket)', () =
   });
 
   it('loses its socket when it acknowledges nothing for the client timeout, and resumes with the replay', async () => {
-    const { raw, connectionToken, pinger } = await silentStatefulClient(url);
-    pingers.push(pinger);
-    raw.send(invocation('join', 'join', ['silent']));
-    raw.send(invocation('flood', 'flood', ['silent', 30, 5000, 'nobody']));
+    const { raw, connectionToken } = await overItsReplayLimit('silent');
     const { code } = await raw.closed;
     expect(code).toBe(1001);
     const said = raw.messages().filter((message) => message.target === 'said').map((message) => (message.arguments as unknown[])[0]);
