@@ -6,7 +6,7 @@ export default defineConfig({
     // Exact matches: a prefix alias would also rewrite the package's subpaths.
     alias: [
       { find: /^nestjs-signalr$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
-      { find: /^nestjs-signalr\/client$/, replacement: fileURLToPath(new URL('./src/client/index.ts', import.meta.url)) },
+      { find: /^nestjs-signalr\/client$/, replacement: fileURLToPath(new URL('./src/client-extension/index.ts', import.meta.url)) },
     ],
   },
   test: {

@@ -1,6 +1,6 @@
 export { SignalRModule } from './signalr.module.js';
 export { SignalRAdapter } from './transport/signalr-adapter.js';
-export { HubRegistry } from './hub-registry.js';
+export { HubEndpoints } from './hub-endpoints.js';
 export type { SignalRModuleOptions } from './options/signalr-module-options.js';
 export { DEFAULT_HUB_OPTIONS, type HubOptions } from './options/hub-options.js';
 
@@ -12,18 +12,18 @@ export type { HubInvocationContext } from './hub/hub-invocation-context.js';
 export type { OnHubConnected, OnHubDisconnected } from './hub/hub-lifecycle.js';
 export type { HubMethodMetadata } from './hub/hub-metadata.js';
 
-export { HubContext, InjectHubContext, getHubContextToken } from './clients/hub-context.js';
+export { HubContext, InjectHubContext, getHubContextToken } from './lifetime/hub-context.js';
 export type {
   ClientProxy,
   GroupManager,
   HubCallerClients,
   HubClients,
   SingleClientProxy,
-} from './clients/client-proxy.js';
-export type { HubLifetimeManager, HubLifetimeManagerFactory } from './clients/hub-lifetime-manager.js';
-export type { HubConnectionHandle } from './clients/hub-connection-handle.js';
-export { InProcessLifetimeManager } from './clients/in-process-lifetime-manager.js';
-export { SerializedHubMessage } from './clients/serialized-hub-message.js';
+} from './lifetime/client-proxy.js';
+export type { HubLifetimeManager, HubLifetimeManagerFactory } from './lifetime/hub-lifetime-manager.js';
+export type { HubConnectionHandle } from './lifetime/hub-connection-handle.js';
+export { InProcessLifetimeManager } from './lifetime/in-process-lifetime-manager.js';
+export { SerializedHubMessage } from './protocol/serialized-hub-message.js';
 
 export { HubException } from './errors/hub-exception.js';
 export { ArgumentValidationException, type ArgumentViolation } from './errors/argument-validation.exception.js';
@@ -45,10 +45,10 @@ export { parseKeyRing, KeyRingError } from './security/key-ring.js';
 export { IDENTITY_CHANGED } from './security/connection-claim.js';
 export type { ClaimOutcome, ConnectionRegistry, ConnectionRegistryFactory } from './security/connection-registry.js';
 export { InProcessConnectionRegistry } from './security/in-process-connection-registry.js';
-export type { CanRejoin } from './transport/group-rejoin.js';
+export type { CanRejoin } from './options/signalr-module-options.js';
 export type { UserIdentityOptions } from './security/user-identity.js';
 export type { OriginPolicyOptions } from './security/origin-policy.js';
 export type { TransportSecurityOptions } from './security/transport-security.js';
 
 // The Redis backplane's public surface is listed in its own barrel.
-export * from './clients/redis/index.js';
+export * from './lifetime/redis/index.js';

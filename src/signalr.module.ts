@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { getHubContextToken } from './clients/hub-context.js';
-import { SignalRBackplaneHealthIndicator } from './clients/redis/backplane-health-indicator.js';
-import { HubRegistry } from './hub-registry.js';
+import { getHubContextToken } from './lifetime/hub-context.js';
+import { SignalRBackplaneHealthIndicator } from './lifetime/redis/backplane-health-indicator.js';
+import { HubEndpoints } from './hub-endpoints.js';
 import { HUB_ARGUMENT_VALIDATOR, HubValidationPipe, hubValidationProviders } from './hub/hub-validation.pipe.js';
 import { HubAuthorizationGuard } from './security/hub-authorization.guard.js';
 import { HubAuthorizer } from './security/hub-authorizer.js';
@@ -22,7 +22,7 @@ class SignalRFeatureModule {}
  */
 @Module({
   providers: [
-    HubRegistry,
+    HubEndpoints,
     HubAuthorizer,
     HubAuthorizationGuard,
     tokenServiceProvider,
@@ -31,7 +31,7 @@ class SignalRFeatureModule {}
     SignalRBackplaneHealthIndicator,
   ],
   exports: [
-    HubRegistry,
+    HubEndpoints,
     HubAuthorizer,
     HubAuthorizationGuard,
     HubValidationPipe,
@@ -44,8 +44,8 @@ export class SignalRModule extends SignalRConfigurableModule {
   static forFeature(hubs: Function[]): DynamicModule {
     const contexts: Provider[] = hubs.map((hub) => ({
       provide: getHubContextToken(hub),
-      useFactory: (registry: HubRegistry) => registry.contextFor(hub),
-      inject: [HubRegistry],
+      useFactory: (registry: HubEndpoints) => registry.contextFor(hub),
+      inject: [HubEndpoints],
     }));
     return {
       module: SignalRFeatureModule,

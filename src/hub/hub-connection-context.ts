@@ -1,5 +1,5 @@
-import type { ClientResultTracker } from '../clients/client-result-tracker.js';
-import type { GroupManager, HubCallerClients } from '../clients/client-proxy.js';
+import type { ClientResultTracker } from '../connection/client-result-tracker.js';
+import type { GroupManager, HubCallerClients } from '../lifetime/client-proxy.js';
 import type { HubMessage } from '../protocol/hub-message.js';
 import type { HubCallerContext } from './hub-caller-context.js';
 

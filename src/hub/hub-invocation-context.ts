@@ -1,4 +1,4 @@
-import type { GroupManager, HubCallerClients } from '../clients/client-proxy.js';
+import type { GroupManager, HubCallerClients } from '../lifetime/client-proxy.js';
 
 /**
  * What guards, interceptors and parameter decorators see as the WebSocket "data" of a hub

@@ -1,12 +1,14 @@
 import type { ValidationPipeOptions } from '@nestjs/common';
-import type { HubLifetimeManagerFactory } from '../clients/hub-lifetime-manager.js';
+import type { HubLifetimeManagerFactory } from '../lifetime/hub-lifetime-manager.js';
 import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
 import type { ConnectionRegistryFactory } from '../security/connection-registry.js';
-import type { CanRejoin } from '../transport/group-rejoin.js';
 import type { OriginPolicyOptions } from '../security/origin-policy.js';
 import type { TransportSecurityOptions } from '../security/transport-security.js';
 import type { UserIdentityOptions } from '../security/user-identity.js';
 import type { HubOptions } from './hub-options.js';
+
+/** Decides whether a resuming connection's user may be put back in a group. */
+export type CanRejoin = (user: unknown, groupName: string, hubPath: string) => boolean | Promise<boolean>;
 
 /** Options of `SignalRModule.forRoot()` / `forRootAsync()`; hub options here apply to every hub. */
 export interface SignalRModuleOptions extends HubOptions, UserIdentityOptions, OriginPolicyOptions, TransportSecurityOptions {

@@ -2,9 +2,9 @@ import { Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import type { GroupManager, HubCallerClients } from '../clients/client-proxy.js';
-import type { HubLifetimeManager } from '../clients/hub-lifetime-manager.js';
-import { LifetimeManagerCallerClients } from '../clients/lifetime-manager-clients.js';
+import type { GroupManager, HubCallerClients } from '../lifetime/client-proxy.js';
+import type { HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
+import { LifetimeManagerCallerClients } from '../lifetime/lifetime-manager-clients.js';
 import type { HubCallerContext } from '../hub/hub-caller-context.js';
 import type { HubDispatcher } from '../hub/hub-dispatcher.js';
 import type { HubLifecycle } from '../hub/hub-lifecycle.js';
@@ -18,9 +18,10 @@ import { newConnectionId, type ConnectionTokens } from '../security/connection-t
 import type { GroupsTokens } from '../security/groups-tokens.js';
 import type { Admitted, HubGatekeeper, Refusal } from '../security/hub-gatekeeper.js';
 import { redactUrl } from '../security/redact-url.js';
-import { rejoinGroups, type CanRejoin, type PendingRejoin } from './group-rejoin.js';
-import { HubConnection, type ConnectionFeatures } from './hub-connection.js';
-import type { HubRuntime } from './hub-runtime.js';
+import { rejoinGroups, type PendingRejoin } from '../connection/group-rejoin.js';
+import type { CanRejoin } from '../options/signalr-module-options.js';
+import { HubConnection, type ConnectionFeatures } from '../connection/hub-connection.js';
+import type { HubRuntime } from '../connection/hub-runtime.js';
 import { refuseUpgrade, replyError, replyJson } from './http-replies.js';
 import { negotiateResponse } from './negotiate-response.js';
 

@@ -4,7 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { EMPTY, type Observable } from 'rxjs';
 import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
-import { HubRegistry } from '../hub-registry.js';
+import { HubEndpoints } from '../hub-endpoints.js';
 import { isHubGatewayOptions } from '../hub/hub-metadata.js';
 import type { HubEndpoint } from './hub-endpoint.js';
 
@@ -62,9 +62,9 @@ export class SignalRAdapter extends AbstractWsAdapter<HubEndpoint> {
     this.detach = undefined;
   }
 
-  private registry(): HubRegistry {
+  private registry(): HubEndpoints {
     try {
-      return this.app.get(HubRegistry, { strict: false });
+      return this.app.get(HubEndpoints, { strict: false });
     } catch {
       throw new SignalRError(SignalRErrorCode.AdapterMissing, 'Import SignalRModule.forRoot() in the root module to serve hubs.');
     }

@@ -1,6 +1,6 @@
 import type { HubConnection } from '@microsoft/signalr';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BATCH_BYTES } from '../../src/transport/outgoing-batch.js';
+import { MAX_BATCH_BYTES } from '../../src/connection/outgoing-batch.js';
 import { STREAM_PAUSE_BYTES } from '../../src/options/hub-options.js';
 import { ClientPool, WIRE_PROTOCOLS } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BATCH_BYTES, OutgoingBatch, type Payload } from '../../src/transport/outgoing-batch.js';
+import { MAX_BATCH_BYTES, OutgoingBatch, type Payload } from '../../src/connection/outgoing-batch.js';
 
 const endOfTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 

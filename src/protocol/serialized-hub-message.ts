@@ -1,5 +1,5 @@
-import type { HubMessage } from '../protocol/hub-message.js';
-import type { HubProtocol } from '../protocol/hub-protocol.js';
+import type { HubMessage } from './hub-message.js';
+import type { HubProtocol } from './hub-protocol.js';
 
 /**
  * A message bound for many connections, serialized at most once per protocol however many

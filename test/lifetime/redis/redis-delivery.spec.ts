@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import type { RedisLifetimeManager } from '../../../src/clients/redis/index.js';
+import type { RedisLifetimeManager } from '../../../src/lifetime/redis/index.js';
 import { MessagePackHubProtocol } from '../../../src/protocol/messagepack-hub-protocol.js';
 import { describeWithRedis, RedisServer } from '../../support/redis-server.js';
 import { connect, CountingProtocol, FakeConnection, fence, startNodes } from './redis-nodes.js';

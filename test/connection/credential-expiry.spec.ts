@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CredentialExpiry } from '../../src/transport/credential-expiry.js';
+import { CredentialExpiry } from '../../src/connection/credential-expiry.js';
 
 describe('CredentialExpiry', () => {
   afterEach(() => vi.useRealTimers());

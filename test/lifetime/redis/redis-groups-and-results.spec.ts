@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
-import type { RedisLifetimeManager } from '../../../src/clients/redis/index.js';
-import { RedisChannels } from '../../../src/clients/redis/redis-channels.js';
+import type { RedisLifetimeManager } from '../../../src/lifetime/redis/index.js';
+import { RedisChannels } from '../../../src/lifetime/redis/redis-channels.js';
 import { SignalRError, SignalRErrorCode } from '../../../src/errors/signalr-error-codes.js';
 import { describeWithRedis, RedisServer } from '../../support/redis-server.js';
 import { connect, FakeConnection, fence, HUB_PATH, startNodes } from './redis-nodes.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect, vi } from 'vitest';
-import type { HubConnectionHandle } from '../../../src/clients/hub-connection-handle.js';
-import { RedisLifetimeManager, type RedisLifetimeManagerOptions } from '../../../src/clients/redis/index.js';
-import type { SerializedHubMessage } from '../../../src/clients/serialized-hub-message.js';
+import type { HubConnectionHandle } from '../../../src/lifetime/hub-connection-handle.js';
+import { RedisLifetimeManager, type RedisLifetimeManagerOptions } from '../../../src/lifetime/redis/index.js';
+import type { SerializedHubMessage } from '../../../src/protocol/serialized-hub-message.js';
 import { DEFAULT_HUB_OPTIONS } from '../../../src/options/hub-options.js';
 import { MessageType, type HubMessage } from '../../../src/protocol/hub-message.js';
 import type { HubProtocol } from '../../../src/protocol/hub-protocol.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EarlyFrames } from '../../src/transport/early-frames.js';
+import { EarlyFrames } from '../../src/connection/early-frames.js';
 
 describe('EarlyFrames', () => {
   it('gives back what it held, in order, once', () => {

@@ -1,3 +1,4 @@
+import type { ConnectionRegistry } from '../security/connection-registry.js';
 import type { HubConnectionHandle } from './hub-connection-handle.js';
 
 /**
@@ -26,6 +27,11 @@ export interface HubLifetimeManager {
    * shared store or when it cannot answer. A connection resuming on another node rejoins these.
    */
   storedGroupsOf?(connectionId: string): Promise<readonly string[] | undefined>;
+  /**
+   * Where a manager that spans nodes records live and ended connection ids, shared as widely as
+   * its routing; the module uses it unless told otherwise. In-process managers have none.
+   */
+  readonly connectionRegistry?: ConnectionRegistry;
   /** Releases timers and subscriptions when the application shuts down. */
   dispose(): Promise<void>;
 }

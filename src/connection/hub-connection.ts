@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { WebSocket } from 'ws';
-import { ClientResultTracker } from '../clients/client-result-tracker.js';
-import type { GroupManager, HubCallerClients } from '../clients/client-proxy.js';
-import type { HubConnectionHandle } from '../clients/hub-connection-handle.js';
-import { SerializedHubMessage } from '../clients/serialized-hub-message.js';
+import { ClientResultTracker } from './client-result-tracker.js';
+import type { GroupManager, HubCallerClients } from '../lifetime/client-proxy.js';
+import type { HubConnectionHandle } from '../lifetime/hub-connection-handle.js';
+import { SerializedHubMessage } from '../protocol/serialized-hub-message.js';
 import { closeErrors } from '../errors/invocation-errors.js';
 import type { HubCallerContext } from '../hub/hub-caller-context.js';
 import type { HubConnectionContext } from '../hub/hub-connection-context.js';

@@ -1,7 +1,7 @@
 import type { HubConnection } from '@microsoft/signalr';
 import { Caller, Clients, Groups, Hub, type GroupManager, type HubCallerClients, type HubCallerContext } from 'nestjs-signalr';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { redisLifetimeManager } from '../../../src/clients/redis/index.js';
+import { redisLifetimeManager } from '../../../src/lifetime/redis/index.js';
 import { connectClient } from '../../support/client.js';
 import { startHubApp, type RunningHubApp } from '../../support/hub-app.js';
 import { describeWithRedis, RedisServer } from '../../support/redis-server.js';

@@ -1,12 +1,10 @@
 import { Logger } from '@nestjs/common';
-import type { GroupManager } from '../clients/client-proxy.js';
+import type { GroupManager } from '../lifetime/client-proxy.js';
 import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
-import type { HubLifetimeManager } from '../clients/hub-lifetime-manager.js';
+import type { HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
 import type { HubCallerContext } from '../hub/hub-caller-context.js';
+import type { CanRejoin } from '../options/signalr-module-options.js';
 import type { GroupsTokenClaims } from '../security/groups-tokens.js';
-
-/** Decides whether a resuming connection's user may be put back in a group. */
-export type CanRejoin = (user: unknown, groupName: string, hubPath: string) => boolean | Promise<boolean>;
 
 /** A connection taken over from a node that lost it, waiting for its groups. */
 export interface PendingRejoin {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { STREAM_PAUSE_BYTES, STREAM_RESUME_BYTES } from '../../src/options/hub-options.js';
-import { OutboundFlow } from '../../src/transport/outbound-flow.js';
+import { OutboundFlow } from '../../src/connection/outbound-flow.js';
 
 function flowOver(replayLimit = 1000) {
   const backlog = { unwritten: 0, unacknowledged: 0 };

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ExternalContextCreator, ModuleRef } from '@nestjs/core';
-import { HubContext } from './clients/hub-context.js';
-import type { HubLifetimeManager } from './clients/hub-lifetime-manager.js';
-import { InProcessLifetimeManager } from './clients/in-process-lifetime-manager.js';
-import { LifetimeManagerClients, LifetimeManagerGroups } from './clients/lifetime-manager-clients.js';
+import { HubContext } from './lifetime/hub-context.js';
+import type { HubLifetimeManager } from './lifetime/hub-lifetime-manager.js';
+import { InProcessLifetimeManager } from './lifetime/in-process-lifetime-manager.js';
+import { LifetimeManagerClients, LifetimeManagerGroups } from './lifetime/lifetime-manager-clients.js';
 import { HubExceptionFilter } from './errors/hub-exception-filter.js';
 import { SignalRError, SignalRErrorCode } from './errors/signalr-error-codes.js';
 import { HubDispatcher, type HubMethod } from './hub/hub-dispatcher.js';
@@ -36,7 +36,7 @@ import { HubEndpoint } from './transport/hub-endpoint.js';
  * its injectable context, and the endpoint the adapter routes connections to.
  */
 @Injectable()
-export class HubRegistry implements OnApplicationBootstrap, OnApplicationShutdown {
+export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly lifetimeManagers = new Map<Function, HubLifetimeManager>();
   private readonly connectionRegistries: ConnectionRegistry[] = [];
   private readonly endpoints = new Map<Function, HubEndpoint>();
@@ -67,7 +67,7 @@ export class HubRegistry implements OnApplicationBootstrap, OnApplicationShutdow
     this.caps = new ConnectionCaps(connectionCaps(options));
     this.exceptionFilter = new HubExceptionFilter(options.detailedErrors ?? false);
     if (options.detailedErrors && process.env.NODE_ENV === 'production') {
-      new Logger('SignalR').warn('detailedErrors is on in production: clients see the messages of server errors.');
+      new Logger('SignalR:Module').warn('detailedErrors is on in production: clients see the messages of server errors.');
     }
   }
 
@@ -149,8 +149,7 @@ export class HubRegistry implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** A lifetime manager that spans nodes brings a registry that does too. */
   private connectionRegistryFor(hubPath: string, lifetimeManager: HubLifetimeManager): ConnectionRegistry {
-    const own = (lifetimeManager as Partial<{ connectionRegistry: ConnectionRegistry }>).connectionRegistry;
-    const registry = this.options.connectionRegistry?.(hubPath) ?? own ?? new InProcessConnectionRegistry();
+    const registry = this.options.connectionRegistry?.(hubPath) ?? lifetimeManager.connectionRegistry ?? new InProcessConnectionRegistry();
     this.connectionRegistries.push(registry);
     return registry;
   }

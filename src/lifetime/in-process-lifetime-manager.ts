@@ -3,7 +3,7 @@ import { MessageType } from '../protocol/hub-message.js';
 import { assertRoomForGroup } from './group-limit.js';
 import type { HubConnectionHandle } from './hub-connection-handle.js';
 import type { HubLifetimeManager } from './hub-lifetime-manager.js';
-import { SerializedHubMessage } from './serialized-hub-message.js';
+import { SerializedHubMessage } from '../protocol/serialized-hub-message.js';
 
 /** Routes within one process: enough for a single node, and the local half of a backplane. */
 export class InProcessLifetimeManager implements HubLifetimeManager {

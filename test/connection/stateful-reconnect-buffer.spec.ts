@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MessageType, type HubMessage } from '../../src/protocol/hub-message.js';
-import { StatefulReconnectBuffer } from '../../src/transport/stateful-reconnect-buffer.js';
+import { StatefulReconnectBuffer } from '../../src/connection/stateful-reconnect-buffer.js';
 
 const invocation = (n: number): HubMessage => ({ type: MessageType.Invocation, target: 'Record', arguments: [n] });
 

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { RedisLifetimeManager } from '../../../src/clients/redis/index.js';
+import { RedisLifetimeManager } from '../../../src/lifetime/redis/index.js';
 import { SignalRErrorCode } from '../../../src/errors/signalr-error-codes.js';
 import { CapturingLogger } from '../../support/capturing-logger.js';
 import { describeWithRedis, RedisServer } from '../../support/redis-server.js';

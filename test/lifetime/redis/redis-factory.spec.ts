@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { redisLifetimeManager } from '../../../src/clients/redis/index.js';
+import { redisLifetimeManager } from '../../../src/lifetime/redis/index.js';
 import type { SignalRModuleOptions } from '../../../src/options/signalr-module-options.js';
 import { describeWithRedis, RedisServer } from '../../support/redis-server.js';
 import { connect, FakeConnection, fence, waitForHealth } from './redis-nodes.js';

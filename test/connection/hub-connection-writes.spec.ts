@@ -2,14 +2,14 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { HubLifetimeManager } from '../../src/clients/hub-lifetime-manager.js';
+import type { HubLifetimeManager } from '../../src/lifetime/hub-lifetime-manager.js';
 import { HubExceptionFilter } from '../../src/errors/hub-exception-filter.js';
 import { HubDispatcher } from '../../src/hub/hub-dispatcher.js';
 import { DEFAULT_HUB_OPTIONS } from '../../src/options/hub-options.js';
 import { MessageType } from '../../src/protocol/hub-message.js';
 import { JsonHubProtocol } from '../../src/protocol/json-hub-protocol.js';
-import { HubConnection } from '../../src/transport/hub-connection.js';
-import type { HubRuntime } from '../../src/transport/hub-runtime.js';
+import { HubConnection } from '../../src/connection/hub-connection.js';
+import type { HubRuntime } from '../../src/connection/hub-runtime.js';
 
 const RS = '\u001e';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flushAtEndOfTurn } from '../../src/transport/end-of-turn.js';
+import { flushAtEndOfTurn } from '../../src/connection/end-of-turn.js';
 
 describe('flushAtEndOfTurn', () => {
   it('flushes after the promise reactions of the turn, and a failing flush spares the others', async () => {

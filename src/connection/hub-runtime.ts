@@ -1,6 +1,6 @@
-import type { GroupManager, HubCallerClients } from '../clients/client-proxy.js';
-import type { HubConnectionHandle } from '../clients/hub-connection-handle.js';
-import type { HubLifetimeManager } from '../clients/hub-lifetime-manager.js';
+import type { GroupManager, HubCallerClients } from '../lifetime/client-proxy.js';
+import type { HubConnectionHandle } from '../lifetime/hub-connection-handle.js';
+import type { HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
 import type { HubCallerContext } from '../hub/hub-caller-context.js';
 import type { HubDispatcher } from '../hub/hub-dispatcher.js';
 import type { ResolvedHubOptions } from '../options/hub-options.js';

@@ -47,7 +47,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   /** Unique per manager: the address other nodes answer to. */
   readonly serverName = `${hostname()}_${randomUUID().replaceAll('-', '')}`;
 
-  private readonly logger = new Logger('SignalR Redis');
+  private readonly logger = new Logger('SignalR:Redis');
   private readonly channels: RedisChannels;
   private readonly protocol = new RedisProtocol();
   private readonly local = new InProcessLifetimeManager();

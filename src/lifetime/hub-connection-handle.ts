@@ -1,4 +1,4 @@
-import type { SerializedHubMessage } from './serialized-hub-message.js';
+import type { SerializedHubMessage } from '../protocol/serialized-hub-message.js';
 
 /** What the lifetime manager needs of a live connection: an address and a way to write to it. */
 export interface HubConnectionHandle {

@@ -71,7 +71,7 @@ async function readyWithin(client: Redis, timeoutMs: number): Promise<void> {
 export class RedisConnectionRegistry implements ConnectionRegistry {
   private readonly node = randomUUID();
   private readonly local = new InProcessConnectionRegistry();
-  private readonly warning = new ThrottledWarning(new Logger('SignalR Redis'), WARNING_INTERVAL_MS);
+  private readonly warning = new ThrottledWarning(new Logger('SignalR:Redis'), WARNING_INTERVAL_MS);
 
   constructor(
     private readonly client: Redis,
