@@ -29,7 +29,9 @@ import { PASSPORT_AUTHENTICATOR } from './security/passport-authenticator.provid
 import type { PassportAuthenticator } from './security/passport-authenticator.js';
 import { TokenService } from './security/token-service.js';
 import { TransportSecurity } from './security/transport-security.js';
+import { HubConnections } from './connection/hub-connections.js';
 import { HubEndpoint } from './transport/hub-endpoint.js';
+import { WebSocketTransport } from './transport/websocket-transport.js';
 
 /**
  * Builds, once per hub class, what serving it takes: the lifetime manager shared by the hub and
@@ -113,38 +115,47 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       proxyMethods.push({ descriptor, handler: (hubClass.prototype as Record<string, Function>)[descriptor.methodName] });
     }
     const lifetimeManager = this.lifetimeManagerFor(hubClass);
-    return new HubEndpoint({
-      path: metadata.path,
+    const { path } = metadata;
+    const registry = this.connectionRegistryFor(path, lifetimeManager);
+    const connections = new HubConnections({
+      path,
       options,
-      negotiateTokenLifetimeMs: this.lifetimes.negotiateTokenLifetimeMs,
-      closeOnCredentialExpiry: this.options.closeOnCredentialExpiry ?? true,
       allowStatefulReconnect: this.options.allowStatefulReconnect ?? true,
-      connectionTokens: this.connectionTokens,
-      registry: this.connectionRegistryFor(metadata.path, lifetimeManager),
-      groupsTokens: this.groupsTokens,
-      groupsTokenLifetimeMs: this.lifetimes.groupsTokenLifetimeMs,
-      canRejoin: this.options.canRejoin ?? (() => true),
-      caps: this.caps,
-      gatekeeper: new HubGatekeeper({
-        hubClass,
-        hubPath: metadata.path,
-        transport: this.transportSecurity,
-        origins: this.originPolicy,
-        authenticator: this.authenticator ?? undefined,
-        authorizer: this.authorizer,
-      }),
       protocols: [
         new JsonHubProtocol({ maxDepth: options.maximumNestingDepth, maxMessageSize: options.maximumReceiveMessageSize }),
         new MessagePackHubProtocol({ maxDepth: options.maximumNestingDepth, maxMessageSize: options.maximumReceiveMessageSize }),
       ],
       dispatcher: new HubDispatcher(methods, options, this.exceptionFilter),
-      proxies: this.options.proxies
-        ? new HubProxyRenderer(hubClass, metadata.path, proxyMethods, this.authorizer)
-        : undefined,
       lifetimeManager,
       groups: new LifetimeManagerGroups(lifetimeManager),
       lifecycle: hubLifecycleOf(hub),
+      registry,
+      groupsTokens: this.groupsTokens,
+      groupsTokenLifetimeMs: this.lifetimes.groupsTokenLifetimeMs,
+      canRejoin: this.options.canRejoin ?? (() => true),
     });
+    const gatekeeper = new HubGatekeeper({
+      hubClass,
+      hubPath: path,
+      transport: this.transportSecurity,
+      origins: this.originPolicy,
+      authenticator: this.authenticator ?? undefined,
+      authorizer: this.authorizer,
+    });
+    const webSocket = new WebSocketTransport({
+      path,
+      connections,
+      gatekeeper,
+      connectionTokens: this.connectionTokens,
+      groupsTokens: this.groupsTokens,
+      registry,
+      caps: this.caps,
+      negotiateTokenLifetimeMs: this.lifetimes.negotiateTokenLifetimeMs,
+      closeOnCredentialExpiry: this.options.closeOnCredentialExpiry ?? true,
+      maximumReceiveFrameSize: options.maximumReceiveFrameSize,
+    });
+    const proxies = this.options.proxies ? new HubProxyRenderer(hubClass, path, proxyMethods, this.authorizer) : undefined;
+    return new HubEndpoint({ path, connections, webSocket, gatekeeper, connectionTokens: this.connectionTokens, caps: this.caps, proxies });
   }
 
   /** A lifetime manager that spans nodes brings a registry that does too. */

@@ -1,4 +1,4 @@
-import type { ConnectionTokens } from './connection-tokens.js';
+import type { ConnectionTokenClaims } from './connection-tokens.js';
 import type { GroupsTokenClaims, GroupsTokens } from './groups-tokens.js';
 import { refusal, type Refusal } from './hub-gatekeeper.js';
 
@@ -9,7 +9,6 @@ const UNKNOWN_CONNECTION = 'No Connection with that ID';
 
 export interface ClaimRules {
   readonly hubPath: string;
-  readonly tokens: ConnectionTokens;
   /** How long after negotiate a token may open its socket. */
   readonly unusedLifetimeMs: number;
   /** Whether this node holds the connection and it waits for its client to come back (stateful reconnect). */
@@ -19,18 +18,18 @@ export interface ClaimRules {
 }
 
 /**
- * Checks a connection token presented on upgrade against who is presenting it. Anything not
+ * Checks a connection token presented on upgrade (opened: `undefined` when it was not authentic)
+ * against who is presenting it. Anything not
  * issued by us for this hub is unknown (404), as is a token past its use; a token of another
  * user is refused (403) even when authentic. The checks run again on every reconnect. What other
  * nodes know (ended or live elsewhere) is the connection registry's to add.
  */
 export function claimConnection(
-  connectionToken: string,
+  claims: ConnectionTokenClaims | undefined,
   userKey: string | undefined,
   rules: ClaimRules,
   now = Date.now(),
 ): { connectionId: string; issuedAt: number } | Refusal {
-  const claims = rules.tokens.open(connectionToken);
   if (!claims || claims.hubPath !== rules.hubPath) return refusal(404, UNKNOWN_CONNECTION);
   if (claims.userKey !== userKey) return refusal(403, IDENTITY_CHANGED);
   // A reconnecting client presents the token it negotiated long ago: liveness, not age, counts.
@@ -50,13 +49,12 @@ export type ResumptionRefusal = Refusal & { readonly reason: string };
  * and hub, proves the client held it recently. Whether the connection ended is the registry's to say.
  */
 export function claimResumption(
-  connectionToken: string,
+  connection: ConnectionTokenClaims | undefined,
   groupsToken: string,
   userKey: string | undefined,
-  rules: Pick<ClaimRules, 'hubPath' | 'tokens'> & { readonly groupsTokens: GroupsTokens },
+  rules: Pick<ClaimRules, 'hubPath'> & { readonly groupsTokens: GroupsTokens },
   now = Date.now(),
 ): GroupsTokenClaims | ResumptionRefusal {
-  const connection = rules.tokens.open(connectionToken);
   if (!connection || connection.hubPath !== rules.hubPath) return refused(404, UNKNOWN_CONNECTION, 'connection token refused');
   if (connection.userKey !== userKey) return refused(403, IDENTITY_CHANGED, 'connection token of another user');
   const groups = rules.groupsTokens.open(groupsToken);

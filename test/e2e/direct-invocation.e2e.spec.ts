@@ -16,7 +16,6 @@ import { IsString, Length } from 'class-validator';
 import { Authorize, Hub, HubMethod, HubEndpoints, SignalRModule, type HubCallerContext, type HubInvocationContext } from 'nestjs-signalr';
 import { map, type Observable } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HubRuntime } from '../../src/connection/hub-runtime.js';
 import { ClientPool } from '../support/client.js';
 import { createHubApp, listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
 
@@ -85,7 +84,7 @@ const invocationOf = (target: string, args: unknown[]): HubInvocationContext =>
  * first, so a method behind it never has; the direct path calls it at once.
  */
 async function runsWithinTheCall(app: INestApplication, method: string, args: unknown[]): Promise<boolean> {
-  const runtime = app.get(HubEndpoints).endpointFor(DirectHub) as unknown as HubRuntime;
+  const runtime = app.get(HubEndpoints).endpointFor(DirectHub).connections;
   ran.length = 0;
   const pending = runtime.dispatcher.findMethod(method)!.invoke(caller, invocationOf(method, args));
   const within = ran.includes(method);

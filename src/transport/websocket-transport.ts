@@ -1,0 +1,189 @@
+import { Logger } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { ConnectionFeatures, ConnectionIdentity, HubConnection } from '../connection/hub-connection.js';
+import type { HubConnections } from '../connection/hub-connections.js';
+import type { ConnectionCaps, ConnectionSlot } from '../security/connection-caps.js';
+import { claimConnection, claimResumption } from '../security/connection-claim.js';
+import type { ConnectionRegistry } from '../security/connection-registry.js';
+import { newConnectionId, type ConnectionTokenClaims, type ConnectionTokens } from '../security/connection-tokens.js';
+import type { GroupsTokens } from '../security/groups-tokens.js';
+import type { Admitted, HubGatekeeper } from '../security/hub-gatekeeper.js';
+import { refuseUpgrade } from './http-replies.js';
+
+const logger = new Logger('SignalR:Endpoint');
+
+/** Query parameters of the client extension: the opt-in on the hub URL, and a resumption's. */
+export const GROUPS_TOKEN_OPT_IN = 'groupsToken';
+export const RESUME_PARAMETER = 'resume';
+export const RECEIVED_PARAMETER = 'received';
+
+export interface WebSocketTransportParts {
+  readonly path: string;
+  readonly connections: HubConnections;
+  readonly gatekeeper: HubGatekeeper;
+  readonly connectionTokens: ConnectionTokens;
+  readonly groupsTokens: GroupsTokens;
+  readonly registry: ConnectionRegistry;
+  /** The node's connection caps, shared by every hub of the module. */
+  readonly caps: ConnectionCaps;
+  readonly negotiateTokenLifetimeMs: number;
+  readonly closeOnCredentialExpiry: boolean;
+  /** Largest frame read from a client; ws refuses a larger one from its header (close 1009). */
+  readonly maximumReceiveFrameSize: number;
+}
+
+/** What one upgrade request brings: its socket, and who was admitted with it. */
+interface Upgrade {
+  readonly request: IncomingMessage;
+  readonly socket: Duplex;
+  readonly head: Buffer;
+  readonly admission: Admitted;
+}
+
+/**
+ * The WebSocket face of a hub: admits an upgrade, checks the connection token it carries (a new
+ * connection, a stateful reconnect, or a resumption on a node that lost the connection) and hands
+ * the socket to the hub's connections.
+ */
+export class WebSocketTransport {
+  private readonly webSockets: WebSocketServer;
+
+  constructor(private readonly parts: WebSocketTransportParts) {
+    this.webSockets = new WebSocketServer({ noServer: true, maxPayload: parts.maximumReceiveFrameSize, perMessageDeflate: false });
+  }
+
+  async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
+    const admission = await this.parts.gatekeeper.admit(request);
+    if (!admission.admitted) return refuseUpgrade(socket, admission.status, admission.body);
+    const upgrade: Upgrade = { request, socket, head, admission };
+    const features: ConnectionFeatures = { groupsTokens: query.get(GROUPS_TOKEN_OPT_IN) === 'true' };
+    const connectionToken = query.get('id');
+    // skipNegotiation: the client never negotiated, so the server names the connection.
+    if (connectionToken === null) {
+      return this.holdingSlot(upgrade, (slot) => this.accept(upgrade, newConnectionId(), Date.now(), features, slot));
+    }
+    // Opened once: every check below reads these claims.
+    const claims = this.parts.connectionTokens.open(connectionToken);
+    const resumeToken = query.get(RESUME_PARAMETER);
+    if (resumeToken !== null && !(claims && this.parts.connections.has(claims.connectionId))) {
+      const received = query.get(RECEIVED_PARAMETER);
+      return this.holdingSlot(upgrade, (slot) => this.takeOver(upgrade, claims, resumeToken, received, slot));
+    }
+    return this.connect(upgrade, claims, features);
+  }
+
+  close(done: () => void): void {
+    this.webSockets.close(() => done());
+  }
+
+  /** A new connection, or a stateful reconnect to this node, which keeps its slot. */
+  private async connect(upgrade: Upgrade, claims: ConnectionTokenClaims | undefined, features: ConnectionFeatures): Promise<void> {
+    const { connections, negotiateTokenLifetimeMs } = this.parts;
+    const checked = claimConnection(claims, upgrade.admission.userKey, {
+      hubPath: this.parts.path,
+      unusedLifetimeMs: negotiateTokenLifetimeMs,
+      isResumable: (id) => connections.resumable(id) !== undefined,
+      isLive: (id) => connections.has(id),
+    });
+    if ('admitted' in checked) return this.refuse(upgrade, checked.status, checked.body, 'connection token refused');
+    const resuming = connections.resumable(checked.connectionId);
+    if (resuming) {
+      const { expiresAt } = this.identityOf(upgrade.admission);
+      this.webSockets.handleUpgrade(upgrade.request, upgrade.socket, upgrade.head, (webSocket) => resuming.resume(webSocket, expiresAt));
+      return;
+    }
+    return this.holdingSlot(upgrade, async (slot) => {
+      const forgetAt = checked.issuedAt + negotiateTokenLifetimeMs;
+      // Admission awaited authentication: the id may have been claimed meanwhile, here or on another node.
+      const claimed = await this.parts.registry.claim(checked.connectionId, forgetAt - Date.now());
+      if (claimed === 'live') return this.refuse(upgrade, 409, 'Connection ID already in use', 'connection id in use');
+      if (claimed === 'ended') return this.refuse(upgrade, 404, 'No Connection with that ID', 'connection ended');
+      return this.accept(upgrade, checked.connectionId, forgetAt, features, slot);
+    });
+  }
+
+  /**
+   * Runs `start` holding a slot under the caps, taken before the registry hears of the id: the
+   * connection `start` opens keeps the slot until it is forgotten; a refusal gives it back.
+   */
+  private async holdingSlot(upgrade: Upgrade, start: (slot: ConnectionSlot) => Promise<HubConnection | void>): Promise<void> {
+    const { userKey, address } = upgrade.admission;
+    const slot = this.parts.caps.take(this.parts.path, userKey, address);
+    if (!slot.admitted) return refuseUpgrade(upgrade.socket, slot.status, slot.body, slot.headers);
+    let connection: HubConnection | void = undefined;
+    try {
+      connection = await start(slot);
+    } finally {
+      if (!connection) slot.release();
+    }
+  }
+
+  /**
+   * A stateful reconnect reaching a node that does not hold the connection: the node that did
+   * restarted, or the load balancer chose another one. Resumed only with a valid groups token,
+   * and never once the connection ended anywhere the registry can see.
+   */
+  private async takeOver(
+    upgrade: Upgrade,
+    connection: ConnectionTokenClaims | undefined,
+    resumeToken: string,
+    received: string | null,
+    slot: ConnectionSlot,
+  ): Promise<HubConnection | void> {
+    const { connections, groupsTokens } = this.parts;
+    const claims = claimResumption(connection, resumeToken, upgrade.admission.userKey, { hubPath: this.parts.path, groupsTokens });
+    if ('admitted' in claims) return this.refuse(upgrade, claims.status, claims.body, `resumption refused: ${claims.reason}`);
+    const protocol = connections.protocols.get(claims.protocol);
+    const receivedByClient = received === null ? Number.NaN : Number(received);
+    if (!protocol || !Number.isSafeInteger(receivedByClient) || receivedByClient < 0) {
+      return this.refuse(upgrade, 400, 'Bad Request', 'resumption without a valid received count');
+    }
+    let taken: Awaited<ReturnType<ConnectionRegistry['takeOver']>>;
+    try {
+      taken = await this.parts.registry.takeOver(claims.connectionId, connections.groupsTokenLifetimeMs);
+    } catch (error) {
+      logger.warn(`Cannot resume a connection while the connection registry is unreachable: ${(error as Error).message}`);
+      return refuseUpgrade(upgrade.socket, 503, 'Service Unavailable');
+    }
+    if (taken === 'ended') return this.refuse(upgrade, 404, 'No Connection with that ID', 'resumption of an ended connection');
+    // Two sockets may race to resume the same connection on this node: the first one wins.
+    if (connections.has(claims.connectionId)) return this.refuse(upgrade, 409, 'Connection ID already in use', 'connection id in use');
+    const recordedVersion = taken.membershipVersion;
+    const membershipVersion = Math.max(claims.membershipVersion, recordedVersion ?? 0);
+    const features: ConnectionFeatures = { groupsTokens: true, takeover: { protocol, receivedByClient, membershipVersion } };
+    connections.expectRejoin(claims.connectionId, { claims, recordedVersion });
+    const accepted = await this.accept(upgrade, claims.connectionId, Date.now(), features, slot);
+    if (!accepted) connections.cancelRejoin(claims.connectionId);
+    return accepted;
+  }
+
+  /** Upgrades the socket and starts the connection; resolves with it once the socket is open. */
+  private accept(upgrade: Upgrade, connectionId: string, forgetAt: number, features: ConnectionFeatures, slot: ConnectionSlot): Promise<HubConnection | undefined> {
+    const { request, socket, head, admission } = upgrade;
+    return new Promise((resolve) => {
+      let accepted = false;
+      // ws answers a malformed upgrade itself and never calls back: the id must not stay live.
+      socket.once('close', () => {
+        if (accepted) return;
+        this.parts.connections.recordEnd(connectionId, forgetAt, false);
+        resolve(undefined);
+      });
+      this.webSockets.handleUpgrade(request, socket, head, (webSocket) => {
+        accepted = true;
+        resolve(this.parts.connections.open(webSocket, connectionId, this.identityOf(admission), features, forgetAt, slot));
+      });
+    });
+  }
+
+  private refuse(upgrade: Upgrade, status: number, body: string, reason: string): void {
+    this.parts.gatekeeper.refuse(upgrade.request, status, body, reason);
+    refuseUpgrade(upgrade.socket, status, body);
+  }
+
+  private identityOf(admission: Admitted): ConnectionIdentity {
+    const { user, userKey, expiresAt } = admission;
+    return { user, userIdentifier: userKey, expiresAt: this.parts.closeOnCredentialExpiry ? expiresAt : undefined };
+  }
+}
