@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { ClientResultTracker } from './client-result-tracker.js';
 import type { GroupManager, HubCallerClients } from '../lifetime/client-proxy.js';
 import type { HubConnectionHandle } from '../lifetime/hub-connection-handle.js';
@@ -9,7 +9,7 @@ import type { HubCallerContext } from '../hub/hub-caller-context.js';
 import type { HubConnectionContext } from '../hub/hub-connection-context.js';
 import type { ConnectionDispatcher } from '../hub/connection-dispatcher.js';
 import { PRE_CONNECT_BUFFER_BYTES } from '../options/hub-options.js';
-import { handshakeError, HANDSHAKE_SUCCESS, parseHandshakeRequest } from '../protocol/handshake.js';
+import { handshakeError, HANDSHAKE_SUCCESS } from '../protocol/handshake.js';
 import { MessageType, type HubMessage } from '../protocol/hub-message.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
@@ -17,8 +17,9 @@ import type { HubRuntime } from './hub-runtime.js';
 import { GROUPS_TOKEN_METHOD, MembershipRecord } from './membership-record.js';
 import { CredentialExpiry } from './credential-expiry.js';
 import { EarlyFrames } from './early-frames.js';
-import { OutboundFlow } from './outbound-flow.js';
-import { OutgoingBatch, type Payload } from './outgoing-batch.js';
+import { ConnectionSocket } from './connection-socket.js';
+import { HandshakeReader } from './handshake-reader.js';
+import type { Payload } from './outgoing-batch.js';
 import { isSequenced, StatefulReconnectBuffer } from './stateful-reconnect-buffer.js';
 
 /** A connection resumed on a node that lost its state: no handshake, numbering from the client's count. */
@@ -43,8 +44,6 @@ export interface ConnectionIdentity {
 }
 
 const PING = new SerializedHubMessage({ type: MessageType.Ping });
-const TEXT_FRAME = { binary: false } as const;
-const BINARY_FRAME = { binary: true } as const;
 
 const enum State {
   Handshaking,
@@ -77,10 +76,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   /** The hub's onConnected succeeded, so it is owed an onDisconnected. */
   private hubConnected = false;
   private protocol: HubProtocol | undefined;
-  /** Created with the protocol at the handshake; everything after the handshake goes through it. */
-  private outgoing: OutgoingBatch | undefined;
   private dispatcher: ConnectionDispatcher | undefined;
-  private handshakeBuffer: Buffer | undefined;
+  private readonly handshake: HandshakeReader;
   /** Runs from the upgrade until onConnected returned: the handshake and the hub's setup share it. */
   private readonly connectTimer: NodeJS.Timeout;
   private readonly earlyFrames: EarlyFrames;
@@ -97,7 +94,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.close({ type: MessageType.Close, allowReconnect: true });
   });
 
-  private socket: WebSocket;
+  /** The socket side, which outlives any one socket: writes, the outbound limit, backpressure. */
+  private readonly wire: ConnectionSocket;
   /** Set when the handshake asked for stateful reconnect and the server allows it. */
   private reconnect: StatefulReconnectBuffer | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -105,10 +103,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   private ackAwaitedSince: number | undefined;
   /** The server closed the socket itself for the client to resume on a new one. */
   private droppedForResume = false;
-  /** A Close is on its way: the outbound limit no longer applies, nothing else is queued. */
+  /** The connection is ending: nothing more is recorded for replay. */
   private closing = false;
-  private readingHolds = 0;
-  private readonly flow: OutboundFlow;
   /** Kept for a stateful connection whose client opted in to groups tokens. */
   private membership: MembershipRecord | undefined;
   private handedOff = false;
@@ -129,9 +125,13 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.clientResults = new ClientResultTracker(options.clientResultTimeoutMs);
     this.clients = runtime.callerClients(connectionId);
     this.groups = runtime.groups;
-    this.socket = socket;
-    this.flow = new OutboundFlow(this, options.statefulReconnectBufferSize);
-    this.listen(socket);
+    this.handshake = new HandshakeReader(runtime.protocols, options.maximumReceiveMessageSize);
+    this.wire = new ConnectionSocket(socket, options.maximumBufferedBytesPerClient, options.statefulReconnectBufferSize, {
+      frame: (data) => this.onFrame(data),
+      closed: (code) => this.onSocketClosed(code),
+      overLimit: () => this.closeAsSlowConsumer(),
+      unacknowledgedBytes: () => this.unacknowledgedBytes(),
+    });
     this.connectTimer = setTimeout(() => this.connectTimedOut(), options.handshakeTimeoutMs);
     const { takeover } = features;
     if (!takeover) return;
@@ -160,29 +160,16 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   resume(socket: WebSocket, expiresAt: number | undefined): void {
     // The reconnecting request authenticated anew: its credential's expiry is the one that counts.
     this.credentialExpiry.arm(expiresAt);
-    const previous = this.socket;
-    previous.removeAllListeners();
-    previous.on('error', () => undefined);
-    if (previous.readyState !== WebSocket.CLOSED) previous.terminate();
     clearTimeout(this.reconnectTimer);
-    this.socket = socket;
+    // What was still queued for the old socket is in the replay (or was unnumbered, so lost with it).
+    this.wire.replace(socket);
     this.state = State.Connected;
     this.droppedForResume = false;
     this.ackAwaitedSince = undefined;
     this.receivedSinceTick = true;
-    this.listen(socket);
-    if (this.readingHolds > 0) socket.pause();
-    // What was still queued for the old socket is in the replay (or was unnumbered, so lost with it).
-    this.outgoing!.discard();
     const { sequenceId, payloads } = this.reconnect!.replay();
     this.writePayload(this.protocol!.writeMessage({ type: MessageType.Sequence, sequenceId }));
     for (const payload of payloads) this.writePayload(payload);
-  }
-
-  private listen(socket: WebSocket): void {
-    socket.on('message', (data: Buffer) => this.onFrame(data));
-    socket.on('close', (code: number) => this.onSocketClosed(code));
-    socket.on('error', (error) => HubConnection.logger.debug(`Socket error: ${error.message}`));
   }
 
   /**
@@ -234,8 +221,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   }
 
   unwrittenBytes(): number {
-    const queued = this.outgoing?.queuedBytes ?? 0;
-    return this.socket.readyState === WebSocket.OPEN ? queued + this.socket.bufferedAmount : queued;
+    return this.wire.unwrittenBytes();
   }
 
   unacknowledgedBytes(): number {
@@ -244,7 +230,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
 
   /** For the producers of this connection: undefined if they may go on now, else when they may. */
   whenWritable(): Promise<void> | undefined {
-    return this.flow.whenWritable();
+    return this.wire.flow.whenWritable();
   }
 
   /**
@@ -274,8 +260,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     if (this.state === State.Closed) return;
     this.closing = true;
     this.send(message);
-    this.outgoing?.flush();
-    this.closeSocket(1000);
+    this.wire.close(1000);
     void this.teardown();
   }
 
@@ -289,31 +274,22 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.closing = true;
     // Acknowledging what this node handled keeps the client from replaying it to the next node.
     this.acknowledgeReceived();
-    this.outgoing?.flush();
     // A close frame, not a Close message: the client reconnects its transport rather than stopping.
-    this.closeSocket(GOING_AWAY);
+    this.wire.close(GOING_AWAY);
     void this.teardown();
-  }
-
-  /** The close handshake needs the client's close frame read, whatever paused the socket. */
-  private closeSocket(code: number): void {
-    this.socket.resume();
-    this.socket.close(code);
   }
 
   abort(): void {
-    this.outgoing?.flush();
-    this.socket.terminate();
+    this.wire.terminate();
     void this.teardown();
   }
 
-  /** Several reasons may hold reading at once (a full upload, a backlog): each lets go of its own. */
   pauseReading(): void {
-    if (this.readingHolds++ === 0) this.socket.pause();
+    this.wire.pauseReading();
   }
 
   resumeReading(): void {
-    if (--this.readingHolds === 0) this.socket.resume();
+    this.wire.resumeReading();
   }
 
   invocationBacklogFull(): void {
@@ -369,8 +345,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   private dropSocketForResume(): void {
     HubConnection.logger.warn(`Connection ${this.connectionId} acknowledged nothing while over its replay limit; closing its socket for it to resume.`);
     this.droppedForResume = true;
-    this.outgoing?.flush();
-    this.closeSocket(GOING_AWAY);
+    this.wire.close(GOING_AWAY);
   }
 
   /** Tells a stateful-reconnect client which of its messages arrived since the last Ack, if any. */
@@ -380,22 +355,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   }
 
   private writePayload(payload: Payload): void {
-    if (this.socket.readyState !== WebSocket.OPEN) return;
-    this.sentSinceTick = true;
-    this.outgoing!.add(payload);
+    if (this.wire.write(payload)) this.sentSinceTick = true;
   }
-
-  /** Batches go out here; the outbound limit is checked once per frame, not per message. */
-  private sendFrame(frame: Payload, binary: boolean): void {
-    if (this.socket.readyState !== WebSocket.OPEN) return;
-    if (!this.closing && this.socket.bufferedAmount + frame.length > this.runtime.options.maximumBufferedBytesPerClient) {
-      return this.closeAsSlowConsumer();
-    }
-    this.socket.send(frame, binary ? BINARY_FRAME : TEXT_FRAME, this.frameWritten);
-  }
-
-  /** Each frame the socket hands to the kernel may be the one that lets waiting producers go on. */
-  private readonly frameWritten = (): void => this.flow.check();
 
   private onFrame(frame: Buffer): void {
     this.receivedSinceTick = true;
@@ -418,44 +379,30 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   }
 
   private onHandshakeFrame(frame: Buffer): void {
-    const buffered = this.handshakeBuffer ? Buffer.concat([this.handshakeBuffer, frame]) : frame;
-    if (buffered.length > this.runtime.options.maximumReceiveMessageSize) {
-      return this.failHandshake(closeErrors.handshakeCanceled);
+    const outcome = this.handshake.read(frame);
+    if (outcome.kind === 'incomplete') return;
+    if (outcome.kind === 'failed') {
+      if (outcome.detail) HubConnection.logger.debug(`Malformed handshake: ${outcome.detail}`);
+      return this.failHandshake(outcome.error);
     }
-    let parsed: ReturnType<typeof parseHandshakeRequest>;
-    try {
-      parsed = parseHandshakeRequest(buffered);
-    } catch (error) {
-      HubConnection.logger.debug(`Malformed handshake: ${(error as Error).message}`);
-      return this.failHandshake(closeErrors.handshakeUnexpected);
-    }
-    if (!parsed) {
-      this.handshakeBuffer = buffered;
-      return;
-    }
-    this.handshakeBuffer = undefined;
-    const { protocol: name, version } = parsed.request;
-    const protocol = this.runtime.protocols.get(name);
-    if (!protocol) return this.failHandshake(closeErrors.unsupportedProtocol(name));
-    if (version < 1 || version > protocol.version) return this.failHandshake(closeErrors.unsupportedVersion(name, version));
+    const { protocol, version, remaining } = outcome;
     this.protocol = protocol;
     // Clients ask for version 2 only when negotiate offered stateful reconnect.
     if (version >= 2 && this.runtime.allowStatefulReconnect) {
       this.reconnect = new StatefulReconnectBuffer();
     }
     this.startConnecting(0);
-    this.socket.send(HANDSHAKE_SUCCESS, { binary: protocol.transferFormat === 'Binary' });
-    if (parsed.remaining.length > 0) this.holdUntilConnected(parsed.remaining);
+    this.wire.sendNow(HANDSHAKE_SUCCESS, protocol.transferFormat === 'Binary');
+    if (remaining.length > 0) this.holdUntilConnected(remaining);
     void this.connect();
   }
 
   /** The protocol is known (handshake or takeover): everything from here goes out in batches. */
   private startConnecting(membershipVersion: number): void {
-    const protocol = this.protocol!;
-    this.outgoing = new OutgoingBatch(protocol.transferFormat === 'Binary', (batched, binary) => this.sendFrame(batched, binary));
+    this.wire.startBatching(this.protocol!.transferFormat === 'Binary');
     this.state = State.Connecting;
     // What the client sends before the hub is ready waits in its socket, not in this process.
-    this.socket.pause();
+    this.wire.pauseReading();
     if (this.reconnect && this.features.groupsTokens) {
       const lifetimeMs = this.runtime.groupsTokenLifetimeMs;
       this.membership = new MembershipRecord(membershipVersion, (groups, version) => this.sendGroupsToken(groups, version), lifetimeMs / 2);
@@ -496,7 +443,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.state = State.Connected;
     // The socket was not read while onConnected ran: the client's silence starts counting now.
     this.receivedSinceTick = true;
-    this.socket.resume();
+    this.wire.resumeReading();
     this.membership?.scheduleIssue();
     for (const frame of this.earlyFrames.take()) this.onMessageFrame(frame);
   }
@@ -526,7 +473,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     if (message.type === MessageType.Ack) {
       buffer.acknowledge(message.sequenceId);
       this.ackAwaitedSince = undefined;
-      this.flow.check();
+      this.wire.flow.check();
       return false;
     }
     if (message.type === MessageType.Sequence) {
@@ -546,8 +493,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   private failHandshake(error: string): void {
     if (this.state !== State.Handshaking) return;
     clearTimeout(this.connectTimer);
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(handshakeError(error));
-    this.socket.close(1000);
+    this.wire.sendNow(handshakeError(error), false);
+    this.wire.close(1000);
     void this.teardown();
   }
 
@@ -559,7 +506,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     clearTimeout(this.reconnectTimer);
     this.runtime.forget(this, !this.handedOff);
     this.dispatcher?.dispose();
-    this.flow.release();
+    this.wire.flow.release();
     this.clientResults.cancelAll();
     this.earlyFrames.take();
     await this.unregister();

@@ -1,0 +1,129 @@
+import { Logger } from '@nestjs/common';
+import { WebSocket } from 'ws';
+import { OutboundFlow } from './outbound-flow.js';
+import { OutgoingBatch, type Payload } from './outgoing-batch.js';
+
+const TEXT_FRAME = { binary: false } as const;
+const BINARY_FRAME = { binary: true } as const;
+
+const logger = new Logger('SignalR:Connection');
+
+/** What the connection hears from its socket. */
+export interface SocketEvents {
+  frame(data: Buffer): void;
+  closed(code: number): void;
+  /** The client left more than the limit unread: the connection closes it as a slow consumer. */
+  overLimit(): void;
+  /** Bytes a stateful-reconnect client has not acknowledged; 0 for other connections. */
+  unacknowledgedBytes(): number;
+}
+
+/**
+ * The socket side of one connection, which outlives any one socket (stateful reconnect swaps
+ * them): batched writes, the outbound limit checked once per frame, backpressure for producers,
+ * and reading paused for as many reasons as hold it.
+ */
+export class ConnectionSocket {
+  private socket: WebSocket;
+  private outgoing: OutgoingBatch | undefined;
+  private readingHolds = 0;
+  /** Closing: what is flushed now (the Close message) goes out whatever the limit says. */
+  private closing = false;
+  readonly flow: OutboundFlow;
+
+  constructor(
+    socket: WebSocket,
+    private readonly limitBytes: number,
+    replayLimit: number,
+    private readonly events: SocketEvents,
+  ) {
+    this.socket = socket;
+    this.flow = new OutboundFlow({ unwrittenBytes: () => this.unwrittenBytes(), unacknowledgedBytes: () => events.unacknowledgedBytes() }, replayLimit);
+    this.listen(socket);
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** The protocol is known: from here everything goes out in batches of its frame type. */
+  startBatching(binary: boolean): void {
+    this.outgoing = new OutgoingBatch(binary, (frame, isBinary) => this.sendFrame(frame, isBinary));
+  }
+
+  /** Queued for the end of the turn; dropped unless the socket is open. */
+  write(payload: Payload): boolean {
+    if (this.socket.readyState !== WebSocket.OPEN) return false;
+    this.outgoing!.add(payload);
+    return true;
+  }
+
+  /** Sent at once, ahead of the batches (the handshake answer). */
+  sendNow(data: string, binary: boolean): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(data, { binary });
+  }
+
+  unwrittenBytes(): number {
+    const queued = this.outgoing?.queuedBytes ?? 0;
+    return this.socket.readyState === WebSocket.OPEN ? queued + this.socket.bufferedAmount : queued;
+  }
+
+  /**
+   * A new socket takes over (stateful reconnect). What was queued for the old one is dropped:
+   * the replay holds what counts.
+   */
+  replace(socket: WebSocket): void {
+    const previous = this.socket;
+    previous.removeAllListeners();
+    previous.on('error', () => undefined);
+    if (previous.readyState !== WebSocket.CLOSED) previous.terminate();
+    this.socket = socket;
+    this.closing = false;
+    this.listen(socket);
+    if (this.readingHolds > 0) socket.pause();
+    this.outgoing?.discard();
+  }
+
+  /** Several reasons may hold reading at once (setup, a full upload, a backlog): each lets go of its own. */
+  pauseReading(): void {
+    if (this.readingHolds++ === 0) this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (--this.readingHolds === 0) this.socket.resume();
+  }
+
+  /** Flushes what is queued, then closes with `code`; past this nothing counts against the limit. */
+  close(code: number): void {
+    this.closing = true;
+    this.outgoing?.flush();
+    // The close handshake needs the client's close frame read, whatever paused the socket.
+    this.socket.resume();
+    this.socket.close(code);
+  }
+
+  terminate(): void {
+    this.outgoing?.flush();
+    this.socket.terminate();
+  }
+
+  private listen(socket: WebSocket): void {
+    socket.on('message', (data: Buffer) => this.events.frame(data));
+    socket.on('close', (code: number) => this.events.closed(code));
+    socket.on('error', (error) => logger.debug(`Socket error: ${error.message}`));
+  }
+
+  /** Batches go out here; the outbound limit is checked once per frame, not per message. */
+  private sendFrame(frame: Payload, binary: boolean): void {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    if (!this.closing && this.socket.bufferedAmount + frame.length > this.limitBytes) return this.events.overLimit();
+    this.socket.send(frame, binary ? BINARY_FRAME : TEXT_FRAME, this.frameWritten);
+  }
+
+  /** Each frame the socket hands to the kernel may be the one that lets waiting producers go on. */
+  private readonly frameWritten = (): void => this.flow.check();
+}
