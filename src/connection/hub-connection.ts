@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { WebSocket } from 'ws';
-import { ClientResultTracker } from './client-result-tracker.js';
+import { ClientResultTracker } from '../hub/client-result-tracker.js';
 import type { GroupManager, HubCallerClients } from '../lifetime/client-proxy.js';
 import type { HubConnectionHandle } from '../lifetime/hub-connection-handle.js';
 import { SerializedHubMessage } from '../protocol/serialized-hub-message.js';
@@ -13,6 +13,7 @@ import { handshakeError, HANDSHAKE_SUCCESS } from '../protocol/handshake.js';
 import { MessageType, type HubMessage } from '../protocol/hub-message.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
+import type { ConnectionFeatures, ConnectionIdentity } from './connection-features.js';
 import type { HubRuntime } from './hub-runtime.js';
 import { GROUPS_TOKEN_METHOD, MembershipRecord } from './membership-record.js';
 import { CredentialExpiry } from './credential-expiry.js';
@@ -21,27 +22,6 @@ import { ConnectionSocket } from './connection-socket.js';
 import { HandshakeReader } from './handshake-reader.js';
 import type { Payload } from './outgoing-batch.js';
 import { isSequenced, StatefulReconnectBuffer } from './stateful-reconnect-buffer.js';
-
-/** A connection resumed on a node that lost its state: no handshake, numbering from the client's count. */
-export interface Takeover {
-  readonly protocol: HubProtocol;
-  readonly receivedByClient: number;
-  /** Where membership versions go on from, so that the client's older tokens stay older. */
-  readonly membershipVersion: number;
-}
-
-export interface ConnectionFeatures {
-  /** The client opted in to groups tokens (the client extension asks on its hub URL). */
-  readonly groupsTokens: boolean;
-  readonly takeover?: Takeover;
-}
-
-export interface ConnectionIdentity {
-  readonly user: unknown;
-  readonly userIdentifier: string | undefined;
-  /** Epoch milliseconds at which the credential expires and the connection must close. */
-  readonly expiresAt: number | undefined;
-}
 
 const PING = new SerializedHubMessage({ type: MessageType.Ping });
 
@@ -99,8 +79,6 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   /** Set when the handshake asked for stateful reconnect and the server allows it. */
   private reconnect: StatefulReconnectBuffer | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  /** When the replay buffer went over its limit without an Ack since; undefined while under it. */
-  private ackAwaitedSince: number | undefined;
   /** The server closed the socket itself for the client to resume on a new one. */
   private droppedForResume = false;
   /** The connection is ending: nothing more is recorded for replay. */
@@ -165,7 +143,6 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.wire.replace(socket);
     this.state = State.Connected;
     this.droppedForResume = false;
-    this.ackAwaitedSince = undefined;
     this.receivedSinceTick = true;
     const { sequenceId, payloads } = this.reconnect!.replay();
     this.writePayload(this.protocol!.writeMessage({ type: MessageType.Sequence, sequenceId }));
@@ -323,19 +300,10 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
         HubConnection.logger.debug(`Client sent nothing for ${clientTimeoutIntervalMs} ms; closing.`);
         return this.closeWithError(closeErrors.generic);
       }
-      if (this.awaitedAckTooLong(now, clientTimeoutIntervalMs)) return this.dropSocketForResume();
+      // A stateful client over its replay limit must acknowledge something within the client timeout.
+      if (this.reconnect?.ackOverdue(now, this.runtime.options.statefulReconnectBufferSize, clientTimeoutIntervalMs)) return this.dropSocketForResume();
     }
     if (now - this.lastSentAt >= keepAliveIntervalMs) this.write(PING);
-  }
-
-  /** A stateful client over its replay limit must acknowledge something within the client timeout. */
-  private awaitedAckTooLong(now: number, timeoutMs: number): boolean {
-    if (!this.reconnect || this.reconnect.bufferedBytes <= this.runtime.options.statefulReconnectBufferSize) {
-      this.ackAwaitedSince = undefined;
-      return false;
-    }
-    this.ackAwaitedSince ??= now;
-    return now - this.ackAwaitedSince >= timeoutMs;
   }
 
   /**
@@ -461,26 +429,16 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     }
     for (const message of messages) {
       if (message.type === MessageType.Close) return this.close();
-      if (this.reconnect && !this.acceptSequenced(message)) continue;
+      if (this.reconnect) {
+        const verdict = this.reconnect.receive(message);
+        if (verdict === 'invalid') return this.closeWithError(closeErrors.generic);
+        // An Ack may be what producers waiting on the replay limit need.
+        if (message.type === MessageType.Ack) this.wire.flow.check();
+        if (verdict === 'handled') continue;
+      }
       this.dispatcher!.dispatch(message);
       if (this.state !== State.Connected) return;
     }
-  }
-
-  /** Handles Ack and Sequence, and skips what a reconnecting client replays twice. */
-  private acceptSequenced(message: HubMessage): boolean {
-    const buffer = this.reconnect!;
-    if (message.type === MessageType.Ack) {
-      buffer.acknowledge(message.sequenceId);
-      this.ackAwaitedSince = undefined;
-      this.wire.flow.check();
-      return false;
-    }
-    if (message.type === MessageType.Sequence) {
-      if (!buffer.resetIncoming(message.sequenceId)) this.closeWithError(closeErrors.generic);
-      return false;
-    }
-    return buffer.accept(message);
   }
 
   private connectTimedOut(): void {

@@ -13,7 +13,8 @@ import type { ConnectionSlot } from '../security/connection-caps.js';
 import type { ConnectionRegistry } from '../security/connection-registry.js';
 import type { GroupsTokens } from '../security/groups-tokens.js';
 import { rejoinGroups, type PendingRejoin } from './group-rejoin.js';
-import { HubConnection, type ConnectionFeatures, type ConnectionIdentity } from './hub-connection.js';
+import type { ConnectionFeatures, ConnectionIdentity } from './connection-features.js';
+import { HubConnection } from './hub-connection.js';
 import type { HubRuntime } from './hub-runtime.js';
 
 const logger = new Logger('SignalR:Connection');

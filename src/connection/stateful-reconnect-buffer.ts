@@ -25,6 +25,8 @@ export class StatefulReconnectBuffer {
   private acknowledgedReceivedId = 0;
   /** After a takeover the client's numbering is unknown until its Sequence message states it. */
   private adoptIncomingSequence = false;
+  /** When the unacknowledged bytes went over the limit with no Ack since; undefined while under it. */
+  private overLimitSince: number | undefined;
 
   /**
    * The buffer of a connection resumed on a node that lost its state. The client said how many
@@ -49,6 +51,7 @@ export class StatefulReconnectBuffer {
   }
 
   acknowledge(sequenceId: number): void {
+    this.overLimitSince = undefined;
     let dropped = 0;
     while (dropped < this.unacknowledged.length && this.unacknowledged[dropped].sequenceId <= sequenceId) {
       this.bytes -= this.unacknowledged[dropped].payload.length;
@@ -57,8 +60,36 @@ export class StatefulReconnectBuffer {
     this.unacknowledged.splice(0, dropped);
   }
 
+  /**
+   * Whether the client, with more than `limit` bytes unacknowledged, has acknowledged nothing for
+   * `timeoutMs`: its Acks stopped arriving, and it needs a fresh socket.
+   */
+  ackOverdue(now: number, limit: number, timeoutMs: number): boolean {
+    if (this.bytes <= limit) {
+      this.overLimitSince = undefined;
+      return false;
+    }
+    this.overLimitSince ??= now;
+    return now - this.overLimitSince >= timeoutMs;
+  }
+
+  /**
+   * Takes in one message from the client: Ack and Sequence are handled here, and so is a message
+   * the client replays although the server already handled it; the others are to be dispatched.
+   * `invalid`: a Sequence from beyond what the client ever sent, a broken client.
+   */
+  receive(message: HubMessage): 'dispatch' | 'handled' | 'invalid' {
+    if (message.type === MessageType.Ack) {
+      this.acknowledge(message.sequenceId);
+      return 'handled';
+    }
+    if (message.type === MessageType.Sequence) return this.resetIncoming(message.sequenceId) ? 'handled' : 'invalid';
+    return this.accept(message) ? 'dispatch' : 'handled';
+  }
+
   /** What a new socket must receive first: the Sequence to announce, then the replay. */
   replay(): { sequenceId: number; payloads: (string | Uint8Array)[] } {
+    this.overLimitSince = undefined;
     const sequenceId = this.unacknowledged[0]?.sequenceId ?? this.lastSentId + 1;
     return { sequenceId, payloads: this.unacknowledged.map((message) => message.payload) };
   }

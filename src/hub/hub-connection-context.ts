@@ -1,4 +1,4 @@
-import type { ClientResultTracker } from '../connection/client-result-tracker.js';
+import type { ClientResultTracker } from './client-result-tracker.js';
 import type { GroupManager, HubCallerClients } from '../lifetime/client-proxy.js';
 import type { HubMessage } from '../protocol/hub-message.js';
 import type { HubCallerContext } from './hub-caller-context.js';
