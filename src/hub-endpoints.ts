@@ -6,7 +6,8 @@ import { InProcessLifetimeManager } from './lifetime/in-process-lifetime-manager
 import { LifetimeManagerClients, LifetimeManagerGroups } from './lifetime/lifetime-manager-clients.js';
 import { HubExceptionFilter } from './errors/hub-exception-filter.js';
 import { SignalRError, SignalRErrorCode } from './errors/signalr-error-codes.js';
-import { HubDispatcher, type HubMethod } from './hub/hub-dispatcher.js';
+import { HubDispatcher } from './hub/hub-dispatcher.js';
+import type { HubMethod } from './hub/hub-methods.js';
 import { createHubInvoker } from './hub/hub-invoker.js';
 import { hubLifecycleOf } from './hub/hub-lifecycle.js';
 import { HUB_METADATA, type HubMetadata } from './hub/hub-metadata.js';

@@ -6,7 +6,8 @@ import { CROSS_NODE_SETUPS, runCrossNode, SETUP_LABELS } from './cross-node.js';
 import { cpuSnapshot, otherCores } from './machine-load.js';
 import { readOptions, type TargetId } from './options.js';
 import { summarizeProfile } from './profile-summary.js';
-import { crossNodeKey, key, LABELS, renderMarkdown, type Outcome, type Results } from './report.js';
+import { crossNodeKey, key, LABELS, type Outcome } from './report-cells.js';
+import { renderMarkdown, type Results } from './report.js';
 import { newContext, probeMessagePack, runConnect, runFanout, runInvoke, runMemory } from './scenarios.js';
 
 /**

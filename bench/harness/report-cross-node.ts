@@ -1,6 +1,6 @@
 import { CROSS_NODE_SETUPS, SETUP_LABELS, type CrossNodeResult } from './cross-node.js';
 import type { BenchOptions } from './options.js';
-import { crossNodeKey, fieldOf, LABELS, noteOf, number, withRatio, type Outcome } from './report.js';
+import { crossNodeKey, fieldOf, LABELS, noteOf, number, withRatio, type Outcome } from './report-cells.js';
 
 /**
  * The cross-node table: for each group size and protocol, the three setups one under the other,

@@ -1,19 +1,9 @@
 import type { ProfileSummary } from './profile-summary.js';
 import type { BenchOptions, TargetId } from './options.js';
-import type { CrossNodeResult, CrossNodeSetup } from './cross-node.js';
+import type { CrossNodeResult } from './cross-node.js';
+import { fieldOf, key, LABELS, noteOf, number, withRatio, type Outcome } from './report-cells.js';
 import { renderCrossNode } from './report-cross-node.js';
 import type { ConnectResult, FanoutResult, InvokeResult, MemoryResult } from './scenarios.js';
-
-/** A scenario's result for one server, or why there is none. */
-export type Outcome<T> = T | { readonly na: string };
-
-export const LABELS: Record<TargetId, string> = {
-  'raw-ws': '(a) bare ws',
-  'nest-ws': '(b) Nest + platform-ws',
-  'nest-socketio': '(c) Nest + platform-socket.io',
-  'signalr-json': '(d) nestjs-signalr, JSON',
-  'signalr-msgpack': '(d) nestjs-signalr, MessagePack',
-};
 
 export interface Results {
   readonly invoke: Map<string, Outcome<InvokeResult>>;
@@ -33,33 +23,6 @@ export interface RunInfo {
    * the cores' worth of CPU that other processes used during the run. */
   readonly load: { readonly before: number; readonly otherCores: number | undefined };
   readonly profiles: readonly { readonly profile: string; readonly summary: ProfileSummary }[];
-}
-
-export const key = (target: TargetId, size: number) => `${target}:${size}`;
-export const crossNodeKey = (target: TargetId, size: number, setup: CrossNodeSetup) => `${target}:${size}:${setup}`;
-
-export const isNa = <T extends object>(outcome: Outcome<T> | undefined): outcome is { na: string } | undefined => outcome === undefined || 'na' in outcome;
-
-export function number(value: number, digits = 0): string {
-  if (!Number.isFinite(value)) return 'n/a';
-  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-/** `value (ratio×)` against the bare ws server's value of the same metric. */
-export function withRatio(value: number | undefined, base: number | undefined, digits = 0): string {
-  if (value === undefined || !Number.isFinite(value)) return 'n/a';
-  const ratio = base !== undefined && Number.isFinite(base) && base > 0 ? ` (${(value / base).toFixed(2)}×)` : '';
-  return `${number(value, digits)}${ratio}`;
-}
-
-export function fieldOf<T extends object>(outcome: Outcome<T> | undefined, field: keyof T): number | undefined {
-  return isNa(outcome) ? undefined : ((outcome as T)[field] as number | undefined);
-}
-
-export function noteOf(label: string, outcome: Outcome<{ note?: string }> | undefined): string | undefined {
-  if (outcome === undefined) return undefined;
-  if ('na' in outcome) return `${label}: n/a, ${outcome.na}`;
-  return outcome.note ? `${label}: ${outcome.note}` : undefined;
 }
 
 export function renderMarkdown(options: BenchOptions, results: Results, info: RunInfo): string {

@@ -1,4 +1,5 @@
 import type { HubConnection, IHttpConnectionOptions } from '@microsoft/signalr';
+import { receivedCount } from './signalr-client-internals.js';
 
 // Wire names shared with the server (src/transport): kept as literals so this file stays free
 // of server code and can be bundled for browsers on its own.
@@ -8,11 +9,6 @@ const RESUME = 'resume';
 const RECEIVED = 'received';
 
 type WebSocketConstructor = new (...args: unknown[]) => object;
-
-// Where the client keeps the number of the last message it received: internal to
-// `@microsoft/signalr` 10, so the package's tests pin the version that has it.
-const MESSAGE_BUFFER = '_messageBuffer';
-const LATEST_RECEIVED = '_latestReceivedSequenceId';
 
 /**
  * The client reads a `WebSocket` constructor from its options at run time (how it gets `ws` in
@@ -81,12 +77,6 @@ function resumingWebSocket(Base: WebSocketConstructor, rewrite: (url: string) =>
       super(rewrite(String(url)), ...rest);
     }
   };
-}
-
-function receivedCount(connection: HubConnection): number | undefined {
-  const buffer: unknown = Reflect.get(connection, MESSAGE_BUFFER);
-  const received: unknown = typeof buffer === 'object' && buffer !== null ? Reflect.get(buffer, LATEST_RECEIVED) : undefined;
-  return typeof received === 'number' ? received : undefined;
 }
 
 /**

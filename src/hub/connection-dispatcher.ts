@@ -8,8 +8,8 @@ import {
 } from '../protocol/hub-message.js';
 import type { ResolvedHubOptions } from '../options/hub-options.js';
 import type { HubConnectionContext } from './hub-connection-context.js';
-import type { HubDispatcher, HubMethod } from './hub-dispatcher.js';
 import type { HubInvocationContext } from './hub-invocation-context.js';
+import type { HubMethod, HubMethods } from './hub-methods.js';
 import { ArgumentBindingError } from '../errors/argument-binding.error.js';
 import { bindingError } from './argument-binding.js';
 import { isStreamResult } from './hub-method-explorer.js';
@@ -42,7 +42,7 @@ export class ConnectionDispatcher {
   private disposed = false;
 
   constructor(
-    private readonly hub: HubDispatcher,
+    private readonly hub: HubMethods,
     private readonly connection: HubConnectionContext,
     private readonly options: ResolvedHubOptions,
   ) {

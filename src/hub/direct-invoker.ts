@@ -1,18 +1,11 @@
-import { CUSTOM_ROUTE_ARGS_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { HubCallerContext } from './hub-caller-context.js';
 import type { HubInvocationContext } from './hub-invocation-context.js';
-import { HUB_ARGUMENT_PARAM_TYPE } from './hub-method-explorer.js';
 import { DIRECT_PARAMETER_VALUES } from './hub-param.decorators.js';
+import { HUB_ARGUMENT_PARAM_TYPE, recordedParameters, type RecordedParameter } from './nest-internals.js';
 
 type Invoke = (caller: HubCallerContext, invocation: HubInvocationContext) => Promise<unknown>;
 type ParameterValue = (caller: HubCallerContext, invocation: HubInvocationContext) => unknown;
-
-interface RouteArg {
-  readonly index: number;
-  readonly data?: unknown;
-  readonly factory?: Function;
-}
 
 /**
  * Calls a hub method the way Nest's external context does when it has no guard, interceptor or
@@ -21,13 +14,11 @@ interface RouteArg {
  * Nest's pipeline provides (a custom decorator of the application's own).
  */
 export function createDirectInvoker(hub: object, callback: (...args: unknown[]) => unknown, hubClass: Function, methodName: string): Invoke | undefined {
-  const routeArgs: Record<string, RouteArg> = Reflect.getMetadata(ROUTE_ARGS_METADATA, hubClass, methodName) ?? {};
-  const entries = Object.entries(routeArgs);
   const values: { index: number; value: ParameterValue }[] = [];
-  for (const [key, { index, data, factory }] of entries) {
-    const value = key.includes(CUSTOM_ROUTE_ARGS_METADATA) ? customValue(factory, data) : hubArgumentValue(key, data);
+  for (const parameter of recordedParameters(hubClass, methodName)) {
+    const value = parameter.custom ? customValue(parameter.factory, parameter.data) : builtInValue(parameter);
     if (!value) return undefined;
-    values.push({ index, value });
+    values.push({ index: parameter.index, value });
   }
   // Nest passes its own two arguments to a method without parameter metadata, and fills the
   // gaps of one with it: the same here, so that the method sees no difference.
@@ -43,8 +34,7 @@ export function createDirectInvoker(hub: object, callback: (...args: unknown[]) 
   };
 }
 
-function hubArgumentValue(key: string, data: unknown): ParameterValue {
-  const type = Number(key.split(':')[0]);
+function builtInValue({ type, data }: Extract<RecordedParameter, { custom: false }>): ParameterValue {
   if (type !== HUB_ARGUMENT_PARAM_TYPE) return nothing;
   const position = data as number;
   return (_, invocation) => invocation.arguments[position];

@@ -2,16 +2,10 @@ import type { HubExceptionFilter } from '../errors/hub-exception-filter.js';
 import type { ResolvedHubOptions } from '../options/hub-options.js';
 import { ConnectionDispatcher } from './connection-dispatcher.js';
 import type { HubConnectionContext } from './hub-connection-context.js';
-import type { HubInvoker } from './hub-invoker.js';
-import type { HubMethodDescriptor } from './hub-method-explorer.js';
-
-export interface HubMethod {
-  readonly descriptor: HubMethodDescriptor;
-  readonly invoke: HubInvoker;
-}
+import type { HubMethod, HubMethods } from './hub-methods.js';
 
 /** The method table of one hub, built at start-up; lookups are case-insensitive as in ASP.NET Core. */
-export class HubDispatcher {
+export class HubDispatcher implements HubMethods {
   constructor(
     private readonly methods: ReadonlyMap<string, HubMethod>,
     private readonly options: ResolvedHubOptions,

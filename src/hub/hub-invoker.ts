@@ -1,13 +1,12 @@
-import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import type { ExternalContextCreator, ParamsFactory } from '@nestjs/core';
 import { isObservable } from 'rxjs';
 import { HubAuthorizationGuard } from '../security/hub-authorization.guard.js';
 import { createDirectInvoker } from './direct-invoker.js';
-import { captureEnhancers, type ResolvedEnhancers } from './enhancer-capture.js';
 import type { HubCallerContext } from './hub-caller-context.js';
 import type { HubInvocationContext } from './hub-invocation-context.js';
-import { HUB_ARGUMENT_PARAM_TYPE, type HubMethodDescriptor } from './hub-method-explorer.js';
+import type { HubMethodDescriptor } from './hub-method-explorer.js';
 import { HubValidationPipe } from './hub-validation.pipe.js';
+import { captureEnhancers, HUB_ARGUMENT_PARAM_TYPE, PARAMETER_METADATA_KEY, type ResolvedEnhancers } from './nest-internals.js';
 import { observableToAsyncIterable } from './observable-iterable.js';
 
 /** Calls one hub method through Nest's guards, interceptors and pipes. */
@@ -41,7 +40,7 @@ export function createHubInvoker(
       hub,
       callback,
       descriptor.methodName,
-      ROUTE_ARGS_METADATA,
+      PARAMETER_METADATA_KEY,
       hubParamsFactory,
       undefined,
       undefined,
@@ -53,14 +52,20 @@ export function createHubInvoker(
   return direct ?? pipeline;
 }
 
+/**
+ * Every hub has the package's guard and pipe (`@Hub` adds them): a capture that did not see
+ * them saw nothing of what Nest resolved, and must not lead to a direct call.
+ */
 function doNothing(enhancers: ResolvedEnhancers, hubClass: Function, callback: Function, descriptor: HubMethodDescriptor): boolean {
   return (
     enhancers.interceptors.length === 0 &&
     enhancers.parameterPipes.length === 0 &&
-    enhancers.guards.every((guard) => guard instanceof HubAuthorizationGuard && guard.alwaysAllows(hubClass, callback)) &&
-    enhancers.pipes.every((pipe) => pipe instanceof HubValidationPipe && descriptor.argumentTypes.every((type) => pipe.passesThrough(type)))
+    onlyThese(enhancers.guards, (guard) => guard instanceof HubAuthorizationGuard && guard.alwaysAllows(hubClass, callback)) &&
+    onlyThese(enhancers.pipes, (pipe) => pipe instanceof HubValidationPipe && descriptor.argumentTypes.every((type) => pipe.passesThrough(type)))
   );
 }
+
+const onlyThese = <T>(list: readonly T[], isThis: (item: T) => boolean): boolean => list.length > 0 && list.every(isThis);
 
 /**
  * Nest turns an Observable result into its last value, which would swallow a stream; the same

@@ -1,14 +1,7 @@
-import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
-import { RouteParamtypes } from '@nestjs/common/internal';
 import { isObservable, Observable } from 'rxjs';
 import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
 import { HUB_METHOD_METADATA, HUB_UPLOAD_STREAM_PARAMS_METADATA, type HubMethodMetadata } from './hub-metadata.js';
-
-/**
- * Parameter type, in Nest's route-argument metadata, of a plain hub argument: the "body" type,
- * since arguments are the message's payload and pipes (ValidationPipe) treat bodies as input.
- */
-export const HUB_ARGUMENT_PARAM_TYPE = RouteParamtypes.BODY;
+import { recordedParameters, recordHubArguments } from './nest-internals.js';
 
 export interface UploadStreamParameter {
   readonly index: number;
@@ -42,8 +35,6 @@ const RESERVED_METHOD_NAMES = new Set([
 ]);
 
 const AsyncGeneratorFunction = Object.getPrototypeOf(async function* () {}).constructor;
-
-type RouteArgs = Record<string, { index: number; data?: unknown; pipes?: unknown[]; hubArgument?: true }>;
 
 /**
  * Finds the callable methods of a hub class once, at start-up. TypeScript's `private` does not
@@ -83,13 +74,12 @@ function collectMethodNames(prototype: object): string[] {
 }
 
 function describeMethod(hubClass: Function, methodName: string, method: Function, metadata: HubMethodMetadata): HubMethodDescriptor {
-  const routeArgs: RouteArgs = Reflect.getMetadata(ROUTE_ARGS_METADATA, hubClass, methodName) ?? {};
   const paramTypes: unknown[] = Reflect.getMetadata('design:paramtypes', hubClass.prototype, methodName) ?? [];
   // Entries of our own from an earlier exploration (another app in the same process) are redone.
   const decoratedIndexes = new Set(
-    Object.values(routeArgs)
-      .filter((entry) => !entry.hubArgument)
-      .map((entry) => entry.index),
+    recordedParameters(hubClass, methodName)
+      .filter((parameter) => parameter.custom || !parameter.hubArgument)
+      .map((parameter) => parameter.index),
   );
   const parameterCount = Math.max(paramTypes.length, method.length, ...[...decoratedIndexes].map((i) => i + 1));
 
@@ -98,14 +88,13 @@ function describeMethod(hubClass: Function, methodName: string, method: Function
     .toSorted((a, b) => a - b)
     .map((index) => ({ index, asObservable: paramTypes[index] === Observable }));
 
-  const argumentTypes: unknown[] = [];
+  const argumentIndexes: number[] = [];
   for (let index = 0; index < parameterCount; index++) {
-    if (decoratedIndexes.has(index)) continue;
-    // Nest applies pipes (validation included) to every parameter it has metadata for.
-    routeArgs[`${HUB_ARGUMENT_PARAM_TYPE}:${index}`] = { index, data: argumentTypes.length, pipes: [], hubArgument: true };
-    argumentTypes.push(paramTypes[index]);
+    if (!decoratedIndexes.has(index)) argumentIndexes.push(index);
   }
-  Reflect.defineMetadata(ROUTE_ARGS_METADATA, routeArgs, hubClass, methodName);
+  // Nest applies pipes (validation included) to every parameter it has metadata for.
+  recordHubArguments(hubClass, methodName, argumentIndexes);
+  const argumentTypes = argumentIndexes.map((index) => paramTypes[index]);
 
   return {
     methodName,

@@ -1,5 +1,14 @@
-import { Inject, Injectable, Logger, ValidationPipe, type ArgumentMetadata, type PipeTransform, type Provider } from '@nestjs/common';
-import type { ValidationError } from '@nestjs/common/interfaces/external/validation-error.interface.js';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  ValidationPipe,
+  type ArgumentMetadata,
+  type PipeTransform,
+  type Provider,
+  type ValidationError,
+  type ValidationPipeOptions,
+} from '@nestjs/common';
 import { ArgumentValidationException, type ArgumentViolation } from '../errors/argument-validation.exception.js';
 import type { SignalRModuleOptions } from '../options/signalr-module-options.js';
 import { SIGNALR_MODULE_OPTIONS } from '../signalr.module-definition.js';
@@ -10,6 +19,13 @@ const UNVALIDATED_TYPES = new Set<unknown>([String, Boolean, Number, Array, Obje
 /** Exported by the module: Nest builds the pipe in each hub's own module, which must see this. */
 export const HUB_ARGUMENT_VALIDATOR = Symbol('HubArgumentValidator');
 
+/** The ValidationPipe the package built for hub arguments, and whether it checks each against its declared type. */
+export interface HubArgumentValidator {
+  readonly pipe: ValidationPipe;
+  /** False with the `expectedType` option: every argument is then checked against that one type. */
+  readonly byDeclaredType: boolean;
+}
+
 /**
  * Validates hub arguments typed with class-validator DTOs, on every hub by default. Nest's
  * ValidationPipe does the work; this one only attributes failures to the argument's position.
@@ -17,7 +33,7 @@ export const HUB_ARGUMENT_VALIDATOR = Symbol('HubArgumentValidator');
  */
 @Injectable()
 export class HubValidationPipe implements PipeTransform {
-  constructor(@Inject(HUB_ARGUMENT_VALIDATOR) private readonly validator: ValidationPipe | null) {}
+  constructor(@Inject(HUB_ARGUMENT_VALIDATOR) private readonly validator: HubArgumentValidator | null) {}
 
   /**
    * Whether an argument declared with this type leaves `transform` exactly as it came: no
@@ -25,15 +41,14 @@ export class HubValidationPipe implements PipeTransform {
    */
   passesThrough(declaredType: unknown): boolean {
     if (!this.validator) return true;
-    // An expectedType option makes the validator check every argument against that type instead.
-    if (this.validator.constructor !== ValidationPipe || (this.validator as unknown as { expectedType?: unknown }).expectedType) return false;
+    if (!this.validator.byDeclaredType) return false;
     return declaredType === undefined || declaredType === null || UNVALIDATED_TYPES.has(declaredType);
   }
 
   async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (!this.validator || metadata.type !== 'body') return value;
     try {
-      return await this.validator.transform(value, metadata);
+      return await this.validator.pipe.transform(value, metadata);
     } catch (error) {
       if (error instanceof ArgumentValidationException) throw error.atArgument(metadata.data as unknown as number);
       throw error;
@@ -44,19 +59,20 @@ export class HubValidationPipe implements PipeTransform {
 export const hubValidatorProvider: Provider = {
   provide: HUB_ARGUMENT_VALIDATOR,
   inject: [SIGNALR_MODULE_OPTIONS],
-  useFactory: async (options: SignalRModuleOptions): Promise<ValidationPipe | null> => {
+  useFactory: async (options: SignalRModuleOptions): Promise<HubArgumentValidator | null> => {
     if (options.validation === false) return null;
     if (!(await isInstalled('class-validator')) || !(await isInstalled('class-transformer'))) {
       new Logger('SignalR:Validation').warn('class-validator or class-transformer is not installed: hub arguments are not validated.');
       return null;
     }
-    return new ValidationPipe({
+    const pipeOptions: ValidationPipeOptions = {
       transform: true,
       whitelist: true,
       forbidUnknownValues: true,
       ...options.validation,
       exceptionFactory: (errors) => new ArgumentValidationException(violationsOf(errors)),
-    });
+    };
+    return { pipe: new ValidationPipe(pipeOptions), byDeclaredType: !pipeOptions.expectedType };
   },
 };
 

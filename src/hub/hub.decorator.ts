@@ -1,10 +1,10 @@
 import { Injectable, applyDecorators, SetMetadata } from '@nestjs/common';
 import { WebSocketGateway } from '@nestjs/websockets';
-import { GUARDS_METADATA, PIPES_METADATA } from '@nestjs/common/constants.js';
 import type { HubOptions } from '../options/hub-options.js';
 import { HubAuthorizationGuard } from '../security/hub-authorization.guard.js';
 import { HubValidationPipe } from './hub-validation.pipe.js';
 import { HUB_METADATA, type HubGatewayOptions, type HubMetadata } from './hub-metadata.js';
+import { addFirstClassGuard, addFirstClassPipe } from './nest-internals.js';
 
 /**
  * Marks a class as a SignalR hub served at `path`. Its public methods are callable by the
@@ -21,13 +21,8 @@ export function Hub(path: string, options: HubOptions = {}): ClassDecorator {
   return (target) => {
     const gatewayOptions: HubGatewayOptions = { path, signalrHub: target as unknown as HubGatewayOptions['signalrHub'] };
     applyDecorators(Injectable(), SetMetadata(HUB_METADATA, metadata), WebSocketGateway(gatewayOptions))(target);
-    // Authorization runs first, before any guard of the application's own; validation likewise.
-    prependMetadata(GUARDS_METADATA, HubAuthorizationGuard, target);
-    prependMetadata(PIPES_METADATA, HubValidationPipe, target);
+    // Authorization runs before the hub's own guards (class and method ones); validation likewise.
+    addFirstClassGuard(target, HubAuthorizationGuard);
+    addFirstClassPipe(target, HubValidationPipe);
   };
-}
-
-function prependMetadata(key: string, value: unknown, target: object): void {
-  const existing: unknown[] = Reflect.getMetadata(key, target) ?? [];
-  Reflect.defineMetadata(key, [value, ...existing], target);
 }

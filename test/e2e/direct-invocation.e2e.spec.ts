@@ -13,7 +13,16 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { IsString, Length } from 'class-validator';
-import { Authorize, Hub, HubMethod, HubEndpoints, SignalRModule, type HubCallerContext, type HubInvocationContext } from 'nestjs-signalr';
+import {
+  Authorize,
+  Hub,
+  HubMethod,
+  HubEndpoints,
+  SignalRModule,
+  type HubCallerContext,
+  type HubInvocationContext,
+  type SignalRModuleOptions,
+} from 'nestjs-signalr';
 import { map, type Observable } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClientPool } from '../support/client.js';
@@ -92,8 +101,12 @@ async function runsWithinTheCall(app: INestApplication, method: string, args: un
   return within;
 }
 
-async function start(providers: Provider[] = [], configure: (app: INestApplication) => void = () => undefined): Promise<RunningHubApp> {
-  @Module({ imports: [SignalRModule.forRoot({})], providers: [DirectHub, DenyOddGuard, ...providers] })
+async function start(
+  providers: Provider[] = [],
+  configure: (app: INestApplication) => void = () => undefined,
+  options: SignalRModuleOptions = {},
+): Promise<RunningHubApp> {
+  @Module({ imports: [SignalRModule.forRoot(options)], providers: [DirectHub, DenyOddGuard, ...providers] })
   class DirectAppModule {}
   const app = await createHubApp(DirectAppModule);
   configure(app);
@@ -149,6 +162,27 @@ describe('direct invocation: Nest\'s pipeline is skipped only when it would do n
     const client = await clients.connect(`${server.baseUrl}/hubs/direct`);
     await expect(client.invoke('Even', 3)).rejects.toThrow('unauthorized');
     await expect(client.invoke('Even', 4)).resolves.toBe(4);
+  });
+});
+
+describe('direct invocation with validation.expectedType', () => {
+  let server: RunningHubApp;
+  const clients = new ClientPool();
+
+  beforeAll(async () => {
+    server = await start([], undefined, { validation: { expectedType: Greeting } });
+  });
+
+  afterAll(async () => {
+    await clients.stopAll();
+    await server.close();
+  });
+
+  it('keeps the pipeline for a plain method, whose argument is then checked against that type', async () => {
+    expect(await runsWithinTheCall(server.app, 'plain', [{ text: 'hi' }])).toBe(false);
+    const client = await clients.connect(`${server.baseUrl}/hubs/direct`);
+    await expect(client.invoke('Plain', { text: 'hi' })).resolves.toEqual({ text: 'hi' });
+    await expect(client.invoke('Plain', { text: 'far too long' })).rejects.toThrow(/Invalid arguments.*text \(isLength\)/);
   });
 });
 
