@@ -20,6 +20,7 @@ import { CredentialExpiry } from './credential-expiry.js';
 import { EarlyFrames } from './early-frames.js';
 import { ConnectionSocket } from './connection-socket.js';
 import { HandshakeReader } from './handshake-reader.js';
+import { Liveness, LivenessVerdict } from './liveness.js';
 import type { Payload } from './outgoing-batch.js';
 import { isSequenced, StatefulReconnectBuffer } from './stateful-reconnect-buffer.js';
 
@@ -61,11 +62,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   /** Runs from the upgrade until onConnected returned: the handshake and the hub's setup share it. */
   private readonly connectTimer: NodeJS.Timeout;
   private readonly earlyFrames: EarlyFrames;
-  // Liveness is tracked with flags the keep-alive ticker folds into times: no clock read per message.
-  private sentSinceTick = false;
-  private receivedSinceTick = false;
-  private lastSentAt: number;
-  private lastReceivedAt: number;
+  private readonly liveness = new Liveness();
 
   readonly user: unknown;
   readonly userIdentifier: string | undefined;
@@ -99,7 +96,6 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.userIdentifier = identity.userIdentifier;
     this.credentialExpiry.arm(identity.expiresAt);
     this.earlyFrames = new EarlyFrames(options.maximumQueuedInvocationsPerClient, Math.max(PRE_CONNECT_BUFFER_BYTES, options.maximumReceiveFrameSize));
-    this.lastSentAt = this.lastReceivedAt = Date.now();
     this.clientResults = new ClientResultTracker(options.clientResultTimeoutMs);
     this.clients = runtime.callerClients(connectionId);
     this.groups = runtime.groups;
@@ -143,7 +139,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.wire.replace(socket);
     this.state = State.Connected;
     this.droppedForResume = false;
-    this.receivedSinceTick = true;
+    this.liveness.received();
     const { sequenceId, payloads } = this.reconnect!.replay();
     this.writePayload(this.protocol!.writeMessage({ type: MessageType.Sequence, sequenceId }));
     for (const payload of payloads) this.writePayload(payload);
@@ -288,22 +284,23 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
    * whose onConnected is slow is still pinged, so that it does not give up on the server.
    */
   tick(now: number): void {
-    if (this.sentSinceTick) this.lastSentAt = now;
-    if (this.receivedSinceTick) this.lastReceivedAt = now;
-    this.sentSinceTick = this.receivedSinceTick = false;
+    this.liveness.fold(now);
     if (this.state !== State.Connected && this.state !== State.Connecting) return;
-    const { clientTimeoutIntervalMs, keepAliveIntervalMs } = this.runtime.options;
-    if (this.state === State.Connected) {
+    const { clientTimeoutIntervalMs, keepAliveIntervalMs, statefulReconnectBufferSize } = this.runtime.options;
+    // While onConnected runs the client is not read, so its silence does not count.
+    const connected = this.state === State.Connected;
+    if (connected) {
       this.membership?.tick(now);
       this.acknowledgeReceived();
-      if (now - this.lastReceivedAt >= clientTimeoutIntervalMs) {
-        HubConnection.logger.debug(`Client sent nothing for ${clientTimeoutIntervalMs} ms; closing.`);
-        return this.closeWithError(closeErrors.generic);
-      }
-      // A stateful client over its replay limit must acknowledge something within the client timeout.
-      if (this.reconnect?.ackOverdue(now, this.runtime.options.statefulReconnectBufferSize, clientTimeoutIntervalMs)) return this.dropSocketForResume();
     }
-    if (now - this.lastSentAt >= keepAliveIntervalMs) this.write(PING);
+    const verdict = this.liveness.verdict(now, keepAliveIntervalMs, clientTimeoutIntervalMs, connected);
+    if (verdict === LivenessVerdict.Silent) {
+      HubConnection.logger.debug(`Client sent nothing for ${clientTimeoutIntervalMs} ms; closing.`);
+      return this.closeWithError(closeErrors.generic);
+    }
+    // A stateful client over its replay limit must acknowledge something within the client timeout.
+    if (connected && this.reconnect?.ackOverdue(now, statefulReconnectBufferSize, clientTimeoutIntervalMs)) return this.dropSocketForResume();
+    if (verdict === LivenessVerdict.PingDue) this.write(PING);
   }
 
   /**
@@ -323,11 +320,11 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   }
 
   private writePayload(payload: Payload): void {
-    if (this.wire.write(payload)) this.sentSinceTick = true;
+    if (this.wire.write(payload)) this.liveness.sent();
   }
 
   private onFrame(frame: Buffer): void {
-    this.receivedSinceTick = true;
+    this.liveness.received();
     switch (this.state) {
       case State.Handshaking:
         return this.onHandshakeFrame(frame);
@@ -410,7 +407,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.dispatcher = this.runtime.dispatcher.attach(this);
     this.state = State.Connected;
     // The socket was not read while onConnected ran: the client's silence starts counting now.
-    this.receivedSinceTick = true;
+    this.liveness.received();
     this.wire.resumeReading();
     this.membership?.scheduleIssue();
     for (const frame of this.earlyFrames.take()) this.onMessageFrame(frame);
