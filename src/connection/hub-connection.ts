@@ -64,8 +64,8 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   private readonly earlyFrames: EarlyFrames;
   private readonly liveness = new Liveness();
 
-  readonly user: unknown;
-  readonly userIdentifier: string | undefined;
+  /** Replaced on every stateful reconnect by the user its request authenticated: roles change. */
+  private identity: ConnectionIdentity;
   private readonly credentialExpiry = new CredentialExpiry(() => {
     HubConnection.logger.debug('Credential expired; closing the connection.');
     this.close({ type: MessageType.Close, allowReconnect: true });
@@ -92,8 +92,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     private readonly features: ConnectionFeatures = { groupsTokens: false },
   ) {
     const { options } = runtime;
-    this.user = identity.user;
-    this.userIdentifier = identity.userIdentifier;
+    this.identity = identity;
     this.credentialExpiry.arm(identity.expiresAt);
     this.earlyFrames = new EarlyFrames(options.maximumQueuedInvocationsPerClient, Math.max(PRE_CONNECT_BUFFER_BYTES, options.maximumReceiveFrameSize));
     this.clientResults = new ClientResultTracker(options.clientResultTimeoutMs);
@@ -131,9 +130,11 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
    * A reconnecting client's new socket replaces the old one. No handshake: the server announces
    * the first message the client has not acknowledged and sends everything from there again.
    */
-  resume(socket: WebSocket, expiresAt: number | undefined): void {
-    // The reconnecting request authenticated anew: its credential's expiry is the one that counts.
-    this.credentialExpiry.arm(expiresAt);
+  resume(socket: WebSocket, identity: ConnectionIdentity): void {
+    // The reconnecting request authenticated anew (the same user, its token checked that): its
+    // user object, roles included, and its credential's expiry are the ones that count from now.
+    this.identity = identity;
+    this.credentialExpiry.arm(identity.expiresAt);
     clearTimeout(this.reconnectTimer);
     // What was still queued for the old socket is in the replay (or was unnumbered, so lost with it).
     this.wire.replace(socket);
@@ -156,6 +157,14 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     this.state = State.Disconnected;
     this.reconnectTimer = setTimeout(() => void this.teardown(), this.runtime.options.reconnectWindowMs);
     this.reconnectTimer.unref();
+  }
+
+  get user(): unknown {
+    return this.identity.user;
+  }
+
+  get userIdentifier(): string | undefined {
+    return this.identity.userIdentifier;
   }
 
   get maximumGroups(): number {

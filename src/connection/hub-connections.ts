@@ -126,6 +126,8 @@ export class HubConnections implements HubRuntime {
 
   issueGroupsToken(connection: HubConnection, groups: readonly string[], membershipVersion: number): string | undefined {
     const { connectionId, userIdentifier: userKey } = connection;
+    // Recorded whether or not a token can carry the groups: an older token must never look current.
+    this.parts.registry.recordMembership(connectionId, membershipVersion, this.groupsTokenLifetimeMs).catch(logRegistryFailure);
     let token: string;
     try {
       token = this.parts.groupsTokens.issue(
@@ -139,7 +141,6 @@ export class HubConnections implements HubRuntime {
       }
       return undefined;
     }
-    this.parts.registry.recordMembership(connectionId, membershipVersion, this.groupsTokenLifetimeMs).catch(logRegistryFailure);
     return token;
   }
 

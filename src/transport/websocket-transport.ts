@@ -91,8 +91,8 @@ export class WebSocketTransport {
     if ('admitted' in checked) return this.refuse(upgrade, checked.status, checked.body, 'connection token refused');
     const resuming = connections.resumable(checked.connectionId);
     if (resuming) {
-      const { expiresAt } = this.identityOf(upgrade.admission);
-      this.webSockets.handleUpgrade(upgrade.request, upgrade.socket, upgrade.head, (webSocket) => resuming.resume(webSocket, expiresAt));
+      const identity = this.identityOf(upgrade.admission);
+      this.webSockets.handleUpgrade(upgrade.request, upgrade.socket, upgrade.head, (webSocket) => resuming.resume(webSocket, identity));
       return;
     }
     return this.holdingSlot(upgrade, async (slot) => {

@@ -134,7 +134,7 @@ describe('HubConnection writes, on a real loopback socket', () => {
     connection.send(completion('4'));
     client.socket.terminate();
     const next = await loopback.connect();
-    connection.resume(next.serverSide, undefined);
+    connection.resume(next.serverSide, { user: undefined, userIdentifier: undefined, expiresAt: undefined });
     expect(await next.client.framesAfterQuiet(1)).toEqual([`{"type":9,"sequenceId":3}${RS}${record('3')}${record('4')}`]);
     connection.abort();
   });

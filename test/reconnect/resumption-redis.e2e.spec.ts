@@ -149,6 +149,29 @@ describeWithRedis('a shared connection registry without the backplane (redisConn
     await client.connection.stop();
   });
 
+  it('records the membership version even when the groups no longer fit in a token, so an older token stays stale', async () => {
+    log.lines.length = 0;
+    const client = await resumableClient(`${origin.baseUrl}/hubs/rooms`, 'json', () => signFor(jwt, 'alice'));
+    await afterNewToken(client, () => client.connection.invoke('Join', 'a'));
+    // Rooms with 200-character names, until the groups no longer fit in a token: the last one the
+    // client got still holds `a`.
+    for (let i = 0; !log.text().includes('do not fit in a groups token'); i++) {
+      await client.connection.invoke('Join', `${String(i).padStart(2, '0')}${'r'.repeat(198)}`);
+      await sleep(20);
+    }
+    const older = client.tokens.at(-1)!;
+    await client.connection.invoke('Leave', 'a');
+    // The version of the leave is written to Redis right after it; no token will say so.
+    await sleep(500);
+    expect(client.tokens.at(-1)).toBe(older);
+
+    const raw = await rawResume(resumeUrl(other, connectionTokenOf(client), older), bearer('alice'));
+    expect(await isInRoom(other, 'a', raw)).toBe(false);
+    expect(log.text()).toContain('presented a stale groups token');
+    raw.socket.terminate();
+    await client.connection.stop();
+  });
+
   it('still refuses an ended connection after the node that ended it restarted', async () => {
     const ending = await nodesOf.start();
     const client = await resumableClient(`${ending.baseUrl}/hubs/rooms`, 'json', () => signFor(jwt, 'alice'));

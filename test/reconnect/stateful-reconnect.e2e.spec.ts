@@ -8,7 +8,7 @@ import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { HubEvents, TestHub } from '../e2e/test-hubs.js';
-import { HubCodeRuns, NotBannedPolicy, PrivateHub } from '../security/security-hubs.js';
+import { AdminsHub, HubCodeRuns, NotBannedPolicy, OpenHub, PrivateHub } from '../security/security-hubs.js';
 
 describe.each(WIRE_PROTOCOLS)('stateful reconnect (%s) through a proxy that cuts sockets', (protocol) => {
   let server: RunningHubApp;
@@ -16,7 +16,7 @@ describe.each(WIRE_PROTOCOLS)('stateful reconnect (%s) through a proxy that cuts
   let events: HubEvents;
 
   beforeAll(async () => {
-    server = await startHubApp([TestHub, HubEvents, PrivateHub, HubCodeRuns, NotBannedPolicy], { authStrategies: ['jwt'] }, {
+    server = await startHubApp([TestHub, HubEvents, PrivateHub, OpenHub, AdminsHub, HubCodeRuns, NotBannedPolicy], { authStrategies: ['jwt'] }, {
       imports: [TestAuthModule],
     });
     proxy = await CuttingProxy.start((server.app.getHttpServer().address() as AddressInfo).port);
@@ -77,6 +77,39 @@ describe.each(WIRE_PROTOCOLS)('stateful reconnect (%s) through a proxy that cuts
     await waitFor(() => broadcasts.length === 3, 8000);
     expect(broadcasts).toEqual(['one', 'two', 'three']);
     await Promise.all([client.stop(), sender.stop()]);
+  });
+
+  it('takes the user and roles of the credential a reconnect carries: a revoked role no longer passes @Authorize', async () => {
+    const jwt = server.app.get(JwtService);
+    let credential = signFor(jwt, 'alice', ['user', 'admin']);
+    const client = await connectStatefulClient(`${proxy.url}/hubs/open`, protocol, () => credential);
+    const id = client.connectionId;
+    await expect(client.invoke('AdminOnly')).resolves.toBe('admin');
+    // The role is revoked; the client signs in again and its socket drops.
+    credential = signFor(jwt, 'alice', ['user']);
+    proxy.cutAll();
+    await sleep(100);
+    await expect(client.invoke('AdminOnly')).rejects.toThrow("Failed to invoke 'AdminOnly' because user is unauthorized");
+    expect(client.connectionId).toBe(id);
+    // And back: the next credential's roles count again.
+    credential = signFor(jwt, 'alice', ['user', 'owner']);
+    proxy.cutAll();
+    await sleep(100);
+    await expect(client.invoke('AdminOnly')).resolves.toBe('admin');
+    expect(client.connectionId).toBe(id);
+    await client.stop();
+  });
+
+  it('refuses a reconnect to a hub that no longer admits the user, as it would a new connection', async () => {
+    const jwt = server.app.get(JwtService);
+    let credential = signFor(jwt, 'alice', ['admin']);
+    const client = await connectStatefulClient(`${proxy.url}/hubs/admins`, protocol, () => credential);
+    await expect(client.invoke('Ping')).resolves.toBe('pong');
+    const closed = new Promise<Error | undefined>((resolve) => client.onclose(resolve));
+    credential = signFor(jwt, 'alice', ['user']);
+    proxy.cutAll();
+    await closed;
+    expect(client.state).toBe(HubConnectionState.Disconnected);
   });
 
   it('refuses a reconnect that carries another user\'s credential', async () => {
