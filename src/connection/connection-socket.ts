@@ -111,6 +111,12 @@ export class ConnectionSocket {
     this.socket.terminate();
   }
 
+  /** Ends the socket without sending what is queued: it was meant for a client now elsewhere. */
+  abandon(): void {
+    this.outgoing?.discard();
+    this.socket.terminate();
+  }
+
   private listen(socket: WebSocket): void {
     socket.on('message', (data: Buffer) => this.events.frame(data));
     socket.on('close', (code: number) => this.events.closed(code));

@@ -261,6 +261,19 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     void this.teardown();
   }
 
+  /**
+   * Its client resumed on another node, which takes the connection over: the socket here goes at
+   * once, and the end is not recorded (the connection lives on there).
+   */
+  yieldToAnotherNode(): void {
+    if (this.state === State.Closed) return;
+    HubConnection.logger.debug(`Connection ${this.connectionId} resumed on another node; its socket here is closed.`);
+    this.handedOff = true;
+    this.closing = true;
+    this.wire.abandon();
+    void this.teardown();
+  }
+
   abort(): void {
     this.wire.terminate();
     void this.teardown();

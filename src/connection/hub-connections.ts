@@ -70,6 +70,8 @@ export class HubConnections implements HubRuntime {
     this.groupsTokenLifetimeMs = parts.groupsTokenLifetimeMs;
     this.ticker = setInterval(() => this.tick(), tickInterval(this.options));
     this.ticker.unref();
+    // Another node takes a connection this node holds: it ends here first, so that one id never has two sockets.
+    parts.registry.onYield?.((connectionId) => this.connections.get(connectionId)?.connection.yieldToAnotherNode());
   }
 
   /** Starts a connection on an admitted socket; it keeps `slot` until it is forgotten. */

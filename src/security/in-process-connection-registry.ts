@@ -1,4 +1,4 @@
-import type { ClaimOutcome, ConnectionRegistry } from './connection-registry.js';
+import type { ClaimOutcome, ConnectionRegistry, TakeOverOutcome } from './connection-registry.js';
 
 interface Entry {
   ended: boolean;
@@ -26,7 +26,7 @@ export class InProcessConnectionRegistry implements ConnectionRegistry {
     return 'claimed';
   }
 
-  async takeOver(connectionId: string, holdMs: number): Promise<'ended' | { membershipVersion: number | undefined }> {
+  async takeOver(connectionId: string, holdMs: number): Promise<TakeOverOutcome> {
     const entry = this.current(connectionId);
     if (entry?.ended) return 'ended';
     const membershipVersion = entry?.membershipVersion;

@@ -149,6 +149,7 @@ export class WebSocketTransport {
       return refuseUpgrade(upgrade.socket, 503, 'Service Unavailable');
     }
     if (taken === 'ended') return this.refuse(upgrade, 404, 'No Connection with that ID', 'resumption of an ended connection');
+    if (taken === 'busy') return this.refuse(upgrade, 409, 'Connection ID already in use', 'resumption of a connection another node did not let go');
     // Two sockets may race to resume the same connection on this node: the first one wins.
     if (connections.has(claims.connectionId)) return this.refuse(upgrade, 409, 'Connection ID already in use', 'connection id in use');
     const recordedVersion = taken.membershipVersion;

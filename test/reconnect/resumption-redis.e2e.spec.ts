@@ -23,6 +23,8 @@ import {
   startNode,
 } from './resumption-support.js';
 import { signFor } from '../support/jwt-auth.js';
+import { RoomEvents } from './resumption-hub.js';
+import { Redis } from 'ioredis';
 
 let redis: RedisServer;
 const nodes: RunningHubApp[] = [];
@@ -48,13 +50,46 @@ function cluster(shared: (prefix: string) => SignalRModuleOptions) {
   };
 }
 
-/** Alice joins `a` and `b`, then leaves `a`: the token from before the leave, and the latest. */
+/**
+ * Alice joins `a` and `b`, then leaves `a`: the token from before the leave, and the latest. Then
+ * her network to the node goes away for good, as when she moves: the node still holds the
+ * connection (waiting for her), and lets it go when another node takes it over.
+ */
 async function joinedThenLeft(node: RunningHubApp) {
-  const client = await resumableClient(`${node.baseUrl}/hubs/rooms`, 'json', () => signFor(jwt, 'alice'));
+  const proxy = await CuttingProxy.start(portOf(node));
+  const client = await resumableClient(`${proxy.url}/hubs/rooms`, 'json', () => signFor(jwt, 'alice'));
   await afterNewToken(client, () => client.connection.invoke('Join', 'a'));
   const stale = await afterNewToken(client, () => client.connection.invoke('Join', 'b'));
   const latest = await afterNewToken(client, () => client.connection.invoke('Leave', 'a'));
+  await proxy.close();
   return { client, stale, latest };
+}
+
+/**
+ * Alice on `node` by hand, as the client extension opts in: a stateful connection in room `held`,
+ * with the groups token it was sent.
+ */
+async function statefulOptIn(node: RunningHubApp) {
+  const hubUrl = `${node.baseUrl}/hubs/rooms`;
+  const { connectionId, connectionToken } = await negotiate(hubUrl, { headers: bearer('alice') });
+  const raw = await RawHubSocket.openUrl(`${hubUrl}?id=${encodeURIComponent(connectionToken)}&groupsToken=true`, bearer('alice'));
+  raw.send(`{"protocol":"json","version":2}${RS}`);
+  raw.send(`{"type":1,"invocationId":"j","target":"Join","arguments":["held"]}${RS}`);
+  // The token sent after the join's completion holds the room.
+  const tokenAfterJoin = () => {
+    const messages = raw.messages();
+    const joined = messages.findIndex((message) => message.invocationId === 'j');
+    return joined === -1 ? undefined : messages.slice(joined).find((message) => message.target === 'nestjs-signalr:groups-token');
+  };
+  await raw.until(() => tokenAfterJoin() !== undefined, PATIENCE_MS);
+  const groupsToken = (tokenAfterJoin()!.arguments as string[])[0];
+  return { raw, connectionId, connectionToken, groupsToken };
+}
+
+/** The prefix of the registry's keys, found from the key of a live connection. */
+async function registryKeyPrefixOf(client: Redis, connectionId: string): Promise<string> {
+  const [key] = await client.keys(`*${connectionId}`);
+  return key.slice(0, -connectionId.length);
 }
 
 const withBackplane = (channelPrefix: string): SignalRModuleOptions => ({
@@ -170,6 +205,37 @@ describeWithRedis('a shared connection registry without the backplane (redisConn
     expect(log.text()).toContain('presented a stale groups token');
     raw.socket.terminate();
     await client.connection.stop();
+  });
+
+  it('takes over a connection still live on another node only once that node let it go: never two sockets', async () => {
+    const holder = await statefulOptIn(origin);
+    const resumed = await rawResume(resumeUrl(other, holder.connectionToken, holder.groupsToken), bearer('alice'));
+    // The holder's socket is ended by its node before the resumption is answered.
+    const { code } = await holder.raw.closed;
+    expect(code).toBe(1006);
+    expect(origin.app.get(RoomEvents).disconnected.has(holder.connectionId)).toBe(true);
+    expect(await isInRoom(other, 'held', resumed)).toBe(true);
+    resumed.socket.terminate();
+  });
+
+  it('refuses to take over a connection whose node is up but does not let it go in time (409)', async () => {
+    const holder = await statefulOptIn(origin);
+    // A node that is up (its heartbeat is fresh) but never answers: the connection's record names it.
+    const silent = new Redis(redis.url);
+    try {
+      const keyPrefix = await registryKeyPrefixOf(silent, holder.connectionId);
+      await silent.set(`${keyPrefix}${holder.connectionId}`, 'live|silent-node|', 'PX', 60_000);
+      await silent.set(`${keyPrefix}~up~silent-node`, '1', 'PX', 60_000);
+      const answer = await upgradeStatus(resumeUrl(other, holder.connectionToken, holder.groupsToken), bearer('alice'));
+      expect(answer.status).toBe(409);
+      // Once that node is gone (no heartbeat), the connection can be taken.
+      await silent.del(`${keyPrefix}~up~silent-node`);
+      const resumed = await rawResume(resumeUrl(other, holder.connectionToken, holder.groupsToken), bearer('alice'));
+      resumed.socket.terminate();
+    } finally {
+      holder.raw.socket.terminate();
+      silent.disconnect();
+    }
   });
 
   it('still refuses an ended connection after the node that ended it restarted', async () => {

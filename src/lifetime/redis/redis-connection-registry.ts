@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import type { ClaimOutcome, ConnectionRegistry, ConnectionRegistryFactory } from '../../security/connection-registry.js';
+import type { ClaimOutcome, ConnectionRegistry, ConnectionRegistryFactory, TakeOverOutcome } from '../../security/connection-registry.js';
 import { InProcessConnectionRegistry } from '../../security/in-process-connection-registry.js';
+import { NodeYields } from './node-yields.js';
 import { RedisChannels } from './redis-channels.js';
 import { closeRedisClient, createRedisClient } from './redis-clients.js';
 import { DEFAULT_REDIS_CHANNEL_PREFIX, validateOptions, type RedisLifetimeManagerOptions } from './redis-lifetime-manager-options.js';
@@ -16,13 +17,16 @@ local value = redis.call('GET', KEYS[1])
 if value == 'ended' then return 'ended' end
 return 'live'`;
 
+// Takes the connection unless it ended, or (with ARGV[3] = 'ask') unless another node holds it:
+// then that node is named, for this one to ask it to let go first.
 const TAKE_OVER = `
 local value = redis.call('GET', KEYS[1])
-if value == 'ended' then return {0, ''} end
-local version = ''
-if value then version = string.match(value, '^live|[^|]*|(.*)$') or '' end
-redis.call('SET', KEYS[1], 'live|' .. ARGV[1] .. '|' .. version, 'PX', ARGV[2])
-return {1, version}`;
+if value == 'ended' then return {0, '', ''} end
+local holder, version = '', ''
+if value then holder, version = string.match(value, '^live|([^|]*)|(.*)$') end
+if ARGV[3] == 'ask' and holder and holder ~= '' and holder ~= ARGV[1] then return {2, version or '', holder} end
+redis.call('SET', KEYS[1], 'live|' .. ARGV[1] .. '|' .. (version or ''), 'PX', ARGV[2])
+return {1, version or '', ''}`;
 
 // A node may only write for a connection it holds: after another node took the connection over,
 // the first node's late writes and its end must not undo the takeover.
@@ -45,6 +49,9 @@ const WARNING_INTERVAL_MS = 10_000;
 const READY_WAIT_MS = 2_000;
 /** How long the application's start waits for Redis before serving without it. */
 const STARTUP_WAIT_MS = 5_000;
+
+/** How long a takeover waits for the node holding the connection to let it go: a client's reconnect is waiting. */
+const YIELD_WAIT_MS = 2_000;
 
 async function readyWithin(client: Redis, timeoutMs: number): Promise<void> {
   if (client.status === 'ready' || client.status === 'end') return;
@@ -72,6 +79,7 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
   private readonly node = randomUUID();
   private readonly local = new InProcessConnectionRegistry();
   private readonly warning = new ThrottledWarning(new Logger('SignalR:Redis'), WARNING_INTERVAL_MS);
+  private readonly yields: NodeYields;
 
   constructor(
     private readonly client: Redis,
@@ -81,6 +89,11 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
     private readonly ownsClient = false,
   ) {
     if (ownsClient) client.on('error', (error: Error) => this.warning.warn(`Connection registry's Redis: ${error.message}`));
+    this.yields = new NodeYields(client, keyPrefix, this.node);
+  }
+
+  onYield(handler: (connectionId: string) => void): void {
+    void this.yields.listen(handler).catch((error: Error) => this.warn('listen for other nodes taking connections over', error));
   }
 
   async claim(connectionId: string, holdMs: number): Promise<ClaimOutcome> {
@@ -94,11 +107,16 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
     }
   }
 
-  async takeOver(connectionId: string, holdMs: number): Promise<'ended' | { membershipVersion: number | undefined }> {
+  async takeOver(connectionId: string, holdMs: number): Promise<TakeOverOutcome> {
     if ((await this.local.takeOver(connectionId, holdMs)) === 'ended') return 'ended';
     // A node that just started may not be connected yet; a resuming client cannot wait long.
     await readyWithin(this.client, READY_WAIT_MS);
-    const [taken, version] = (await this.run(TAKE_OVER, connectionId, this.node, holdMs)) as [number, string];
+    let [taken, version, holder] = (await this.run(TAKE_OVER, connectionId, this.node, holdMs, 'ask')) as [number, string, string];
+    if (taken === 2) {
+      // Another node holds it: if that node is up, it lets go before this one takes it.
+      if ((await this.yields.isUp(holder)) && !(await this.yields.ask(holder, connectionId, YIELD_WAIT_MS))) return 'busy';
+      [taken, version] = (await this.run(TAKE_OVER, connectionId, this.node, holdMs, 'take')) as [number, string, string];
+    }
     if (!taken) return 'ended';
     return { membershipVersion: version === '' ? undefined : Number(version) };
   }
@@ -127,6 +145,7 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
   }
 
   async dispose(): Promise<void> {
+    await this.yields.dispose();
     await this.local.dispose();
     if (this.ownsClient) await closeRedisClient(this.client);
   }

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** How often a node says it is up, and how long the word lasts: a node silent this long is gone. */
+const HEARTBEAT_INTERVAL_MS = 1_000;
+const HEARTBEAT_TTL_MS = 3_000;
+
+/**
+ * How nodes sharing a connection registry hand a connection to each other. A node that takes a
+ * connection over (its client resumed there) asks the node recorded as holding it to let go, over
+ * Redis pub/sub, and waits for its answer: never two live sockets for one connection id. A node
+ * that is down has no heartbeat, and is not asked.
+ *
+ * Keys and channels carry `~`, which no connection id (base64url) contains.
+ */
+export class NodeYields {
+  private subscriber: Redis | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly waiting = new Map<string, () => void>();
+  private handler: ((connectionId: string) => void) | undefined;
+
+  constructor(
+    private readonly client: Redis,
+    private readonly keyPrefix: string,
+    private readonly node: string,
+  ) {}
+
+  /** Starts answering other nodes' requests, and saying this node is up. */
+  async listen(handler: (connectionId: string) => void): Promise<void> {
+    this.handler = handler;
+    if (this.subscriber) return;
+    const subscriber = (this.subscriber = this.client.duplicate({ enableOfflineQueue: true, autoResubscribe: true }));
+    subscriber.on('error', () => undefined);
+    subscriber.on('message', (channel: string, text: string) => this.onMessage(channel, text));
+    await subscriber.subscribe(this.requestChannel(this.node), this.replyChannel(this.node)).catch(() => undefined);
+    this.beat();
+    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_INTERVAL_MS);
+    this.heartbeat.unref();
+  }
+
+  /** Whether `node` said it is up within the heartbeat's lifetime. */
+  async isUp(node: string): Promise<boolean> {
+    return (await this.client.exists(this.heartbeatKey(node))) === 1;
+  }
+
+  /** Asks `node` to let go of the connection; true once it has, false if it did not answer in time. */
+  async ask(node: string, connectionId: string, timeoutMs: number): Promise<boolean> {
+    const id = randomUUID();
+    const answered = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve(false);
+      }, timeoutMs);
+      this.waiting.set(id, () => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        resolve(true);
+      });
+    });
+    await this.client.publish(this.requestChannel(node), JSON.stringify({ id, connectionId, from: this.node }));
+    return answered;
+  }
+
+  async dispose(): Promise<void> {
+    clearInterval(this.heartbeat);
+    for (const resolve of this.waiting.values()) resolve();
+    this.waiting.clear();
+    if (!this.subscriber) return;
+    // Gone on purpose: no one waits for the heartbeat to lapse before taking this node's connections.
+    await this.client.del(this.heartbeatKey(this.node)).catch(() => undefined);
+    this.subscriber.disconnect();
+  }
+
+  private onMessage(channel: string, text: string): void {
+    let message: { id?: unknown; connectionId?: unknown; from?: unknown };
+    try {
+      message = JSON.parse(text) as typeof message;
+    } catch {
+      return;
+    }
+    if (typeof message.id !== 'string') return;
+    if (channel === this.replyChannel(this.node)) return this.waiting.get(message.id)?.();
+    if (typeof message.connectionId !== 'string' || typeof message.from !== 'string') return;
+    this.handler?.(message.connectionId);
+    void this.client.publish(this.replyChannel(message.from), JSON.stringify({ id: message.id })).catch(() => undefined);
+  }
+
+  private beat(): void {
+    void this.client.set(this.heartbeatKey(this.node), '1', 'PX', HEARTBEAT_TTL_MS).catch(() => undefined);
+  }
+
+  private heartbeatKey(node: string): string {
+    return `${this.keyPrefix}~up~${node}`;
+  }
+
+  private requestChannel(node: string): string {
+    return `${this.keyPrefix}~yield~${node}`;
+  }
+
+  private replyChannel(node: string): string {
+    return `${this.keyPrefix}~yielded~${node}`;
+  }
+}
