@@ -45,6 +45,8 @@ describe('HubEndpoint: negotiate', () => {
   let face: RunningHubApp;
   const negotiate = (query: string, init: RequestInit = {}, hub = '/hubs/open') =>
     fetch(`${face.baseUrl}${hub}/negotiate${query}`, { method: 'POST', ...init });
+  const preflight = (origin: string) =>
+    negotiate('?negotiateVersion=1', { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' } });
 
   beforeAll(async () => (face = await startFace(false)));
   afterAll(() => face.close());
@@ -87,8 +89,6 @@ describe('HubEndpoint: negotiate', () => {
   });
 
   it('answers a preflight through the gatekeeper: 204 for an allowed origin, 403 otherwise', async () => {
-    const preflight = (origin: string) =>
-      negotiate('?negotiateVersion=1', { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' } });
     const allowed = await preflight(ALLOWED);
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe(ALLOWED);
