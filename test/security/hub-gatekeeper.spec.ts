@@ -39,6 +39,8 @@ passport.use(
   ),
 );
 const jwt = new JwtService({ secret: SECRET });
+const UNAUTHORIZED = { admitted: false, status: 401, body: 'Unauthorized', headers: { 'WWW-Authenticate': 'Bearer' } };
+const FORBIDDEN = { admitted: false, status: 403, body: 'Forbidden', headers: {} };
 const bearer = (claims: Record<string, unknown>) => ({ Authorization: `Bearer ${jwt.sign(claims)}` });
 
 class OpenHub {}
@@ -114,7 +116,7 @@ describe('HubGatekeeper.admit: transport and Origin', () => {
     const gatekeeper = await gatekeeperOf(OpenHub, { allowedOrigins: [ALLOWED], authStrategies: [STRATEGY] });
     const path = `${hubPath}/negotiate?access_token=secret-token&negotiateVersion=1`;
     const refusal = await ask({ Origin: FOREIGN, ...bearer({ sub: 'store-down' }) }, (request) => gatekeeper.admit(request), 'POST', path);
-    expect(refusal).toEqual({ admitted: false, status: 403, body: 'Forbidden', headers: {} });
+    expect(refusal).toEqual(FORBIDDEN);
     expect(log.text()).toContain(
       `Refused POST ${hubPath}/negotiate?access_token=[redacted]&negotiateVersion=1 with 403: origin refused: Origin ${FOREIGN} is not allowed.`,
     );
@@ -135,12 +137,7 @@ describe('HubGatekeeper.admit: Passport and @Authorize', () => {
     const authorized = await gatekeeperOf(PrivateHub, { authStrategies: [STRATEGY] });
     for (const headers of [{}, bearer({ sub: 'banned' }), { Authorization: 'Bearer not-a-token' }]) {
       expect(await ask(headers, (request) => open.admit(request))).toMatchObject({ admitted: true, user: undefined, userKey: undefined });
-      expect(await ask(headers, (request) => authorized.admit(request))).toEqual({
-        admitted: false,
-        status: 401,
-        body: 'Unauthorized',
-        headers: { 'WWW-Authenticate': 'Bearer' },
-      });
+      expect(await ask(headers, (request) => authorized.admit(request))).toEqual(UNAUTHORIZED);
     }
   });
 
@@ -158,12 +155,7 @@ describe('HubGatekeeper.admit: Passport and @Authorize', () => {
 
   it("refuses a user without the hub's role with 403, and admits one with it", async () => {
     const gatekeeper = await gatekeeperOf(AdminsHub, { authStrategies: [STRATEGY] });
-    expect(await ask(bearer({ sub: 'bob', roles: ['user'] }), (request) => gatekeeper.admit(request))).toEqual({
-      admitted: false,
-      status: 403,
-      body: 'Forbidden',
-      headers: {},
-    });
+    expect(await ask(bearer({ sub: 'bob', roles: ['user'] }), (request) => gatekeeper.admit(request))).toEqual(FORBIDDEN);
     expect(await ask(bearer({ sub: 'carol', roles: ['admin'] }), (request) => gatekeeper.admit(request))).toMatchObject({
       admitted: true,
       userKey: 'carol',
@@ -173,12 +165,7 @@ describe('HubGatekeeper.admit: Passport and @Authorize', () => {
   it('refuses an expired credential with 401, even at an open hub', async () => {
     const gatekeeper = await gatekeeperOf(OpenHub, { authStrategies: [STRATEGY] });
     const expired = bearer({ sub: 'alice', exp: Math.floor(Date.now() / 1000) - 10 });
-    expect(await ask(expired, (request) => gatekeeper.admit(request))).toEqual({
-      admitted: false,
-      status: 401,
-      body: 'Unauthorized',
-      headers: { 'WWW-Authenticate': 'Bearer' },
-    });
+    expect(await ask(expired, (request) => gatekeeper.admit(request))).toEqual(UNAUTHORIZED);
   });
 
   it('refuses with 500 a user it cannot identify, rather than bind a token to nobody', async () => {
@@ -210,10 +197,9 @@ describe('HubGatekeeper.preflight', () => {
 
   it('refuses a foreign origin, and a preflight with no cross origin to permit, with 403', async () => {
     const gatekeeper = await gatekeeperOf(OpenHub, { allowedOrigins: [ALLOWED] });
-    const refused = { admitted: false, status: 403, body: 'Forbidden', headers: {} };
-    expect(await ask({ Origin: FOREIGN, ...preflightHeaders }, (request) => gatekeeper.preflight(request), 'OPTIONS')).toEqual(refused);
-    expect(await ask(preflightHeaders, (request) => gatekeeper.preflight(request), 'OPTIONS')).toEqual(refused);
+    expect(await ask({ Origin: FOREIGN, ...preflightHeaders }, (request) => gatekeeper.preflight(request), 'OPTIONS')).toEqual(FORBIDDEN);
+    expect(await ask(preflightHeaders, (request) => gatekeeper.preflight(request), 'OPTIONS')).toEqual(FORBIDDEN);
     const sameOrigin = { Host: 'chat.example.test', Origin: 'http://chat.example.test', ...preflightHeaders };
-    expect(await ask(sameOrigin, (request) => gatekeeper.preflight(request), 'OPTIONS')).toEqual(refused);
+    expect(await ask(sameOrigin, (request) => gatekeeper.preflight(request), 'OPTIONS')).toEqual(FORBIDDEN);
   });
 });
