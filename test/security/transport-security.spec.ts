@@ -1,11 +1,11 @@
-import { once } from 'node:events';
-import { createServer as createHttpServer, IncomingMessage, request as httpRequest } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
-import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
-import { Socket, type AddressInfo } from 'node:net';
+import { createServer as createHttpServer, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { Socket } from 'node:net';
 import { generate } from 'selfsigned';
 import { describe, expect, it } from 'vitest';
 import { TransportSecurity } from '../../src/security/transport-security.js';
+import { judgeRealRequest } from '../support/real-request.js';
 
 const PROXY = '10.0.0.5';
 const PROXY_V6 = 'fd00::5';
@@ -16,40 +16,6 @@ function requestFrom(remoteAddress: string | undefined, headers: IncomingHttpHea
   const socket = new Socket();
   Object.defineProperty(socket, 'remoteAddress', { value: remoteAddress });
   return Object.assign(new IncomingMessage(socket), { headers });
-}
-
-/**
- * Starts `server` on 127.0.0.1, sends it one request over `protocol` and returns what `judge`
- * said of that request, judged while its socket is open.
- */
-async function judgeRealRequest<T>(
-  server: Server,
-  protocol: 'http' | 'https',
-  headers: Record<string, string>,
-  judge: (request: IncomingMessage) => T,
-): Promise<T> {
-  let verdict: { value: T } | undefined;
-  server.on('request', (request: IncomingMessage, response) => {
-    verdict = { value: judge(request) };
-    response.writeHead(204).end();
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  try {
-    const { port } = server.address() as AddressInfo;
-    const send = protocol === 'https' ? httpsRequest : httpRequest;
-    // The certificate is self-signed: this client only needs the server's side of TLS.
-    const request = send({ host: '127.0.0.1', port, headers, rejectUnauthorized: false });
-    request.end();
-    const [response] = (await once(request, 'response')) as [IncomingMessage];
-    response.resume();
-    await once(response, 'end');
-  } finally {
-    server.closeAllConnections();
-    server.close();
-  }
-  if (verdict === undefined) throw new Error('the server saw no request');
-  return verdict.value;
 }
 
 describe('TransportSecurity start-up checks', () => {
@@ -103,7 +69,7 @@ describe('TransportSecurity.isSecure', () => {
   it('ignores X-Forwarded-Proto sent by the client over a real connection', async () => {
     const plain = createHttpServer();
     const forged = { 'X-Forwarded-Proto': 'https' };
-    expect(await judgeRealRequest(plain, 'http', forged, (request) => security.isSecure(request))).toBe(false);
+    expect(await judgeRealRequest(plain, 'http', { headers: forged }, (request) => security.isSecure(request))).toBe(false);
   });
 
   it("uses only the last X-Forwarded-Proto value: the one the trusted proxy wrote", () => {

@@ -36,9 +36,9 @@ export class RawHubSocket {
     });
   }
 
-  /** Opens and completes a JSON handshake. */
-  static async connected(hubUrl: string): Promise<RawHubSocket> {
-    const raw = await RawHubSocket.open(hubUrl);
+  /** Opens (as `open` does) and completes a JSON handshake. */
+  static async connected(hubUrl: string, token?: string, headers: Record<string, string> = {}): Promise<RawHubSocket> {
+    const raw = await RawHubSocket.open(hubUrl, token, headers);
     raw.send(`{"protocol":"json","version":1}${RS}`);
     await raw.nextFrame();
     return raw;
