@@ -1,11 +1,14 @@
-import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SignalRAdapter } from 'nestjs-signalr';
 import { AppModule } from './app.module.js';
+import { securityHeaders } from './web/security-headers.js';
 
 /** The sample as `npm start` runs it, minus listening: tests start it on a port of their own. */
-export async function createSampleApp(options: { logger?: false } = {}): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule, options);
+export async function createSampleApp(options: { logger?: false } = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, options);
+  app.disable('x-powered-by');
+  app.use(securityHeaders);
   app.useWebSocketAdapter(new SignalRAdapter(app));
   app.enableShutdownHooks();
   return app;

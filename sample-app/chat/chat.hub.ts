@@ -19,6 +19,8 @@ import { RoomMembership } from './room-membership.js';
 
 const ROOM_NAME = /^[a-z0-9-]{1,32}$/;
 const ADMINS_ROOM = 'admins';
+// A chat line, not a document: counted in characters (code points), so an emoji counts as one.
+const MAX_MESSAGE_CHARACTERS = 2_000;
 const MAX_COUNT = 10_000;
 const MAX_DELAY_MS = 60_000;
 const isIntegerIn = (value: unknown, min: number, max: number) =>
@@ -64,7 +66,12 @@ export class ChatHub implements OnHubDisconnected {
     if (!this.membership.isMember(caller.connectionId, room)) {
       throw new HubException(`You are not a member of '${room}'.`);
     }
-    await clients.group(room).send('ReceiveMessage', room, displayName(caller), String(text));
+    const message = String(text);
+    // The refusal names the limit and quotes none of the text.
+    if ([...message].length > MAX_MESSAGE_CHARACTERS) {
+      throw new HubException(`The message is too long: at most ${MAX_MESSAGE_CHARACTERS} characters.`);
+    }
+    await clients.group(room).send('ReceiveMessage', room, displayName(caller), message);
   }
 
   @Authorize({ roles: ['admin'] })

@@ -38,7 +38,9 @@ async function signIn(username, password) {
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ username, password }),
   });
-  if (!response.ok) throw new Error(response.status === 401 ? 'Wrong username or password.' : `Login failed (${response.status}).`);
+  if (response.status === 401) throw new Error('Wrong username or password.');
+  if (response.status === 429) throw new Error('Too many logins from this address: try again in a minute.');
+  if (!response.ok) throw new Error(`Login failed (${response.status}).`);
   return (await response.json()).access_token;
 }
 

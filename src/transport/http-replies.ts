@@ -2,9 +2,13 @@ import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 
+// On every answer the package writes: a browser never reads a refusal's text or a token as a script or a page.
+const NO_SNIFF = { 'X-Content-Type-Options': 'nosniff' } as const;
+
 export function replyJson(response: ServerResponse, body: string, headers: Record<string, string> = {}): void {
   response.writeHead(200, {
     ...headers,
+    ...NO_SNIFF,
     'Content-Type': 'application/json; charset=utf-8',
     'Cache-Control': 'no-store',
     'Content-Length': Buffer.byteLength(body),
@@ -17,6 +21,7 @@ export function replyError(response: ServerResponse, status: number, text: strin
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),
     ...headers,
+    ...NO_SNIFF,
   });
   response.end(text);
 }
@@ -31,7 +36,7 @@ export function refuseUpgrade(socket: Duplex, status: number, text: string, head
   const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
-      `Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n${extra}` +
+      `Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n${extra}` +
       `Content-Length: ${body.length}\r\n\r\n${text}`,
   );
 }

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAILED_LOGINS_PER_WINDOW } from '../../sample-app/auth/failed-logins.js';
 import { createSampleApp } from '../../sample-app/bootstrap.js';
 import { chromiumAvailable, launchChromium } from '../support/chromium.js';
 import { connectClient } from '../support/client.js';
@@ -14,8 +15,8 @@ async function join(page: Page, room: string): Promise<void> {
   await page.waitForFunction((name) => document.querySelector('#joined')?.textContent?.includes(name), room);
 }
 
-/** A numbered chat line of about 4 KB. */
-const text = (i: number) => `${String(i).padStart(4, '0')} ${'m'.repeat(4096)}`;
+/** A numbered chat line of 2,000 characters, the longest SendToRoom takes. */
+const text = (i: number) => `${String(i).padStart(4, '0')} ${'m'.repeat(1995)}`;
 
 describe.runIf(chromiumAvailable())('the sample chat page in headless Chromium', () => {
   let server: RunningHubApp;
@@ -122,7 +123,7 @@ describe.runIf(chromiumAvailable())('the sample chat page in headless Chromium',
       await sender.invoke('JoinRoom', 'burst');
       senders.push(sender);
     }
-    const perSender = 128;
+    const perSender = 256;
     // Sent without waiting for answers: 1 MB at once, ten times each member's replay buffer.
     await Promise.all(senders.flatMap((sender) => Array.from({ length: perSender }, (_, i) => sender.invoke('SendToRoom', 'burst', text(i)))));
 
@@ -151,5 +152,28 @@ describe.runIf(chromiumAvailable())('the sample chat page in headless Chromium',
     await hubSocketClosed;
     await alice.waitForSelector('#state[data-state=disconnected]');
     expect(await alice.isVisible('#login')).toBe(true);
+  });
+
+  it('tells a visitor blocked after failed logins to wait, even with the right password', async () => {
+    // A server of its own: the block is per address, and every page here comes from 127.0.0.1.
+    const blocking = await listenOnLoopback(await createSampleApp({ logger: false }));
+    try {
+      for (let i = 0; i < FAILED_LOGINS_PER_WINDOW; i++) {
+        const response = await fetch(`${blocking.baseUrl}/auth/login`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ username: 'alice', password: `guess-${i}` }),
+        });
+        expect(response.status).toBe(401);
+      }
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(blocking.baseUrl);
+      await page.click('#login button[type=submit]');
+      await page.waitForFunction(() => document.querySelector('#login-error')?.textContent !== '');
+      expect(await page.textContent('#login-error')).toBe('Too many logins from this address: try again in a minute.');
+      expect(await page.getAttribute('#state', 'data-state')).toBe('disconnected');
+    } finally {
+      await blocking.close();
+    }
   });
 });

@@ -90,6 +90,27 @@ describe.each(WIRE_PROTOCOLS)('sample app over %s (contract: sample-app-contract
     await expect(bob.invoke('SendToRoom', 'general', 'again')).rejects.toThrow('not a member');
   });
 
+  it('/hubs/chat: SendToRoom refuses a text over 2,000 characters, naming no part of it, and delivers nothing', async () => {
+    const alice = await connect('/hubs/chat', 'alice');
+    const bob = await connect('/hubs/chat', 'bob');
+    await alice.invoke('JoinRoom', 'long-texts');
+    await bob.invoke('JoinRoom', 'long-texts');
+    const firstReceived = nextCall(bob, 'ReceiveMessage');
+    const tooLong = `${'x'.repeat(1_990)}0123456789A`;
+    const refusal = (await alice.invoke('SendToRoom', 'long-texts', tooLong).catch((e: Error) => e)) as Error;
+    expect(refusal.message).toContain('too long');
+    expect(refusal.message).not.toContain('0123456789');
+    // Members receive a room's messages in the order they were sent: the refused one would come first.
+    const longest = 'y'.repeat(2_000);
+    await alice.invoke('SendToRoom', 'long-texts', longest);
+    await expect(firstReceived).resolves.toEqual(['long-texts', 'alice', longest]);
+    // Characters, not UTF-16 units: 2,000 emoji are 4,000 units.
+    const emoji = '\u{1F600}'.repeat(2_000);
+    const emojiReceived = nextCall(bob, 'ReceiveMessage');
+    await alice.invoke('SendToRoom', 'long-texts', emoji);
+    await expect(emojiReceived).resolves.toEqual(['long-texts', 'alice', emoji]);
+  });
+
   it('/hubs/chat: Announce is for admins only and reaches every connection', async () => {
     const alice = await connect('/hubs/chat', 'alice');
     const admin = await connect('/hubs/chat', 'admin');
