@@ -13,10 +13,11 @@ import { hubLifecycleOf } from './hub/hub-lifecycle.js';
 import { HUB_METADATA, type HubMetadata } from './hub/hub-metadata.js';
 import { exploreHubMethods } from './hub/hub-method-explorer.js';
 import { resolveHubOptions } from './options/hub-options.js';
-import { connectionCaps, tokenLifetimes, type SignalRModuleOptions } from './options/signalr-module-options.js';
+import { connectionCaps, proxyUnknownGuards, tokenLifetimes, type SignalRModuleOptions, type UnknownGuards } from './options/signalr-module-options.js';
 import { JsonHubProtocol } from './protocol/json-hub-protocol.js';
 import { MessagePackHubProtocol } from './protocol/messagepack-hub-protocol.js';
-import { HubProxyRenderer, type ProxyMethod } from './proxies/hub-proxy-renderer.js';
+import { HubProxyRenderer } from './proxies/hub-proxy-renderer.js';
+import { ProxyVisibility, type ProxyMethod } from './proxies/proxy-visibility.js';
 import { SIGNALR_MODULE_OPTIONS } from './signalr.module-definition.js';
 import { ConnectionCaps } from './security/connection-caps.js';
 import type { ConnectionRegistry } from './security/connection-registry.js';
@@ -52,6 +53,8 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
   /** One count for every hub of the module: the caps are the node's. */
   private readonly caps: ConnectionCaps;
   private readonly exceptionFilter: HubExceptionFilter;
+  /** Undefined while client proxies are off. */
+  private readonly proxyUnknownGuards: UnknownGuards | undefined;
 
   constructor(
     @Inject(SIGNALR_MODULE_OPTIONS) private readonly options: SignalRModuleOptions,
@@ -69,6 +72,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     this.lifetimes = tokenLifetimes(options);
     this.caps = new ConnectionCaps(connectionCaps(options));
     this.exceptionFilter = new HubExceptionFilter(options.detailedErrors ?? false);
+    this.proxyUnknownGuards = proxyUnknownGuards(options);
     if (options.detailedErrors && process.env.NODE_ENV === 'production') {
       new Logger('SignalR:Module').warn('detailedErrors is on in production: clients see the messages of server errors.');
     }
@@ -112,8 +116,9 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     const methods = new Map<string, HubMethod>();
     const proxyMethods: ProxyMethod[] = [];
     for (const [key, descriptor] of exploreHubMethods(hubClass)) {
-      methods.set(key, { descriptor, invoke: createHubInvoker(this.contextCreator, hub, hubClass, descriptor, options.maximumQueuedObservableItems) });
-      proxyMethods.push({ descriptor, handler: (hubClass.prototype as Record<string, Function>)[descriptor.methodName] });
+      const { invoke, guards } = createHubInvoker(this.contextCreator, hub, hubClass, descriptor, options.maximumQueuedObservableItems);
+      methods.set(key, { descriptor, invoke });
+      proxyMethods.push({ descriptor, handler: (hubClass.prototype as Record<string, Function>)[descriptor.methodName], guards });
     }
     const lifetimeManager = this.lifetimeManagerFor(hubClass);
     const { path } = metadata;
@@ -155,8 +160,13 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       closeOnCredentialExpiry: this.options.closeOnCredentialExpiry ?? true,
       maximumReceiveFrameSize: options.maximumReceiveFrameSize,
     });
-    const proxies = this.options.proxies ? new HubProxyRenderer(hubClass, path, proxyMethods, this.authorizer) : undefined;
+    const proxies = this.proxyRenderer(hubClass, path, proxyMethods);
     return new HubEndpoint({ path, connections, webSocket, gatekeeper, connectionTokens: this.connectionTokens, caps: this.caps, proxies });
+  }
+
+  private proxyRenderer(hubClass: Function, path: string, methods: ProxyMethod[]): HubProxyRenderer | undefined {
+    if (this.proxyUnknownGuards === undefined) return undefined;
+    return new HubProxyRenderer(hubClass, path, methods, new ProxyVisibility(hubClass, path, this.authorizer, this.proxyUnknownGuards));
   }
 
   /** A lifetime manager that spans nodes brings a registry that does too. */
