@@ -24,6 +24,7 @@ import type { ConnectionRegistry } from './security/connection-registry.js';
 import { ConnectionTokens } from './security/connection-tokens.js';
 import { GroupsTokens } from './security/groups-tokens.js';
 import { HubAuthorizer } from './security/hub-authorizer.js';
+import { HostPolicy } from './security/host-policy.js';
 import { HubGatekeeper } from './security/hub-gatekeeper.js';
 import { InProcessConnectionRegistry } from './security/in-process-connection-registry.js';
 import { OriginPolicy } from './security/origin-policy.js';
@@ -46,6 +47,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly endpoints = new Map<Function, HubEndpoint>();
 
   private readonly transportSecurity: TransportSecurity;
+  private readonly hostPolicy: HostPolicy;
   private readonly originPolicy: OriginPolicy;
   private readonly connectionTokens: ConnectionTokens;
   private readonly groupsTokens: GroupsTokens;
@@ -64,8 +66,9 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(PASSPORT_AUTHENTICATOR) private readonly authenticator: PassportAuthenticator | null,
     tokenService: TokenService,
   ) {
-    // Built at start-up so that a bad origin list or proxy address fails the application early.
+    // Built at start-up so that a bad host or origin list or proxy address fails the application early.
     this.transportSecurity = new TransportSecurity(options);
+    this.hostPolicy = new HostPolicy(options);
     this.originPolicy = new OriginPolicy(options);
     this.connectionTokens = new ConnectionTokens(tokenService);
     this.groupsTokens = new GroupsTokens(tokenService);
@@ -73,9 +76,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     this.caps = new ConnectionCaps(connectionCaps(options));
     this.exceptionFilter = new HubExceptionFilter(options.detailedErrors ?? false);
     this.proxyUnknownGuards = proxyUnknownGuards(options);
-    if (options.detailedErrors && process.env.NODE_ENV === 'production') {
-      new Logger('SignalR:Module').warn('detailedErrors is on in production: clients see the messages of server errors.');
-    }
+    if (process.env.NODE_ENV === 'production') warnOfProductionRisks(options);
   }
 
   contextFor(hubClass: Function): HubContext {
@@ -144,6 +145,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       hubClass,
       hubPath: path,
       transport: this.transportSecurity,
+      hosts: this.hostPolicy,
       origins: this.originPolicy,
       authenticator: this.authenticator ?? undefined,
       authorizer: this.authorizer,
@@ -185,6 +187,17 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
         `Hub ${hubClass.name} is not a provider of any module: list it in SignalRModule.forFeature([...]) or in providers.`,
       );
     }
+  }
+}
+
+function warnOfProductionRisks(options: SignalRModuleOptions): void {
+  const logger = new Logger('SignalR:Module');
+  if (options.detailedErrors) logger.warn('detailedErrors is on in production: clients see the messages of server errors.');
+  if (options.allowedHosts === undefined) {
+    logger.warn(
+      'allowedHosts is not set: hubs answer to any Host header, so a page on a DNS-rebinding name passes their same-origin ' +
+        "check. List the names this server is reached under, or ['*'] to accept any Host knowingly.",
+    );
   }
 }
 

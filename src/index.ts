@@ -48,6 +48,7 @@ export type { ClaimOutcome, ConnectionRegistry, ConnectionRegistryFactory } from
 export { InProcessConnectionRegistry } from './security/in-process-connection-registry.js';
 export type { CanRejoin } from './options/signalr-module-options.js';
 export type { UserIdentityOptions } from './security/user-identity.js';
+export type { HostPolicyOptions } from './security/host-policy.js';
 export type { OriginPolicyOptions } from './security/origin-policy.js';
 export type { TransportSecurityOptions } from './security/transport-security.js';
 

@@ -2,6 +2,7 @@ import type { ValidationPipeOptions } from '@nestjs/common';
 import type { HubLifetimeManagerFactory } from '../lifetime/hub-lifetime-manager.js';
 import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
 import type { ConnectionRegistryFactory } from '../security/connection-registry.js';
+import type { HostPolicyOptions } from '../security/host-policy.js';
 import type { OriginPolicyOptions } from '../security/origin-policy.js';
 import type { TransportSecurityOptions } from '../security/transport-security.js';
 import type { UserIdentityOptions } from '../security/user-identity.js';
@@ -26,7 +27,7 @@ export interface ProxyOptions {
 export const DEFAULT_PROXY_UNKNOWN_GUARDS: UnknownGuards = 'hide';
 
 /** Options of `SignalRModule.forRoot()` / `forRootAsync()`; hub options here apply to every hub. */
-export interface SignalRModuleOptions extends HubOptions, UserIdentityOptions, OriginPolicyOptions, TransportSecurityOptions {
+export interface SignalRModuleOptions extends HubOptions, UserIdentityOptions, HostPolicyOptions, OriginPolicyOptions, TransportSecurityOptions {
   /**
    * The key ring that seals connection tokens: 32-byte keys, as Buffers or base64 strings, the
    * current key first. Older keys keep opening tokens, so keys rotate without dropping users.
