@@ -18,6 +18,7 @@ import { WebController } from './web/web.controller.js';
         keys: config.signalrKeys,
         authStrategies: ['jwt'],
         allowedOrigins: config.allowedOrigins,
+        allowedHosts: config.allowedHosts,
         allowStatefulReconnect: true,
         ...CONNECTION_CAPS,
         lifetimeManager: config.redisUrl ? redisLifetimeManager({ url: config.redisUrl, channelPrefix: 'sample-chat' }) : undefined,

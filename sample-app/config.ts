@@ -14,6 +14,8 @@ export interface SampleConfig {
   readonly allowedOrigins: string[];
   /** Set: this node joins the Redis backplane and scales out with its peers. */
   readonly redisUrl: string | undefined;
+  /** The Host headers the hubs answer: loopback on any port, and PUBLIC_HOST (`name` or `name:port`) as given. */
+  readonly allowedHosts: string[];
 }
 
 export const SAMPLE_CONFIG = Symbol('SampleConfig');
@@ -48,5 +50,9 @@ export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleCo
     .split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
-  return { signalrKeys, jwtKey: createSecretKey(Buffer.from(jwtSecret)), allowedOrigins, redisUrl: env.REDIS_URL || undefined };
+  const publicHost = env.PUBLIC_HOST?.trim();
+  // '*' would make the library accept any Host: PUBLIC_HOST names one host.
+  if (publicHost?.includes('*')) throw new Error(`PUBLIC_HOST must be a host name, optionally with :port, got ${JSON.stringify(publicHost)}.`);
+  const allowedHosts = ['localhost:*', '127.0.0.1:*', ...(publicHost ? [publicHost] : [])];
+  return { signalrKeys, jwtKey: createSecretKey(Buffer.from(jwtSecret)), allowedOrigins, redisUrl: env.REDIS_URL || undefined, allowedHosts };
 }

@@ -13,16 +13,18 @@ import { hubLifecycleOf } from './hub/hub-lifecycle.js';
 import { HUB_METADATA, type HubMetadata } from './hub/hub-metadata.js';
 import { exploreHubMethods } from './hub/hub-method-explorer.js';
 import { resolveHubOptions } from './options/hub-options.js';
-import { connectionCaps, tokenLifetimes, type SignalRModuleOptions } from './options/signalr-module-options.js';
+import { connectionCaps, proxyUnknownGuards, tokenLifetimes, type SignalRModuleOptions, type UnknownGuards } from './options/signalr-module-options.js';
 import { JsonHubProtocol } from './protocol/json-hub-protocol.js';
 import { MessagePackHubProtocol } from './protocol/messagepack-hub-protocol.js';
-import { HubProxyRenderer, type ProxyMethod } from './proxies/hub-proxy-renderer.js';
+import { HubProxyRenderer } from './proxies/hub-proxy-renderer.js';
+import { ProxyVisibility, type ProxyMethod } from './proxies/proxy-visibility.js';
 import { SIGNALR_MODULE_OPTIONS } from './signalr.module-definition.js';
 import { ConnectionCaps } from './security/connection-caps.js';
 import type { ConnectionRegistry } from './security/connection-registry.js';
 import { ConnectionTokens } from './security/connection-tokens.js';
 import { GroupsTokens } from './security/groups-tokens.js';
 import { HubAuthorizer } from './security/hub-authorizer.js';
+import { HostPolicy } from './security/host-policy.js';
 import { HubGatekeeper } from './security/hub-gatekeeper.js';
 import { InProcessConnectionRegistry } from './security/in-process-connection-registry.js';
 import { OriginPolicy } from './security/origin-policy.js';
@@ -45,6 +47,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly endpoints = new Map<Function, HubEndpoint>();
 
   private readonly transportSecurity: TransportSecurity;
+  private readonly hostPolicy: HostPolicy;
   private readonly originPolicy: OriginPolicy;
   private readonly connectionTokens: ConnectionTokens;
   private readonly groupsTokens: GroupsTokens;
@@ -52,6 +55,8 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
   /** One count for every hub of the module: the caps are the node's. */
   private readonly caps: ConnectionCaps;
   private readonly exceptionFilter: HubExceptionFilter;
+  /** Undefined while client proxies are off. */
+  private readonly proxyUnknownGuards: UnknownGuards | undefined;
 
   constructor(
     @Inject(SIGNALR_MODULE_OPTIONS) private readonly options: SignalRModuleOptions,
@@ -61,17 +66,17 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(PASSPORT_AUTHENTICATOR) private readonly authenticator: PassportAuthenticator | null,
     tokenService: TokenService,
   ) {
-    // Built at start-up so that a bad origin list or proxy address fails the application early.
+    // Built at start-up so that a bad host or origin list or proxy address fails the application early.
     this.transportSecurity = new TransportSecurity(options);
+    this.hostPolicy = new HostPolicy(options);
     this.originPolicy = new OriginPolicy(options);
     this.connectionTokens = new ConnectionTokens(tokenService);
     this.groupsTokens = new GroupsTokens(tokenService);
     this.lifetimes = tokenLifetimes(options);
     this.caps = new ConnectionCaps(connectionCaps(options));
     this.exceptionFilter = new HubExceptionFilter(options.detailedErrors ?? false);
-    if (options.detailedErrors && process.env.NODE_ENV === 'production') {
-      new Logger('SignalR:Module').warn('detailedErrors is on in production: clients see the messages of server errors.');
-    }
+    this.proxyUnknownGuards = proxyUnknownGuards(options);
+    if (process.env.NODE_ENV === 'production') warnOfProductionRisks(options);
   }
 
   contextFor(hubClass: Function): HubContext {
@@ -112,8 +117,9 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     const methods = new Map<string, HubMethod>();
     const proxyMethods: ProxyMethod[] = [];
     for (const [key, descriptor] of exploreHubMethods(hubClass)) {
-      methods.set(key, { descriptor, invoke: createHubInvoker(this.contextCreator, hub, hubClass, descriptor, options.maximumQueuedObservableItems) });
-      proxyMethods.push({ descriptor, handler: (hubClass.prototype as Record<string, Function>)[descriptor.methodName] });
+      const { invoke, guards } = createHubInvoker(this.contextCreator, hub, hubClass, descriptor, options.maximumQueuedObservableItems);
+      methods.set(key, { descriptor, invoke });
+      proxyMethods.push({ descriptor, handler: (hubClass.prototype as Record<string, Function>)[descriptor.methodName], guards });
     }
     const lifetimeManager = this.lifetimeManagerFor(hubClass);
     const { path } = metadata;
@@ -139,6 +145,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       hubClass,
       hubPath: path,
       transport: this.transportSecurity,
+      hosts: this.hostPolicy,
       origins: this.originPolicy,
       authenticator: this.authenticator ?? undefined,
       authorizer: this.authorizer,
@@ -155,8 +162,13 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       closeOnCredentialExpiry: this.options.closeOnCredentialExpiry ?? true,
       maximumReceiveFrameSize: options.maximumReceiveFrameSize,
     });
-    const proxies = this.options.proxies ? new HubProxyRenderer(hubClass, path, proxyMethods, this.authorizer) : undefined;
+    const proxies = this.proxyRenderer(hubClass, path, proxyMethods);
     return new HubEndpoint({ path, connections, webSocket, gatekeeper, connectionTokens: this.connectionTokens, caps: this.caps, proxies });
+  }
+
+  private proxyRenderer(hubClass: Function, path: string, methods: ProxyMethod[]): HubProxyRenderer | undefined {
+    if (this.proxyUnknownGuards === undefined) return undefined;
+    return new HubProxyRenderer(hubClass, path, methods, new ProxyVisibility(hubClass, path, this.authorizer, this.proxyUnknownGuards));
   }
 
   /** A lifetime manager that spans nodes brings a registry that does too. */
@@ -175,6 +187,17 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
         `Hub ${hubClass.name} is not a provider of any module: list it in SignalRModule.forFeature([...]) or in providers.`,
       );
     }
+  }
+}
+
+function warnOfProductionRisks(options: SignalRModuleOptions): void {
+  const logger = new Logger('SignalR:Module');
+  if (options.detailedErrors) logger.warn('detailedErrors is on in production: clients see the messages of server errors.');
+  if (options.allowedHosts === undefined) {
+    logger.warn(
+      'allowedHosts is not set: hubs answer to any Host header, so a page on a DNS-rebinding name passes their same-origin ' +
+        "check. List the names this server is reached under, or ['*'] to accept any Host knowingly.",
+    );
   }
 }
 

@@ -1,7 +1,8 @@
 export { SignalRModule } from './signalr.module.js';
 export { SignalRAdapter } from './transport/signalr-adapter.js';
 export { HubEndpoints } from './hub-endpoints.js';
-export type { SignalRModuleOptions } from './options/signalr-module-options.js';
+export type { ProxyOptions, SignalRModuleOptions, UnknownGuards } from './options/signalr-module-options.js';
+export type { ProxyAwareGuard } from './proxies/proxy-visibility.js';
 export { DEFAULT_HUB_OPTIONS, type HubOptions } from './options/hub-options.js';
 
 export { Hub } from './hub/hub.decorator.js';
@@ -47,6 +48,7 @@ export type { ClaimOutcome, ConnectionRegistry, ConnectionRegistryFactory } from
 export { InProcessConnectionRegistry } from './security/in-process-connection-registry.js';
 export type { CanRejoin } from './options/signalr-module-options.js';
 export type { UserIdentityOptions } from './security/user-identity.js';
+export type { HostPolicyOptions } from './security/host-policy.js';
 export type { OriginPolicyOptions } from './security/origin-policy.js';
 export type { TransportSecurityOptions } from './security/transport-security.js';
 

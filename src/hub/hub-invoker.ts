@@ -1,3 +1,4 @@
+import type { CanActivate } from '@nestjs/common';
 import type { ExternalContextCreator, ParamsFactory } from '@nestjs/core';
 import { isObservable } from 'rxjs';
 import { HubAuthorizationGuard } from '../security/hub-authorization.guard.js';
@@ -11,6 +12,15 @@ import { observableToAsyncIterable } from './observable-iterable.js';
 
 /** Calls one hub method through Nest's guards, interceptors and pipes. */
 export type HubInvoker = (caller: HubCallerContext, invocation: HubInvocationContext) => Promise<unknown>;
+
+export interface CreatedHubInvoker {
+  readonly invoke: HubInvoker;
+  /**
+   * Every guard Nest resolved for the method (global, class, method), the package's own
+   * included; undefined when Nest's internals hid them, so that nobody takes "none" for granted.
+   */
+  readonly guards: readonly CanActivate[] | undefined;
+}
 
 const hubParamsFactory: ParamsFactory = {
   exchangeKeyForValue(type, data, args: [HubCallerContext, HubInvocationContext]) {
@@ -31,7 +41,7 @@ export function createHubInvoker(
   hubClass: Function,
   descriptor: HubMethodDescriptor,
   observableCapacity: number,
-): HubInvoker {
+): CreatedHubInvoker {
   const method = (hub as Record<string, (...args: unknown[]) => unknown>)[descriptor.methodName];
   const callback = descriptor.streaming ? keepStreamsIterable(method, observableCapacity) : method;
   // Exceptions are left to the dispatcher (filters: false): it alone decides what a client may see.
@@ -49,7 +59,7 @@ export function createHubInvoker(
     ),
   );
   const direct = enhancers && doNothing(enhancers, hubClass, callback, descriptor) ? createDirectInvoker(hub, callback, hubClass, descriptor.methodName) : undefined;
-  return direct ?? pipeline;
+  return { invoke: direct ?? pipeline, guards: enhancers?.guards };
 }
 
 /**

@@ -2,6 +2,7 @@ import type { ValidationPipeOptions } from '@nestjs/common';
 import type { HubLifetimeManagerFactory } from '../lifetime/hub-lifetime-manager.js';
 import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
 import type { ConnectionRegistryFactory } from '../security/connection-registry.js';
+import type { HostPolicyOptions } from '../security/host-policy.js';
 import type { OriginPolicyOptions } from '../security/origin-policy.js';
 import type { TransportSecurityOptions } from '../security/transport-security.js';
 import type { UserIdentityOptions } from '../security/user-identity.js';
@@ -10,8 +11,23 @@ import type { HubOptions } from './hub-options.js';
 /** Decides whether a resuming connection's user may be put back in a group. */
 export type CanRejoin = (user: unknown, groupName: string, hubPath: string) => boolean | Promise<boolean>;
 
+/** What a client proxy shows of a method behind a guard that is not a `ProxyAwareGuard`. */
+export type UnknownGuards = 'hide' | 'list';
+
+export interface ProxyOptions {
+  /**
+   * A method behind a guard that is not a `ProxyAwareGuard` (global, on the hub or on the
+   * method): `'hide'` leaves it out of every proxy, since nothing tells whom the guard admits;
+   * `'list'` lists it as if the guard admitted everyone (`@Authorize` still decides).
+   * @default 'hide'
+   */
+  readonly unknownGuards?: UnknownGuards;
+}
+
+export const DEFAULT_PROXY_UNKNOWN_GUARDS: UnknownGuards = 'hide';
+
 /** Options of `SignalRModule.forRoot()` / `forRootAsync()`; hub options here apply to every hub. */
-export interface SignalRModuleOptions extends HubOptions, UserIdentityOptions, OriginPolicyOptions, TransportSecurityOptions {
+export interface SignalRModuleOptions extends HubOptions, UserIdentityOptions, HostPolicyOptions, OriginPolicyOptions, TransportSecurityOptions {
   /**
    * The key ring that seals connection tokens: 32-byte keys, as Buffers or base64 strings, the
    * current key first. Older keys keep opening tokens, so keys rotate without dropping users.
@@ -49,9 +65,10 @@ export interface SignalRModuleOptions extends HubOptions, UserIdentityOptions, O
   /**
    * Serve `GET {hub}/proxy.js` (an ES module of wrappers over `@microsoft/signalr`) and
    * `{hub}/proxy.d.ts`, listing only the methods the requesting user may call. Off: 404.
+   * `true` is `{ unknownGuards: 'hide' }`.
    * @default false
    */
-  proxies?: boolean;
+  proxies?: boolean | ProxyOptions;
   /**
    * Offer stateful reconnect to clients that ask for it (`withStatefulReconnect()`): a dropped
    * socket can come back within `reconnectWindowMs` with the same id, groups and messages.
@@ -141,4 +158,15 @@ export function connectionCaps(options: SignalRModuleOptions): Readonly<Connecti
     }
   }
   return caps;
+}
+
+/** What client proxies show of methods behind unknown guards; undefined when proxies are off. A bad value fails the start. */
+export function proxyUnknownGuards(options: SignalRModuleOptions): UnknownGuards | undefined {
+  const { proxies } = options;
+  if (!proxies) return undefined;
+  const unknownGuards = (proxies === true ? undefined : proxies.unknownGuards) ?? DEFAULT_PROXY_UNKNOWN_GUARDS;
+  if (unknownGuards !== 'hide' && unknownGuards !== 'list') {
+    throw new SignalRError(SignalRErrorCode.InvalidOption, `Option 'proxies.unknownGuards' must be 'hide' or 'list', got ${JSON.stringify(unknownGuards)}.`);
+  }
+  return unknownGuards;
 }

@@ -1,11 +1,5 @@
 import type { HubMethodDescriptor } from '../hub/hub-method-explorer.js';
-import type { HubAuthorizer } from '../security/hub-authorizer.js';
-
-export interface ProxyMethod {
-  readonly descriptor: HubMethodDescriptor;
-  /** The method function, whose `@Authorize` metadata decides who sees it. */
-  readonly handler: Function;
-}
+import type { ProxyMethod, ProxyVisibility } from './proxy-visibility.js';
 
 const TYPESCRIPT_NAMES = new Map<unknown, string>([
   [String, 'string'],
@@ -24,14 +18,13 @@ export class HubProxyRenderer {
     private readonly hubClass: Function,
     private readonly hubPath: string,
     private readonly methods: readonly ProxyMethod[],
-    private readonly authorizer: HubAuthorizer,
+    private readonly visibility: ProxyVisibility,
   ) {}
 
   async visibleTo(user: unknown): Promise<HubMethodDescriptor[]> {
     const visible: HubMethodDescriptor[] = [];
-    for (const { descriptor, handler } of this.methods) {
-      const context = { hubPath: this.hubPath, method: descriptor.wireName };
-      if ((await this.authorizer.authorizeMethod(this.hubClass, handler, user, context)) === 'allowed') visible.push(descriptor);
+    for (const method of this.methods) {
+      if (await this.visibility.isVisible(method, user)) visible.push(method.descriptor);
     }
     return visible;
   }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import type { HostPolicy } from './host-policy.js';
 import type { HubAuthorizer } from './hub-authorizer.js';
 import type { OriginPolicy } from './origin-policy.js';
 import type { PassportAuthenticator } from './passport-authenticator.js';
@@ -32,6 +33,7 @@ export interface HubGatekeeperParts {
   readonly hubClass: Function;
   readonly hubPath: string;
   readonly transport: TransportSecurity;
+  readonly hosts: HostPolicy;
   readonly origins: OriginPolicy;
   readonly authenticator: PassportAuthenticator | undefined;
   readonly authorizer: HubAuthorizer;
@@ -46,7 +48,9 @@ export const refusal = (status: number, body: string, headers: Record<string, st
 
 /**
  * The checks every request into a hub passes before any hub code runs, in the same order for
- * negotiate and for the WebSocket upgrade: transport, Origin, authentication, hub authorization.
+ * negotiate, the proxy files and the WebSocket upgrade: Host, transport, Origin, authentication,
+ * hub authorization. Host comes first: the Origin check compares Origin with Host, so it means
+ * something only once Host is one of this server's names.
  */
 export class HubGatekeeper {
   private static readonly logger = new Logger('SignalR:Security');
@@ -55,16 +59,22 @@ export class HubGatekeeper {
 
   /** Answers a CORS preflight: only an allowed cross origin gets permission headers. */
   preflight(request: IncomingMessage): Refusal | Record<string, string> {
-    const decision = this.parts.origins.check(request, this.parts.transport.isSecure(request));
+    const secure = this.parts.transport.isSecure(request);
+    const wrongHost = this.parts.hosts.refusal(request, secure, this.parts.hubPath);
+    if (wrongHost) return refusal(400, wrongHost);
+    const decision = this.parts.origins.check(request, secure);
     if (!decision.allowed || decision.crossOrigin === undefined) return this.refuse(request, 403, 'Forbidden', 'preflight from a foreign origin');
     return this.parts.origins.preflightHeaders(decision.crossOrigin, request);
   }
 
   async admit(request: IncomingMessage): Promise<Admission> {
-    const { transport, origins, authenticator, authorizer, hubClass, hubPath } = this.parts;
+    const { transport, hosts, origins, authenticator, authorizer, hubClass, hubPath } = this.parts;
+    const secure = transport.isSecure(request);
+    const wrongHost = hosts.refusal(request, secure, hubPath);
+    if (wrongHost) return refusal(400, wrongHost);
     const insecure = transport.refusal(request);
     if (insecure) return this.refuse(request, 403, 'A secure connection (HTTPS) is required.', insecure);
-    const origin = origins.check(request, transport.isSecure(request));
+    const origin = origins.check(request, secure);
     if (!origin.allowed) return this.refuse(request, 403, 'Forbidden', `origin refused: ${origin.reason}`);
     const corsHeaders = origin.crossOrigin === undefined ? {} : origins.corsHeaders(origin.crossOrigin);
 

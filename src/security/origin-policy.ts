@@ -128,7 +128,10 @@ function withoutTrailingSlash(entry: string): string {
   return entry.endsWith('/') ? entry.slice(0, -1) : entry;
 }
 
-/** The origin of this server as the browser addressed it. */
+/**
+ * The origin of this server as the browser addressed it. Only as good as Host: a DNS-rebinding
+ * page sends its own name in both, so the gatekeeper checks Host against `allowedHosts` first.
+ */
 function ownOrigin(request: IncomingMessage, requestIsSecure: boolean): string | undefined {
   const host = request.headers.host;
   if (host === undefined) return undefined;

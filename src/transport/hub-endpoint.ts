@@ -107,11 +107,13 @@ export class HubEndpoint {
     const admission = await this.parts.gatekeeper.admit(request);
     if (!admission.admitted) return replyError(response, admission.status, admission.body, admission.headers);
     const body = typings ? await proxies.typings(admission.user) : await proxies.javascript(admission.user);
+    const { Vary: corsVary, ...corsHeaders } = admission.corsHeaders;
     response.writeHead(200, {
-      ...admission.corsHeaders,
+      ...corsHeaders,
       'Content-Type': typings ? 'application/typescript; charset=utf-8' : 'text/javascript; charset=utf-8',
       'Cache-Control': 'no-store',
-      Vary: 'Authorization, Cookie',
+      // The CORS answer varies with Origin and the listing with the credential: a cache must key on all three.
+      Vary: [corsVary, 'Authorization, Cookie'].filter(Boolean).join(', '),
       'Content-Length': Buffer.byteLength(body),
     });
     response.end(request.method === 'HEAD' ? undefined : body);

@@ -1,3 +1,4 @@
+import { createConnection } from 'node:net';
 import { WebSocket } from 'ws';
 
 export const RS = '\u001e';
@@ -106,3 +107,47 @@ export function upgradeResponse(
     socket.on('error', (error) => reject(error));
   });
 }
+
+/**
+ * One HTTP/1.1 request written byte for byte on a socket, for what no client library sends: a
+ * forged, missing or doubled Host. `headers` are written as given, in order (no Host is added,
+ * and `Connection: close` unless they say otherwise); a 101 answer is read up to its headers,
+ * any other to the end.
+ */
+export function rawHttp(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: readonly (readonly [string, string])[],
+): Promise<{ status: number; head: string; body: string }> {
+  const { hostname, port } = new URL(baseUrl);
+  const connection = headers.some(([name]) => name.toLowerCase() === 'connection') ? [] : ['Connection: close'];
+  const lines = [`${method} ${path} HTTP/1.1`, ...headers.map(([name, value]) => `${name}: ${value}`), ...connection];
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: hostname, port: Number(port) });
+    let received = '';
+    const settle = () => {
+      const end = received.indexOf('\r\n\r\n');
+      const head = end === -1 ? received : received.slice(0, end);
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, body: end === -1 ? '' : received.slice(end + 4) });
+    };
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (received.startsWith('HTTP/1.1 101') && received.includes('\r\n\r\n')) {
+        socket.destroy();
+        settle();
+      }
+    });
+    socket.on('end', settle);
+    socket.on('error', reject);
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+  });
+}
+
+/** The headers of a WebSocket upgrade, without Host. */
+export const UPGRADE_HEADERS: readonly (readonly [string, string])[] = [
+  ['Connection', 'Upgrade'],
+  ['Upgrade', 'websocket'],
+  ['Sec-WebSocket-Version', '13'],
+  ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='],
+];
