@@ -9,6 +9,7 @@ import { SIGNALR_MODULE_OPTIONS } from '../../src/signalr.module-definition.js';
 import { Authorize } from '../../src/security/authorize.decorator.js';
 import { HubAuthorizer } from '../../src/security/hub-authorizer.js';
 import { HubGatekeeper } from '../../src/security/hub-gatekeeper.js';
+import { HostPolicy } from '../../src/security/host-policy.js';
 import { OriginPolicy } from '../../src/security/origin-policy.js';
 import { PassportAuthenticator } from '../../src/security/passport-authenticator.js';
 import { TransportSecurity } from '../../src/security/transport-security.js';
@@ -59,6 +60,7 @@ async function gatekeeperOf(hubClass: Function, options: SignalRModuleOptions = 
     hubClass,
     hubPath,
     transport: new TransportSecurity(options),
+    hosts: new HostPolicy(options),
     origins: new OriginPolicy(options),
     authenticator: options.authStrategies ? await PassportAuthenticator.create([...options.authStrategies]) : undefined,
     authorizer: module.get(HubAuthorizer),
