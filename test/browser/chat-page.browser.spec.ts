@@ -175,5 +175,5 @@ describe.runIf(chromiumAvailable())('the sample chat page in headless Chromium',
     } finally {
       await blocking.close();
     }
-  });
+  }, 60_000);
 });
