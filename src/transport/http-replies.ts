@@ -26,6 +26,27 @@ export function replyError(response: ServerResponse, status: number, text: strin
   response.end(text);
 }
 
+/** An answer without a body: an allowed CORS preflight. */
+export function replyNoContent(response: ServerResponse, headers: Record<string, string>): void {
+  response.writeHead(204, { ...headers, ...NO_SNIFF }).end();
+}
+
+/**
+ * A script (or its typings) made for one user: never cached, and, if a browser opens it as a
+ * page, nothing in it runs.
+ */
+export function replyScript(response: ServerResponse, body: string, contentType: string, headers: Record<string, string>, headOnly: boolean): void {
+  response.writeHead(200, {
+    ...headers,
+    ...NO_SNIFF,
+    'Content-Security-Policy': "default-src 'none'",
+    'Content-Type': contentType,
+    'Cache-Control': 'no-store',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  response.end(headOnly ? undefined : body);
+}
+
 /** Refuses a WebSocket upgrade with a plain HTTP answer before any WebSocket exists. */
 export function refuseUpgrade(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
   if (!socket.writable) {

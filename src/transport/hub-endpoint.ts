@@ -7,7 +7,7 @@ import type { ConnectionCaps } from '../security/connection-caps.js';
 import type { ConnectionTokens } from '../security/connection-tokens.js';
 import type { HubGatekeeper, Refusal } from '../security/hub-gatekeeper.js';
 import { redactUrl } from '../security/redact-url.js';
-import { refuseUpgrade, replyError, replyJson } from './http-replies.js';
+import { refuseUpgrade, replyError, replyJson, replyNoContent, replyScript } from './http-replies.js';
 import { negotiateResponse } from './negotiate-response.js';
 import type { WebSocketTransport } from './websocket-transport.js';
 
@@ -83,7 +83,7 @@ export class HubEndpoint {
     if (request.method === 'OPTIONS') {
       const preflight = gatekeeper.preflight(request);
       if (isRefusal(preflight)) return replyError(response, preflight.status, preflight.body, preflight.headers);
-      response.writeHead(204, preflight).end();
+      replyNoContent(response, preflight);
       return;
     }
     const admission = await gatekeeper.admit(request);
@@ -108,15 +108,10 @@ export class HubEndpoint {
     if (!admission.admitted) return replyError(response, admission.status, admission.body, admission.headers);
     const body = typings ? await proxies.typings(admission.user) : await proxies.javascript(admission.user);
     const { Vary: corsVary, ...corsHeaders } = admission.corsHeaders;
-    response.writeHead(200, {
-      ...corsHeaders,
-      'Content-Type': typings ? 'application/typescript; charset=utf-8' : 'text/javascript; charset=utf-8',
-      'Cache-Control': 'no-store',
-      // The CORS answer varies with Origin and the listing with the credential: a cache must key on all three.
-      Vary: [corsVary, 'Authorization, Cookie'].filter(Boolean).join(', '),
-      'Content-Length': Buffer.byteLength(body),
-    });
-    response.end(request.method === 'HEAD' ? undefined : body);
+    const contentType = typings ? 'application/typescript; charset=utf-8' : 'text/javascript; charset=utf-8';
+    // The CORS answer varies with Origin and the listing with the credential: a cache must key on all three.
+    const headers = { ...corsHeaders, Vary: [corsVary, 'Authorization, Cookie'].filter(Boolean).join(', ') };
+    replyScript(response, body, contentType, headers, request.method === 'HEAD');
   }
 }
 

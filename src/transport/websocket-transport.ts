@@ -20,6 +20,9 @@ export const GROUPS_TOKEN_OPT_IN = 'groupsToken';
 export const RESUME_PARAMETER = 'resume';
 export const RECEIVED_PARAMETER = 'received';
 
+/** Told to a client whose upgrade ws refused, in case its WebSocket version was the reason. */
+const VERSIONS_SPOKEN = { 'Sec-WebSocket-Version': '13, 8' };
+
 export interface WebSocketTransportParts {
   readonly path: string;
   readonly connections: HubConnections;
@@ -53,6 +56,11 @@ export class WebSocketTransport {
 
   constructor(private readonly parts: WebSocketTransportParts) {
     this.webSockets = new WebSocketServer({ noServer: true, maxPayload: parts.maximumReceiveFrameSize, perMessageDeflate: false });
+    // A malformed upgrade (no key, another WebSocket version) is answered as every other refusal,
+    // rather than by ws's own page. ws refuses only GETs that fail its checks, and other methods.
+    this.webSockets.on('wsClientError', (error: Error, socket: Duplex, request: IncomingMessage) =>
+      refuseUpgrade(socket, request.method === 'GET' ? 400 : 405, error.message, VERSIONS_SPOKEN),
+    );
   }
 
   async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
