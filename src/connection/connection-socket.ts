@@ -127,9 +127,9 @@ export class ConnectionSocket {
   private sendFrame(frame: Payload, binary: boolean): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     if (!this.closing && this.socket.bufferedAmount + frame.length > this.limitBytes) return this.events.overLimit();
-    this.socket.send(frame, binary ? BINARY_FRAME : TEXT_FRAME, this.frameWritten);
+    this.socket.send(frame, binary ? BINARY_FRAME : TEXT_FRAME, this.flow.hasWaiters ? this.frameWritten : undefined);
   }
 
-  /** Each frame the socket hands to the kernel may be the one that lets waiting producers go on. */
+  /** While producers wait, each frame the socket hands to the kernel may be the one that lets them go on. */
   private readonly frameWritten = (): void => this.flow.check();
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { STREAM_PAUSE_BYTES, STREAM_RESUME_BYTES } from '../../src/options/hub-options.js';
 import { OutboundFlow } from '../../src/connection/outbound-flow.js';
 
@@ -56,4 +56,21 @@ describe('OutboundFlow', () => {
     await expect(waiting).resolves.toBeUndefined();
     expect(flow.whenWritable()).toBeUndefined();
   });
+
+  it('asks for write reports only while producers wait, and looks again by itself when none comes', async () => {
+    vi.useFakeTimers();
+    const { backlog, flow } = flowOver();
+    expect(flow.hasWaiters).toBe(false);
+    backlog.unwritten = STREAM_PAUSE_BYTES;
+    let woken = false;
+    void flow.whenWritable()!.then(() => (woken = true));
+    expect(flow.hasWaiters).toBe(true);
+    // The socket drained, but no frame that carried a report was written.
+    backlog.unwritten = 0;
+    await vi.advanceTimersByTimeAsync(20);
+    expect(woken).toBe(true);
+    expect(flow.hasWaiters).toBe(false);
+  });
 });
+
+afterEach(() => vi.useRealTimers());
