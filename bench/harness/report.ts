@@ -1,8 +1,12 @@
 import type { ProfileSummary } from './profile-summary.js';
-import type { BenchOptions, TargetId } from './options.js';
+import { DEFAULT_SCENARIOS, drivesFlowControl, type BenchOptions, type TargetId } from './options.js';
 import type { CrossNodeResult, CrossNodeSetup } from './cross-node.js';
+import type { IdleHoldResult } from './idle-hold.js';
 import { renderCrossNode } from './report-cross-node.js';
+import { renderIdleHold, renderSlowConsumers, renderSlowFanout } from './report-flow-control.js';
 import type { ConnectResult, FanoutResult, InvokeResult, MemoryResult } from './scenarios.js';
+import type { SlowConsumersResult } from './slow-consumers.js';
+import type { SlowFanoutResult } from './slow-fanout.js';
 
 /** A scenario's result for one server, or why there is none. */
 export type Outcome<T> = T | { readonly na: string };
@@ -21,6 +25,10 @@ export interface Results {
   readonly memory: Map<TargetId, Outcome<MemoryResult>>;
   readonly connect: Map<TargetId, Outcome<ConnectResult>>;
   readonly crossNode: Map<string, Outcome<CrossNodeResult>>;
+  readonly slowConsumers: Map<TargetId, Outcome<SlowConsumersResult>>;
+  readonly idleHold: Map<TargetId, Outcome<IdleHoldResult>>;
+  /** By `slowFanoutKey`: the all-reading cell and the one with slow members. */
+  readonly slowFanout: Map<string, Outcome<SlowFanoutResult>>;
 }
 
 export interface RunInfo {
@@ -83,7 +91,7 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
       `payload filler ${options.payloadBytes} bytes; ${options.repeat === 1 ? 'one run per cell' : `median of ${options.repeat} runs per cell`}`,
   );
   push('');
-  if (options.scenarios.some((scenario) => scenario !== 'cross-node')) {
+  if (options.scenarios.some((scenario) => DEFAULT_SCENARIOS.includes(scenario))) {
     push('Ratios in parentheses are against (a), the bare `ws` server, on the same metric: above 1 is more throughput, or more latency or memory.', '');
   }
 
@@ -151,6 +159,10 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
   }
 
   if (options.scenarios.includes('cross-node')) push(...renderCrossNode(options, results.crossNode, notes));
+  const flowTargets = targets.filter(drivesFlowControl);
+  if (options.scenarios.includes('slow-consumers')) push(...renderSlowConsumers(options, flowTargets, results.slowConsumers, notes));
+  if (options.scenarios.includes('idle-hold')) push(...renderIdleHold(options, flowTargets, results.idleHold, notes));
+  if (options.scenarios.includes('slow-fanout')) push(...renderSlowFanout(options, flowTargets, results.slowFanout, notes));
 
   const verdicts = targetVerdicts(options, results);
   if (verdicts.length > 0) {
@@ -171,7 +183,10 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
       '',
     );
     push('| # | function (self time) | where | self ms | share of busy |', '|---:|---|---|---:|---:|');
-    summary.functions.forEach((spot, index) => push(`| ${index + 1} | \`${spot.name}\` | ${spot.where || 'native'} | ${number(spot.selfMs)} | ${percent(spot.share)} |`));
+    summary.functions.forEach((spot, index) => push(`| ${index + 1} | \`${spot.name}\` | ${spot.where || 'native'} | ${number(spot.ms)} | ${percent(spot.share)} |`));
+    push('', 'This package\'s functions by total time (their own and everything they call):', '');
+    push('| # | function (total time) | where | total ms | share of busy |', '|---:|---|---|---:|---:|');
+    summary.packageTotals.forEach((spot, index) => push(`| ${index + 1} | \`${spot.name}\` | ${spot.where} | ${number(spot.ms)} | ${percent(spot.share)} |`));
     push('');
   }
   return lines.join('\n');

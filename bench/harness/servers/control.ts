@@ -4,10 +4,12 @@ import type { ServerRequest, ServerStats } from '../ipc.js';
 
 /**
  * The orchestrator's handle inside a server process: announces the port, answers memory and CPU
- * questions about this very process (after a full GC when asked), records a CPU profile of just
- * the measured window when asked, and exits on request.
+ * questions about this very process (after a full GC when asked) and how many clients it holds
+ * (`liveConnections`, by the server's own count), records a CPU profile of just the measured
+ * window when asked, and exits on request.
  */
-export function serveControl(port: number): void {
+export function serveControl(port: number, liveConnections: () => number = () => -1): void {
+  connectionCount = liveConnections;
   process.on('message', (request: ServerRequest) => {
     if (request.cmd === 'stop') {
       process.send!({ id: request.id }, () => process.exit(0));
@@ -23,6 +25,7 @@ export function serveControl(port: number): void {
 }
 
 let profiler: Session | undefined;
+let connectionCount: () => number = () => -1;
 /** Microseconds between samples, as --cpu-prof by default: finer sampling slows the server visibly. */
 const SAMPLING_INTERVAL_US = 1000;
 
@@ -65,6 +68,7 @@ async function stats(collect: boolean): Promise<ServerStats> {
     external: memory.external,
     arrayBuffers: memory.arrayBuffers,
     cpu: cpu.user + cpu.system,
+    connections: connectionCount(),
   };
 }
 
