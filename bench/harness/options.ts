@@ -70,6 +70,11 @@ export interface BenchOptions {
   /** At most this many broadcasts on their way at once. */
   readonly slowFanoutWindow: number;
   readonly connectMs: number;
+  /**
+   * The connect loops run this long unmeasured first, in each phase: a connect path is compiled
+   * by V8 only after thousands of connections, and a server that has been up a while has it so.
+   */
+  readonly connectWarmupMs: number;
   /** Concurrent negotiate+connect loops. */
   readonly connectConcurrency: number;
   /** Connections opened at once while building up a scenario's load. */
@@ -127,6 +132,7 @@ const DEFAULTS = {
   'slow-fanout-payload-bytes': '16384',
   'slow-fanout-window': '8',
   'connect-ms': '3000',
+  'connect-warmup-ms': '5000',
   'connect-concurrency': '32',
   'open-concurrency': '200',
   'payload-bytes': '32',
@@ -196,6 +202,7 @@ export function readOptions(argv: readonly string[] = process.argv.slice(2), env
     slowFanoutPayloadBytes: int('slow-fanout-payload-bytes'),
     slowFanoutWindow: Math.max(1, int('slow-fanout-window')),
     connectMs: Math.max(100, int('connect-ms')),
+    connectWarmupMs: int('connect-warmup-ms'),
     connectConcurrency: Math.max(1, int('connect-concurrency')),
     openConcurrency: Math.max(1, int('open-concurrency')),
     payloadBytes: int('payload-bytes'),

@@ -87,7 +87,7 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
   push(
     `- settings: ${options.workers} load processes; invocations ${options.depth} in flight per connection, ` +
       `${options.warmupMs} ms warm-up + ${options.durationMs} ms measured; fan-out ${options.rounds} rounds after 2 warm-up rounds; ` +
-      `${number(options.idleConnections)} idle connections; connect loops ${options.connectConcurrency} × ${options.connectMs} ms; ` +
+      `${number(options.idleConnections)} idle connections; connect loops ${options.connectConcurrency} × ${options.connectMs} ms after ${options.connectWarmupMs} ms unmeasured; ` +
       `payload filler ${options.payloadBytes} bytes; ${options.repeat === 1 ? 'one run per cell' : `median of ${options.repeat} runs per cell`}`,
   );
   push('');
@@ -132,9 +132,9 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
     push('## Connections', '');
     push(
       `| server | RSS KiB per idle connection (at ${number(options.idleConnections)}) | JS heap KiB per idle connection | connects per second | ` +
-        'server CPU µs per connect | negotiate + connect per second with JWT | server CPU µs per JWT connect |',
+        'server CPU µs per connect | load CPU µs per connect | negotiate + connect per second with JWT | server CPU µs per JWT connect |',
     );
-    push('|---|---:|---:|---:|---:|---:|---:|');
+    push('|---|---:|---:|---:|---:|---:|---:|---:|');
     const memoryBase = results.memory.get('raw-ws');
     const connectBase = results.connect.get('raw-ws');
     for (const target of targets) {
@@ -145,6 +145,7 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
           `${withRatio(kib(fieldOf(memory, 'heapPerConnection')), kib(fieldOf(memoryBase, 'heapPerConnection')), 1)} | ` +
           `${withRatio(fieldOf(connect, 'plainPerSecond'), fieldOf(connectBase, 'plainPerSecond'))} | ` +
           `${withRatio(fieldOf(connect, 'plainCpu'), fieldOf(connectBase, 'plainCpu'))} | ` +
+          `${withRatio(fieldOf(connect, 'plainLoadCpu'), fieldOf(connectBase, 'plainLoadCpu'))} | ` +
           `${number(fieldOf(connect, 'jwtPerSecond') ?? Number.NaN)} | ${number(fieldOf(connect, 'jwtCpu') ?? Number.NaN)} |`,
       );
       notes.push(noteOf(`${LABELS[target]}, memory`, memory) ?? '', noteOf(`${LABELS[target]}, connects`, connect) ?? '');
@@ -152,8 +153,9 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
     push('');
     push(
       'Connects: (a) and (b) a WebSocket upgrade; (c) upgrade, Engine.IO open and Socket.IO connect; (d) anonymous negotiate, ' +
-        'upgrade with the connection token and hub handshake. The JWT column is (d) on an `@Authorize()` hub with a bearer ' +
-        'token on negotiate and upgrade; the others have no equivalent (n/a).',
+        'upgrade with the connection token and hub handshake. Each is measured after the same loops ran unmeasured for a ' +
+        'while (V8 compiles a connect path only after thousands of connections). Load CPU is the load processes\' own: they share the cores with the server, so it lowers the rate too. ' +
+        'The JWT column is (d) on an `@Authorize()` hub with a bearer token on negotiate and upgrade; the others have no equivalent (n/a).',
       '',
     );
   }

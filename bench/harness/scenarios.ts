@@ -36,6 +36,11 @@ export interface ConnectResult {
   readonly plainPerSecond: number;
   /** Server CPU time per connection opened and closed, microseconds. */
   readonly plainCpu: number;
+  /**
+   * The load processes' CPU time per connection, microseconds: they share the machine's cores
+   * with the server, so a client that does more per connect lowers the rate as well.
+   */
+  readonly plainLoadCpu: number;
   /** Negotiate + connect with a JWT (nestjs-signalr only). */
   readonly jwtPerSecond?: number;
   readonly jwtCpu?: number;
@@ -245,8 +250,9 @@ export async function runMemory(context: Context, target: TargetId, count: numbe
 
 /**
  * Connections opened and closed per second: negotiate + upgrade + handshake where those exist.
- * Each phase (anonymous, then with a JWT) first runs its loops for `--warmup-ms` unmeasured, as
- * the invocation scenario does: a server that has been up a while has its connect path compiled.
+ * Each phase (anonymous, then with a JWT) first runs its loops for `--connect-warmup-ms`
+ * unmeasured, as the invocation scenario warms up: a server that has been up a while has its
+ * connect path compiled, and so do the load processes.
  * Profiled as `<target>:connect:anonymous` and `<target>:connect:jwt`.
  */
 export async function runConnect(context: Context, target: TargetId): Promise<ConnectResult> {
@@ -257,7 +263,7 @@ export async function runConnect(context: Context, target: TargetId): Promise<Co
     const loops = (tokens: string[], durationMs: number) =>
       workers.each((index) => (lanes[index] > 0 ? { cmd: 'connect-rate', durationMs, concurrency: lanes[index], tokens } : undefined));
     const rate = async (tokens: string[], phase: string) => {
-      if (options.warmupMs > 0) await loops(tokens, options.warmupMs);
+      if (options.connectWarmupMs > 0) await loops(tokens, options.connectWarmupMs);
       await sleep(300);
       const window = profileWindow(context, server, `${target}:connect:${phase}`);
       await window.begin();
@@ -274,13 +280,14 @@ export async function runConnect(context: Context, target: TargetId): Promise<Co
       return {
         perSecond: (completed * 1000) / ms,
         cpu: (after.cpu - before.cpu) / Math.max(1, completed),
+        loadCpu: sum(replies, 'cpu') / Math.max(1, completed),
         note: failed > 0 ? `${failed} failed (${String(error)})` : undefined,
       };
     };
     const plain = await rate([], 'anonymous');
     const jwt = signalr ? await rate(Array.from({ length: 100 }, (_, index) => signJwt(context.jwtSecret, `user-${index}`)), 'jwt') : undefined;
     const note = [plain.note, jwt?.note].filter(Boolean).join('; ') || undefined;
-    return { plainPerSecond: plain.perSecond, plainCpu: plain.cpu, jwtPerSecond: jwt?.perSecond, jwtCpu: jwt?.cpu, note };
+    return { plainPerSecond: plain.perSecond, plainCpu: plain.cpu, plainLoadCpu: plain.loadCpu, jwtPerSecond: jwt?.perSecond, jwtCpu: jwt?.cpu, note };
   });
 }
 

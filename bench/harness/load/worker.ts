@@ -256,8 +256,10 @@ async function connectRate(durationMs: number, concurrency: number, tokens: read
     }
   };
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await Promise.all(Array.from({ length: concurrency }, lane));
-  return { completed, failed, firstError, ms: performance.now() - started };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { completed, failed, firstError, ms: performance.now() - started, cpu: cpu.user + cpu.system };
 }
 
 function startStreams(count: number, itemBytes: number, intervalMs: number): Record<string, unknown> {
