@@ -49,6 +49,8 @@ export interface BenchOptions {
   readonly slowDurationMs: number;
   /** Broadcasts per second to the room, sent by the reading clients together. */
   readonly slowRoomRate: number;
+  /** Filler bytes of each of them: chat messages rather than ticks. */
+  readonly slowRoomPayloadBytes: number;
   /** Filler bytes of each server-to-client stream item. */
   readonly streamItemBytes: number;
   /** Pause of each stream between two items (0: the next turn of the event loop). */
@@ -120,7 +122,8 @@ const DEFAULTS = {
   'slow-clients': '20',
   'slow-readers': '20',
   'slow-duration-ms': '60000',
-  'slow-room-rate': '100',
+  'slow-room-rate': '200',
+  'slow-room-payload-bytes': '1024',
   'stream-item-bytes': '1024',
   'stream-interval-ms': '1',
   'rss-cap-mb': '3072',
@@ -191,6 +194,7 @@ export function readOptions(argv: readonly string[] = process.argv.slice(2), env
     slowReaders: Math.max(1, int('slow-readers')),
     slowDurationMs: Math.max(1000, int('slow-duration-ms')),
     slowRoomRate: Math.max(1, int('slow-room-rate')),
+    slowRoomPayloadBytes: int('slow-room-payload-bytes'),
     streamItemBytes: int('stream-item-bytes'),
     streamIntervalMs: int('stream-interval-ms'),
     rssCapMb: Math.max(64, int('rss-cap-mb')),

@@ -21,7 +21,7 @@ export function renderSlowConsumers(options: BenchOptions, targets: readonly Tar
     `${options.slowClients} clients join the room and start a server-to-client stream each (${number(options.streamItemBytes)} bytes ` +
       `of filler an item, ${options.streamIntervalMs > 0 ? `one every ${options.streamIntervalMs} ms` : 'one every turn of the event loop'}), ` +
       `then stop reading their sockets; ${options.slowReaders} reading clients send ${options.slowRoomRate} broadcasts a second to the ` +
-      `same room (${options.payloadBytes} bytes of filler). The server's RSS is read from /proc every second for ${seconds} s; ` +
+      `same room (${number(options.slowRoomPayloadBytes)} bytes of filler). The server's RSS is read from /proc every second for ${seconds} s; ` +
       `past ${number(options.rssCapMb)} MiB the server is killed. Deliveries are receipts at the reading clients, against ` +
       'broadcasts sent × readers. Slow clients closed: the server\'s own count of its connections, less the readers that ' +
       'were closed; at the end the slow clients read again and report the Close message they find.',

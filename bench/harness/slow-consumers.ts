@@ -114,5 +114,5 @@ export async function runSlowConsumers(context: Context, target: TargetId): Prom
       closeReasons: resumed?.reasons as Record<string, number> | undefined,
       note: problems.length > 0 ? problems.join('; ') : undefined,
     };
-  });
+  }, options.slowRoomPayloadBytes);
 }
