@@ -98,7 +98,7 @@ export function renderIdleHold(options: BenchOptions, targets: readonly TargetId
     `Each server in turn: its memory settled first (full GCs a second apart until RSS stops moving), then ` +
       `${number(options.holdConnections)} connections opened by ${options.openConcurrency} at a time over several load processes ` +
       '(this package: negotiate, upgrade, handshake), memory settled again, the connections held with a keep-alive from each ' +
-      'client every 20 s and the hub\'s own pings (every 15 s by default), then all closed with a close frame; RSS read after ' +
+      'client every 15 s and the hub\'s own pings (every 15 s by default), then all closed with a close frame; RSS read after ' +
       'full GCs 5 s after the server counted none. Drops are closes the load processes saw during the hold. Ratios against (a).',
     '',
     '| server | held | connects per second while opening | settled RSS before, MiB (after s of GCs) | RSS KiB per connection | JS heap KiB per connection | drops | server CPU while holding, % of a core | RSS 5 s after all left, MiB |',
