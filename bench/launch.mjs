@@ -59,6 +59,7 @@ function compile(project, outDir, what) {
 function fetchSource(source, folder) {
   if (existsSync(source) && statSync(source).isDirectory()) {
     cpSync(join(source, 'src'), join(folder, 'src'), { recursive: true });
+    if (spawnSync('git', ['rev-parse', '--git-dir'], { cwd: source, stdio: 'ignore' }).status !== 0) return `the folder ${resolve(source)} (not a git checkout)`;
     const head = git(source, 'rev-parse', '--short', 'HEAD');
     const dirty = git(source, 'status', '--porcelain', '--', 'src').trim() !== '';
     return `the checkout in ${resolve(source)} at ${head}${dirty ? ' with uncommitted changes in src/' : ''}`;

@@ -104,8 +104,11 @@ export class ServerProcess {
     return new ServerProcess(new Peer(child, `${target} server`), port);
   }
 
+  /** The server's own figures; its RSS from outside when it had no descriptor left to read it. */
   async stats(gc = false, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ServerStats> {
-    return (await this.peer.request({ cmd: 'stats', gc }, timeoutMs)) as unknown as ServerStats;
+    const stats = (await this.peer.request({ cmd: 'stats', gc }, timeoutMs)) as unknown as ServerStats;
+    // NaN travels as null over the JSON channel.
+    return Number.isFinite(stats.rss) ? stats : { ...stats, rss: this.rssFromOutside() ?? Number.NaN };
   }
 
   /** Starts sampling the server's CPU (through the inspector, inside the server process). */

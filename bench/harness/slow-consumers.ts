@@ -1,4 +1,5 @@
 import type { TargetId } from './options.js';
+import { pausedClientsOutcome, type PausedClientsOutcome } from './paused-clients.js';
 import { split } from './processes.js';
 import { GROUP, sleep, sum, withServer, type Context } from './scenarios.js';
 import { percentile } from './stats.js';
@@ -21,7 +22,7 @@ export interface SlowConsumersSample {
   readonly readerCloses: number;
 }
 
-export interface SlowConsumersResult {
+export interface SlowConsumersResult extends PausedClientsOutcome {
   readonly samples: readonly SlowConsumersSample[];
   readonly startRss: number | undefined;
   /** The second at which RSS passed `--rss-cap-mb` and the server was stopped, if it did. */
@@ -33,10 +34,6 @@ export interface SlowConsumersResult {
   /** Send → receipt at the reading clients, over the whole run. */
   readonly p50Ms: number;
   readonly p99Ms: number;
-  /** Slow clients the server had closed once they read again (absent when it was stopped at the cap). */
-  readonly slowClosed: number | undefined;
-  /** The Close message each closed slow client found at the end of what it had not read. */
-  readonly closeReasons: Record<string, number> | undefined;
   readonly note?: string;
 }
 
@@ -110,8 +107,8 @@ export async function runSlowConsumers(context: Context, target: TargetId): Prom
       connectionsAtStart,
       p50Ms: percentile(latencies, 0.5) / 1000,
       p99Ms: percentile(latencies, 0.99) / 1000,
-      slowClosed: resumed === undefined ? undefined : Number(resumed.closed),
-      closeReasons: resumed?.reasons as Record<string, number> | undefined,
+      // Not asked when the server was killed at the cap: every connection ended with it.
+      ...pausedClientsOutcome(resumed && [resumed]),
       note: problems.length > 0 ? problems.join('; ') : undefined,
     };
   }, options.slowRoomPayloadBytes);

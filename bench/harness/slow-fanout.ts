@@ -1,5 +1,6 @@
 import { sendBackToBack } from './back-to-back.js';
 import type { TargetId } from './options.js';
+import { pausedClientsOutcome, type PausedClientsOutcome } from './paused-clients.js';
 import { split, type WorkerCommand } from './processes.js';
 import { GROUP, openConnections, sum, withServer, type Context } from './scenarios.js';
 import { percentile } from './stats.js';
@@ -9,7 +10,7 @@ import { percentile } from './stats.js';
  * stopped reading, against the same group all reading. Deliveries are counted at the members
  * that read; the slow ones are asked at the end whether the server closed them, and why.
  */
-export interface SlowFanoutResult {
+export interface SlowFanoutResult extends PausedClientsOutcome {
   readonly members: number;
   readonly slow: number;
   /** Deliveries per second to the reading members, from the first send to the last receipt. */
@@ -20,9 +21,6 @@ export interface SlowFanoutResult {
   /** Highest server RSS seen while the broadcasts went out, and before them. */
   readonly peakRss: number;
   readonly rssBefore: number;
-  /** Slow members the server had closed (undefined in the all-reading cell). */
-  readonly slowClosed: number | undefined;
-  readonly closeReasons: Record<string, number> | undefined;
   readonly note?: string;
 }
 
@@ -62,10 +60,6 @@ export async function runSlowFanout(context: Context, target: TargetId, slowPerc
 
     const latencies = Float64Array.from((await workers.all({ cmd: 'latencies' })).flatMap((reply) => [...(reply.latencies as Float64Array)])).toSorted();
     const resumed = slow > 0 ? await workers.all({ cmd: 'resume-paused', waitMs: RESUME_WAIT_MS }) : undefined;
-    const closeReasons: Record<string, number> = {};
-    for (const reply of resumed ?? []) {
-      for (const [reason, count] of Object.entries(reply.reasons as Record<string, number>)) closeReasons[reason] = (closeReasons[reason] ?? 0) + count;
-    }
     const expected = options.slowFanoutBroadcasts * (opened - slow);
     const problems = [
       note,
@@ -82,8 +76,7 @@ export async function runSlowFanout(context: Context, target: TargetId, slowPerc
       cpuPerDelivery: (cpuAfter - cpuBefore) / Math.max(1, latencies.length),
       peakRss,
       rssBefore,
-      slowClosed: resumed === undefined ? undefined : sum(resumed, 'closed'),
-      closeReasons: resumed === undefined ? undefined : closeReasons,
+      ...pausedClientsOutcome(resumed),
       note: problems.length > 0 ? problems.join('; ') : undefined,
     };
   }, options.slowFanoutPayloadBytes);

@@ -292,7 +292,7 @@ async function resumePaused(waitMs: number): Promise<Record<string, unknown>> {
   while (paused.some((connection) => !connection.closed) && Date.now() < deadline) await sleep(50);
   const reasons: Record<string, number> = {};
   for (const connection of paused.filter(({ closed }) => closed)) {
-    const reason = connection.lastError ?? 'no Close message';
+    const reason = connection.lastError ?? 'ended without a Close message';
     reasons[reason] = (reasons[reason] ?? 0) + 1;
   }
   return { paused: paused.length, closed: paused.filter(({ closed }) => closed).length, reasons };

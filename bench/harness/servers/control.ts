@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { getHeapStatistics } from 'node:v8';
 import type { ServerRequest, ServerStats } from '../ipc.js';
 
 /**
@@ -60,7 +61,7 @@ async function stats(collect: boolean): Promise<ServerStats> {
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
-  const memory = process.memoryUsage();
+  const memory = memoryUsage();
   const cpu = process.cpuUsage();
   return {
     rss: memory.rss,
@@ -70,6 +71,19 @@ async function stats(collect: boolean): Promise<ServerStats> {
     cpu: cpu.user + cpu.system,
     connections: connectionCount(),
   };
+}
+
+/**
+ * With every file descriptor taken (a server holding as many sockets as it may), libuv cannot open
+ * /proc/self/stat for the RSS: the heap is V8's to tell, and the orchestrator reads RSS from outside.
+ */
+function memoryUsage(): Pick<NodeJS.MemoryUsage, 'rss' | 'heapUsed' | 'external' | 'arrayBuffers'> {
+  try {
+    return process.memoryUsage();
+  } catch {
+    const heap = getHeapStatistics();
+    return { rss: Number.NaN, heapUsed: heap.used_heap_size, external: heap.external_memory, arrayBuffers: Number.NaN };
+  }
 }
 
 /** Nest's logger level for bench servers: errors only, so a failure is visible and a run is quiet. */
