@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { REDIS_SERVER_BINARY, RedisServer, redisServerInstalled } from '../../test/support/redis-process.js';
+import { sendBackToBack } from './back-to-back.js';
 import type { TargetId } from './options.js';
 import { ServerProcess, WorkerPool, type WorkerCommand } from './processes.js';
 import { openConnections, profileWindow, type Context, type Window } from './scenarios.js';
@@ -105,21 +106,15 @@ async function measure(
   await workers.all({ cmd: 'fanout-arm', firstMeasuredRound: firstRound });
   await window.begin();
   const cpuBefore = await cpuOf(servers);
-  const inFlight: Promise<number[]>[] = [];
-  let firstSentAt: number | undefined;
-  let lastReceiptAt = 0;
-  const settle = async (pending: Promise<number[]>) => {
-    const lastAts = await pending;
-    if (lastAts.length < reporting) incompleteRounds++;
-    lastReceiptAt = Math.max(lastReceiptAt, ...lastAts);
-  };
-  for (round = firstRound; round < firstRound + options.crossNodeBroadcasts; round++) {
-    if (inFlight.length >= options.crossNodeWindow) await settle(inFlight.shift()!);
-    inFlight.push(workers.waitForRound(round, reporting, timeoutMs));
-    const sentAt = await send(round);
-    firstSentAt ??= sentAt;
-  }
-  for (const pending of inFlight) await settle(pending);
+  const throughput = await sendBackToBack(workers, {
+    firstRound,
+    broadcasts: options.crossNodeBroadcasts,
+    window: options.crossNodeWindow,
+    reporting,
+    timeoutMs,
+    send,
+  });
+  incompleteRounds += throughput.incompleteRounds;
   const cpuAfter = await cpuOf(servers);
   await window.end();
   const loaded = await workers.all({ cmd: 'latencies' });
@@ -127,7 +122,7 @@ async function measure(
   const all = latencies(calm);
   const remote = servers.length > 1 ? latencies(calm, (worker) => nodeOf(worker) !== 0) : undefined;
   const underLoad = latencies(loaded);
-  const seconds = (lastReceiptAt - (firstSentAt ?? lastReceiptAt)) / 1e6;
+  const { seconds } = throughput;
   const expected = (options.rounds + options.crossNodeBroadcasts) * opened;
   const received = all.length + underLoad.length;
   const problems = [

@@ -12,6 +12,20 @@ export type WorkerRequest = { readonly id: number } & (
   | { readonly cmd: 'send'; readonly group: string; readonly round: number }
   | { readonly cmd: 'latencies' }
   | { readonly cmd: 'connect-rate'; readonly durationMs: number; readonly concurrency: number; readonly tokens: readonly string[] }
+  /** Every connection of this process starts a server-to-client stream of `count` items. */
+  | { readonly cmd: 'stream'; readonly count: number; readonly itemBytes: number; readonly intervalMs: number }
+  /** The first `count` connections stop reading their sockets and leave the measured set. */
+  | { readonly cmd: 'pause'; readonly count: number }
+  /** The paused connections read again; the reply says which the server had closed, and why. */
+  | { readonly cmd: 'resume-paused'; readonly waitMs: number }
+  /** The connections send `ratePerSecond` broadcasts to `group` between them and count receipts. */
+  | { readonly cmd: 'room-start'; readonly group: string; readonly ratePerSecond: number }
+  | { readonly cmd: 'room-count' }
+  | { readonly cmd: 'room-stop' }
+  /** Closes seen since the previous count-closes (the idle-hold scenario's drops). */
+  | { readonly cmd: 'count-closes' }
+  /** Closes every connection with a close frame and waits for them to end. */
+  | { readonly cmd: 'close-all' }
 );
 
 export type WorkerReply = { readonly id: number; readonly error?: string } & Record<string, unknown>;
@@ -39,6 +53,8 @@ export interface ServerStats {
   readonly arrayBuffers: number;
   /** Process CPU time (user + system), microseconds. */
   readonly cpu: number;
+  /** Client connections the server holds now, by its own count (-1 where the server keeps none). */
+  readonly connections: number;
 }
 
 /** Monotonic microseconds, comparable between processes on one machine. */

@@ -4,7 +4,11 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { CROSS_NODE_SETUPS, runCrossNode, SETUP_LABELS } from './cross-node.js';
 import { cpuSnapshot, otherCores } from './machine-load.js';
-import { readOptions, type TargetId } from './options.js';
+import { DEFAULT_SCENARIOS, drivesFlowControl, readOptions, type TargetId } from './options.js';
+import { runIdleHold } from './idle-hold.js';
+import { slowFanoutKey } from './report-flow-control.js';
+import { runSlowConsumers } from './slow-consumers.js';
+import { runSlowFanout } from './slow-fanout.js';
 import { summarizeProfile } from './profile-summary.js';
 import { crossNodeKey, key, LABELS, type Outcome } from './report-cells.js';
 import { renderMarkdown, type Results } from './report.js';
@@ -24,9 +28,20 @@ const options = readOptions();
 const log = (line: string) => console.log(line);
 if (loadBefore > 0.5) log(`Load average is ${loadBefore.toFixed(2)}: other work on this machine will skew the numbers.`);
 const context = newContext(options, join(root, 'bench', 'results', 'profiles'), log);
-const results: Results = { invoke: new Map(), fanout: new Map(), memory: new Map(), connect: new Map(), crossNode: new Map() };
+const results: Results = {
+  invoke: new Map(),
+  fanout: new Map(),
+  memory: new Map(),
+  connect: new Map(),
+  crossNode: new Map(),
+  slowConsumers: new Map(),
+  idleHold: new Map(),
+  slowFanout: new Map(),
+};
 /** Only this package has a backplane to scale out over. */
 const SCALE_OUT_TARGETS = options.targets.filter((target) => target === 'signalr-json' || target === 'signalr-msgpack');
+const FLOW_TARGETS = options.targets.filter(drivesFlowControl);
+const MIB = 2 ** 20;
 
 let messagePackMissing: string | undefined;
 if (options.targets.includes('signalr-msgpack')) {
@@ -100,7 +115,7 @@ for (const scenario of options.scenarios) {
       break;
     }
     case 'connect': {
-      const outcomes = await row('connect', (target) => runConnect(context, target), (r) => r.plainPerSecond, (r) => `${fixed(r.plainPerSecond)}/s (${fixed(r.plainCpu)} µs CPU)${r.jwtPerSecond === undefined ? '' : `, JWT ${fixed(r.jwtPerSecond)}/s (${fixed(r.jwtCpu ?? Number.NaN)} µs CPU)`}${note(r)}`);
+      const outcomes = await row('connect', (target) => runConnect(context, target), (r) => r.plainPerSecond, (r) => `${fixed(r.plainPerSecond)}/s (${fixed(r.plainCpu)} µs CPU, load ${fixed(r.plainLoadCpu)} µs)${r.jwtPerSecond === undefined ? '' : `, JWT ${fixed(r.jwtPerSecond)}/s (${fixed(r.jwtCpu ?? Number.NaN)} µs CPU)`}${note(r)}`);
       for (const [target, outcome] of outcomes) results.connect.set(target, outcome);
       break;
     }
@@ -118,6 +133,40 @@ for (const scenario of options.scenarios) {
         }
       }
       break;
+    case 'slow-consumers': {
+      const outcomes = await row(
+        'slow consumers',
+        (target) => runSlowConsumers(context, target),
+        (r) => Math.max(...r.samples.map((sample) => sample.rss ?? 0)),
+        (r) => `RSS ${fixed((r.startRss ?? 0) / MIB)} → max ${fixed(Math.max(...r.samples.map((sample) => sample.rss ?? 0)) / MIB)} MiB, ${fixed((r.samples.at(-1)?.received ?? 0) / Math.max(1, r.samples.length))} deliveries/s to readers${note(r)}`,
+        FLOW_TARGETS,
+      );
+      for (const [target, outcome] of outcomes) results.slowConsumers.set(target, outcome);
+      break;
+    }
+    case 'idle-hold': {
+      const outcomes = await row(
+        `idle hold @${options.holdConnections}`,
+        (target) => runIdleHold(context, target),
+        (r) => r.rssPerConnection,
+        (r) => `${fixed(r.held)} held, ${fixed(r.connectsPerSecond)}/s, ${fixed(r.rssPerConnection / 1024, 1)} KiB RSS and ${fixed(r.heapPerConnection / 1024, 1)} KiB heap each, ${r.drops} drops, ${fixed(r.rssAfterDisconnect / MIB)} MiB after${note(r)}`,
+        FLOW_TARGETS,
+      );
+      for (const [target, outcome] of outcomes) results.idleHold.set(target, outcome);
+      break;
+    }
+    case 'slow-fanout':
+      for (const cell of ['all', 'slow'] as const) {
+        const outcomes = await row(
+          `fan-out, ${cell === 'all' ? 'all reading' : `${options.slowFanoutPercent}% slow`}`,
+          (target) => runSlowFanout(context, target, cell === 'all' ? 0 : options.slowFanoutPercent),
+          (r) => r.deliveriesPerSecond,
+          (r) => `${fixed(r.deliveriesPerSecond)} deliveries/s, p99 ${fixed(r.p99Ms, 1)} ms, peak RSS ${fixed(r.peakRss / MIB)} MiB${r.slowClosed === undefined ? '' : `, ${r.slowClosed} of ${r.slow} slow closed`}${note(r)}`,
+          FLOW_TARGETS,
+        );
+        for (const [target, outcome] of outcomes) results.slowFanout.set(slowFanoutKey(target, cell), outcome);
+      }
+      break;
   }
 }
 
@@ -128,7 +177,7 @@ const markdown = renderMarkdown(options, results, {
   wallSeconds: (performance.now() - started) / 1000,
   command: process.env.BENCH_COMMAND ?? `node bench/launch.mjs ${process.argv.slice(2).join(' ')}`.trim(),
   machine: `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${fixed(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${platform()} ${release()}`,
-  commit: describeCommit(),
+  commit: process.env.BENCH_PACKAGE ?? describeCommit(),
   load: { before: loadBefore, otherCores: otherCores(cpuAtStart, cpuSnapshot()) },
   profiles,
 });
@@ -137,10 +186,10 @@ console.log(`\n${markdown}`);
 if (options.out) {
   const folder = resolve(root, options.out);
   mkdirSync(folder, { recursive: true });
-  // A profiled run is slowed a little by the sampling, and a cross-node run alone compares nothing
-  // with the other servers: neither becomes latest.md nor replaces the day's comparison.
-  const crossNodeOnly = options.scenarios.every((scenario) => scenario === 'cross-node');
-  const kind = options.profile ? '-profile' : crossNodeOnly ? '-cross-node' : '';
+  // A profiled run is slowed a little by the sampling, and scenarios outside the default run
+  // compare nothing with the day's comparison: neither becomes latest.md nor replaces it.
+  const extraOnly = options.scenarios.every((scenario) => !DEFAULT_SCENARIOS.includes(scenario));
+  const kind = options.profile ? '-profile' : extraOnly ? `-${options.scenarios.join('-')}` : '';
   const suffix = `${options.label ? `-${options.label}` : ''}${kind}`;
   const written = [join(folder, `${startedAt.toISOString().slice(0, 10)}${suffix}.md`), ...(kind ? [] : [join(folder, 'latest.md')])];
   for (const file of written) writeFileSync(file, `${markdown}\n`);

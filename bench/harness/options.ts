@@ -6,10 +6,17 @@
 export const TARGET_IDS = ['raw-ws', 'nest-ws', 'nest-socketio', 'signalr-json', 'signalr-msgpack'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
-export const SCENARIO_IDS = ['invoke', 'fanout', 'memory', 'connect', 'cross-node'] as const;
+export const SCENARIO_IDS = ['invoke', 'fanout', 'memory', 'connect', 'cross-node', 'slow-consumers', 'idle-hold', 'slow-fanout'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
-/** Needs Debian's redis-server, so it runs only when named in --scenarios. */
-const DEFAULT_SCENARIOS: readonly ScenarioId[] = ['invoke', 'fanout', 'memory', 'connect'];
+/**
+ * The others run only when named in --scenarios: cross-node needs Debian's redis-server, and the
+ * flow-control scenarios take minutes each (and before the package bounds its buffers, gigabytes).
+ */
+export const DEFAULT_SCENARIOS: readonly ScenarioId[] = ['invoke', 'fanout', 'memory', 'connect'];
+
+/** The flow-control scenarios drive (a), the limit, and this package; the Nest gateways have no streams here. */
+export const FLOW_CONTROL_SCENARIOS: readonly ScenarioId[] = ['slow-consumers', 'idle-hold', 'slow-fanout'];
+export const drivesFlowControl = (target: TargetId) => target === 'raw-ws' || target === 'signalr-json' || target === 'signalr-msgpack';
 
 export interface BenchOptions {
   readonly targets: readonly TargetId[];
@@ -34,7 +41,42 @@ export interface BenchOptions {
   readonly crossNodeWindow: number;
   /** Idle connections held for the memory scenario. */
   readonly idleConnections: number;
+  /** Clients of the slow-consumers scenario that start a stream each, then stop reading. */
+  readonly slowClients: number;
+  /** Clients beside them that keep reading while they send room traffic. */
+  readonly slowReaders: number;
+  /** How long the slow-consumers scenario samples the server (once a second). */
+  readonly slowDurationMs: number;
+  /** Broadcasts per second to the room, sent by the reading clients together. */
+  readonly slowRoomRate: number;
+  /** Filler bytes of each of them: chat messages rather than ticks. */
+  readonly slowRoomPayloadBytes: number;
+  /** Filler bytes of each server-to-client stream item. */
+  readonly streamItemBytes: number;
+  /** Pause of each stream between two items (0: the next turn of the event loop). */
+  readonly streamIntervalMs: number;
+  /** The server is stopped once its RSS passes this (MiB): before flow control it grows to GBs. */
+  readonly rssCapMb: number;
+  /** Idle connections opened and held by the idle-hold scenario. */
+  readonly holdConnections: number;
+  /** How long they are held, with the clients' keep-alives. */
+  readonly holdMs: number;
+  /** Group size of the slow-fanout scenario. */
+  readonly slowFanout: number;
+  /** Share of its members, in percent, that stop reading in the slow cell. */
+  readonly slowFanoutPercent: number;
+  /** Broadcasts sent back to back in each cell. */
+  readonly slowFanoutBroadcasts: number;
+  /** Filler bytes of each of them: the slow members must fall behind by more than any buffer. */
+  readonly slowFanoutPayloadBytes: number;
+  /** At most this many broadcasts on their way at once. */
+  readonly slowFanoutWindow: number;
   readonly connectMs: number;
+  /**
+   * The connect loops run this long unmeasured first, in each phase: a connect path is compiled
+   * by V8 only after thousands of connections, and a server that has been up a while has it so.
+   */
+  readonly connectWarmupMs: number;
   /** Concurrent negotiate+connect loops. */
   readonly connectConcurrency: number;
   /** Connections opened at once while building up a scenario's load. */
@@ -49,6 +91,11 @@ export interface BenchOptions {
    * since sampling slows the profiled server a little).
    */
   readonly profile: string | undefined;
+  /**
+   * The package under test, when not this tree's src: a checkout's folder or a git revision of
+   * this repository (compiled by bench/launch.mjs; read here for the report only).
+   */
+  readonly src: string;
   /** Folder for the markdown results; empty to write none. */
   readonly out: string;
   /**
@@ -72,12 +119,29 @@ const DEFAULTS = {
   'cross-node-broadcasts': '300',
   'cross-node-window': '8',
   'idle-connections': '5000',
+  'slow-clients': '20',
+  'slow-readers': '20',
+  'slow-duration-ms': '60000',
+  'slow-room-rate': '200',
+  'slow-room-payload-bytes': '1024',
+  'stream-item-bytes': '1024',
+  'stream-interval-ms': '1',
+  'rss-cap-mb': '3072',
+  'hold-connections': '20000',
+  'hold-ms': '120000',
+  'slow-fanout': '1000',
+  'slow-fanout-percent': '1',
+  'slow-fanout-broadcasts': '800',
+  'slow-fanout-payload-bytes': '16384',
+  'slow-fanout-window': '8',
   'connect-ms': '3000',
+  'connect-warmup-ms': '5000',
   'connect-concurrency': '32',
   'open-concurrency': '200',
   'payload-bytes': '32',
   repeat: '1',
   profile: '',
+  src: '',
   out: 'bench/results',
   label: '',
 } satisfies Record<string, string>;
@@ -103,6 +167,11 @@ export function readOptions(argv: readonly string[] = process.argv.slice(2), env
     if (!Number.isInteger(value) || value < 1) throw new Error(`--${key} takes positive whole numbers, not ${item}.`);
     return value;
   });
+  const percent = (key: Key): number => {
+    const value = Number(get(key));
+    if (!(value > 0 && value < 100)) throw new Error(`--${key} takes a percentage above 0 and below 100, not ${get(key)}.`);
+    return value;
+  };
   const oneOf = <T extends string>(key: Key, allowed: readonly T[]): T[] => list(get(key)).map((item) => {
     if (!(allowed as readonly string[]).includes(item)) throw new Error(`--${key}: ${item} is none of ${allowed.join(', ')}.`);
     return item as T;
@@ -121,12 +190,29 @@ export function readOptions(argv: readonly string[] = process.argv.slice(2), env
     crossNodeBroadcasts: Math.max(1, int('cross-node-broadcasts')),
     crossNodeWindow: Math.max(1, int('cross-node-window')),
     idleConnections: Math.max(1, int('idle-connections')),
+    slowClients: Math.max(1, int('slow-clients')),
+    slowReaders: Math.max(1, int('slow-readers')),
+    slowDurationMs: Math.max(1000, int('slow-duration-ms')),
+    slowRoomRate: Math.max(1, int('slow-room-rate')),
+    slowRoomPayloadBytes: int('slow-room-payload-bytes'),
+    streamItemBytes: int('stream-item-bytes'),
+    streamIntervalMs: int('stream-interval-ms'),
+    rssCapMb: Math.max(64, int('rss-cap-mb')),
+    holdConnections: Math.max(1, int('hold-connections')),
+    holdMs: int('hold-ms'),
+    slowFanout: Math.max(1, int('slow-fanout')),
+    slowFanoutPercent: percent('slow-fanout-percent'),
+    slowFanoutBroadcasts: Math.max(1, int('slow-fanout-broadcasts')),
+    slowFanoutPayloadBytes: int('slow-fanout-payload-bytes'),
+    slowFanoutWindow: Math.max(1, int('slow-fanout-window')),
     connectMs: Math.max(100, int('connect-ms')),
+    connectWarmupMs: int('connect-warmup-ms'),
     connectConcurrency: Math.max(1, int('connect-concurrency')),
     openConcurrency: Math.max(1, int('open-concurrency')),
     payloadBytes: int('payload-bytes'),
     repeat: Math.max(1, int('repeat')),
     profile: get('profile') || undefined,
+    src: get('src'),
     out: get('out'),
     label: fileLabel(get('label')),
   };

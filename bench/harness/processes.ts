@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RoundEvent, ServerStats, WorkerReply, WorkerRequest } from './ipc.js';
 import type { TargetId } from './options.js';
@@ -103,8 +104,11 @@ export class ServerProcess {
     return new ServerProcess(new Peer(child, `${target} server`), port);
   }
 
-  async stats(gc = false): Promise<ServerStats> {
-    return (await this.peer.request({ cmd: 'stats', gc })) as unknown as ServerStats;
+  /** The server's own figures; its RSS from outside when it had no descriptor left to read it. */
+  async stats(gc = false, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ServerStats> {
+    const stats = (await this.peer.request({ cmd: 'stats', gc }, timeoutMs)) as unknown as ServerStats;
+    // NaN travels as null over the JSON channel.
+    return Number.isFinite(stats.rss) ? stats : { ...stats, rss: this.rssFromOutside() ?? Number.NaN };
   }
 
   /** Starts sampling the server's CPU (through the inspector, inside the server process). */
@@ -119,6 +123,43 @@ export class ServerProcess {
 
   stop(): Promise<void> {
     return this.peer.stop();
+  }
+
+  /** Ends the server at once: it is past the memory the machine can spare. */
+  kill(): Promise<void> {
+    return this.peer.kill();
+  }
+
+  /**
+   * Resident memory read from outside (/proc, Linux only), in bytes: it answers even while the
+   * server is too busy to, and costs the server nothing.
+   */
+  rssFromOutside(): number | undefined {
+    try {
+      const line = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${this.peer.child.pid}/status`, 'utf8'));
+      return line ? Number(line[1]) * 1024 : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** File descriptors the server has open (/proc, Linux only): its sockets count against its limit. */
+  openFiles(): number | undefined {
+    try {
+      return readdirSync(`/proc/${this.peer.child.pid}/fd`).length;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The server's own limit on open files (its soft `ulimit -n`). */
+  openFileLimit(): number | undefined {
+    try {
+      const line = /^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${this.peer.child.pid}/limits`, 'utf8'));
+      return line ? Number(line[1]) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 }
 

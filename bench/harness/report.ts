@@ -1,9 +1,13 @@
 import type { ProfileSummary } from './profile-summary.js';
-import type { BenchOptions, TargetId } from './options.js';
+import { DEFAULT_SCENARIOS, drivesFlowControl, type BenchOptions, type TargetId } from './options.js';
 import type { CrossNodeResult } from './cross-node.js';
+import type { IdleHoldResult } from './idle-hold.js';
 import { fieldOf, key, LABELS, noteOf, number, withRatio, type Outcome } from './report-cells.js';
 import { renderCrossNode } from './report-cross-node.js';
+import { renderIdleHold, renderSlowConsumers, renderSlowFanout } from './report-flow-control.js';
 import type { ConnectResult, FanoutResult, InvokeResult, MemoryResult } from './scenarios.js';
+import type { SlowConsumersResult } from './slow-consumers.js';
+import type { SlowFanoutResult } from './slow-fanout.js';
 
 export interface Results {
   readonly invoke: Map<string, Outcome<InvokeResult>>;
@@ -11,6 +15,10 @@ export interface Results {
   readonly memory: Map<TargetId, Outcome<MemoryResult>>;
   readonly connect: Map<TargetId, Outcome<ConnectResult>>;
   readonly crossNode: Map<string, Outcome<CrossNodeResult>>;
+  readonly slowConsumers: Map<TargetId, Outcome<SlowConsumersResult>>;
+  readonly idleHold: Map<TargetId, Outcome<IdleHoldResult>>;
+  /** By `slowFanoutKey`: the all-reading cell and the one with slow members. */
+  readonly slowFanout: Map<string, Outcome<SlowFanoutResult>>;
 }
 
 export interface RunInfo {
@@ -42,11 +50,11 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
   push(
     `- settings: ${options.workers} load processes; invocations ${options.depth} in flight per connection, ` +
       `${options.warmupMs} ms warm-up + ${options.durationMs} ms measured; fan-out ${options.rounds} rounds after 2 warm-up rounds; ` +
-      `${number(options.idleConnections)} idle connections; connect loops ${options.connectConcurrency} × ${options.connectMs} ms; ` +
+      `${number(options.idleConnections)} idle connections; connect loops ${options.connectConcurrency} × ${options.connectMs} ms after ${options.connectWarmupMs} ms unmeasured; ` +
       `payload filler ${options.payloadBytes} bytes; ${options.repeat === 1 ? 'one run per cell' : `median of ${options.repeat} runs per cell`}`,
   );
   push('');
-  if (options.scenarios.some((scenario) => scenario !== 'cross-node')) {
+  if (options.scenarios.some((scenario) => DEFAULT_SCENARIOS.includes(scenario))) {
     push('Ratios in parentheses are against (a), the bare `ws` server, on the same metric: above 1 is more throughput, or more latency or memory.', '');
   }
 
@@ -87,9 +95,9 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
     push('## Connections', '');
     push(
       `| server | RSS KiB per idle connection (at ${number(options.idleConnections)}) | JS heap KiB per idle connection | connects per second | ` +
-        'server CPU µs per connect | negotiate + connect per second with JWT | server CPU µs per JWT connect |',
+        'server CPU µs per connect | load CPU µs per connect | negotiate + connect per second with JWT | server CPU µs per JWT connect |',
     );
-    push('|---|---:|---:|---:|---:|---:|---:|');
+    push('|---|---:|---:|---:|---:|---:|---:|---:|');
     const memoryBase = results.memory.get('raw-ws');
     const connectBase = results.connect.get('raw-ws');
     for (const target of targets) {
@@ -100,6 +108,7 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
           `${withRatio(kib(fieldOf(memory, 'heapPerConnection')), kib(fieldOf(memoryBase, 'heapPerConnection')), 1)} | ` +
           `${withRatio(fieldOf(connect, 'plainPerSecond'), fieldOf(connectBase, 'plainPerSecond'))} | ` +
           `${withRatio(fieldOf(connect, 'plainCpu'), fieldOf(connectBase, 'plainCpu'))} | ` +
+          `${withRatio(fieldOf(connect, 'plainLoadCpu'), fieldOf(connectBase, 'plainLoadCpu'))} | ` +
           `${number(fieldOf(connect, 'jwtPerSecond') ?? Number.NaN)} | ${number(fieldOf(connect, 'jwtCpu') ?? Number.NaN)} |`,
       );
       notes.push(noteOf(`${LABELS[target]}, memory`, memory) ?? '', noteOf(`${LABELS[target]}, connects`, connect) ?? '');
@@ -107,13 +116,18 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
     push('');
     push(
       'Connects: (a) and (b) a WebSocket upgrade; (c) upgrade, Engine.IO open and Socket.IO connect; (d) anonymous negotiate, ' +
-        'upgrade with the connection token and hub handshake. The JWT column is (d) on an `@Authorize()` hub with a bearer ' +
-        'token on negotiate and upgrade; the others have no equivalent (n/a).',
+        'upgrade with the connection token and hub handshake. Each is measured after the same loops ran unmeasured for a ' +
+        'while (V8 compiles a connect path only after thousands of connections). Load CPU is the load processes\' own: they share the cores with the server, so it lowers the rate too. ' +
+        'The JWT column is (d) on an `@Authorize()` hub with a bearer token on negotiate and upgrade; the others have no equivalent (n/a).',
       '',
     );
   }
 
   if (options.scenarios.includes('cross-node')) push(...renderCrossNode(options, results.crossNode, notes));
+  const flowTargets = targets.filter(drivesFlowControl);
+  if (options.scenarios.includes('slow-consumers')) push(...renderSlowConsumers(options, flowTargets, results.slowConsumers, notes));
+  if (options.scenarios.includes('idle-hold')) push(...renderIdleHold(options, flowTargets, results.idleHold, notes));
+  if (options.scenarios.includes('slow-fanout')) push(...renderSlowFanout(options, flowTargets, results.slowFanout, notes));
 
   const verdicts = targetVerdicts(options, results);
   if (verdicts.length > 0) {
@@ -134,7 +148,10 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
       '',
     );
     push('| # | function (self time) | where | self ms | share of busy |', '|---:|---|---|---:|---:|');
-    summary.functions.forEach((spot, index) => push(`| ${index + 1} | \`${spot.name}\` | ${spot.where || 'native'} | ${number(spot.selfMs)} | ${percent(spot.share)} |`));
+    summary.functions.forEach((spot, index) => push(`| ${index + 1} | \`${spot.name}\` | ${spot.where || 'native'} | ${number(spot.ms)} | ${percent(spot.share)} |`));
+    push('', 'This package\'s functions by total time (their own and everything they call):', '');
+    push('| # | function (total time) | where | total ms | share of busy |', '|---:|---|---|---:|---:|');
+    summary.packageTotals.forEach((spot, index) => push(`| ${index + 1} | \`${spot.name}\` | ${spot.where} | ${number(spot.ms)} | ${percent(spot.share)} |`));
     push('');
   }
   return lines.join('\n');

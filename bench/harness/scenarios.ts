@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ServerStats } from './ipc.js';
 import type { BenchOptions, ScenarioId, TargetId } from './options.js';
 import { ServerProcess, split, WorkerPool, type WorkerCommand } from './processes.js';
 import { percentile } from './stats.js';
@@ -35,6 +36,11 @@ export interface ConnectResult {
   readonly plainPerSecond: number;
   /** Server CPU time per connection opened and closed, microseconds. */
   readonly plainCpu: number;
+  /**
+   * The load processes' CPU time per connection, microseconds: they share the machine's cores
+   * with the server, so a client that does more per connect lowers the rate as well.
+   */
+  readonly plainLoadCpu: number;
   /** Negotiate + connect with a JWT (nestjs-signalr only). */
   readonly jwtPerSecond?: number;
   readonly jwtCpu?: number;
@@ -50,7 +56,7 @@ export interface Context {
 }
 
 const FANOUT_WARMUP_ROUNDS = 2;
-const GROUP = 'bench';
+export const GROUP = 'bench';
 
 export function newContext(options: BenchOptions, profileDir: string, log: (line: string) => void): Context {
   return { options, jwtSecret: randomBytes(32).toString('base64url'), profileDir, profiles: [], log };
@@ -85,15 +91,23 @@ export function profileWindow(context: Context, server: ServerProcess, key: stri
 /**
  * Starts the target's server and the load processes, runs `body`, stops them all. When
  * `--profile` names this run (`target:scenario[:size]`), the server's CPU is profiled over the
- * window that `body` marks as measured.
+ * window that `body` marks as measured. Messages carry `payloadBytes` of filler.
  */
-async function withServer<T>(context: Context, target: TargetId, scenario: ScenarioId, size: number | undefined, workerCount: number, body: (server: ServerProcess, workers: WorkerPool, window: Window) => Promise<T>): Promise<T> {
+export async function withServer<T>(
+  context: Context,
+  target: TargetId,
+  scenario: ScenarioId,
+  size: number | undefined,
+  workerCount: number,
+  body: (server: ServerProcess, workers: WorkerPool, window: Window) => Promise<T>,
+  payloadBytes = context.options.payloadBytes,
+): Promise<T> {
   const key = size === undefined ? `${target}:${scenario}` : `${target}:${scenario}:${size}`;
   const server = await ServerProcess.start(target, { BENCH_JWT_SECRET: context.jwtSecret });
   const workers = await WorkerPool.start(workerCount);
   const window = profileWindow(context, server, key);
   try {
-    await workers.all({ cmd: 'setup', target, port: server.port, payloadBytes: context.options.payloadBytes });
+    await workers.all({ cmd: 'setup', target, port: server.port, payloadBytes });
     return await body(server, workers, window);
   } finally {
     await server.stop();
@@ -110,8 +124,31 @@ export async function openConnections(context: Context, workers: WorkerPool, tot
   return failed === 0 ? { opened } : { opened, note: `${failed} of ${total} connections failed: ${String(firstError)}` };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const sum = (replies: readonly Record<string, unknown>[], field: string) => replies.reduce((total, reply) => total + Number(reply[field] ?? 0), 0);
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sum = (replies: readonly Record<string, unknown>[], field: string) => replies.reduce((total, reply) => total + Number(reply[field] ?? 0), 0);
+
+/** Readings this close to each other (bytes of RSS) count as the same. */
+const SETTLED_RSS_BYTES = 256 * 1024;
+/** Consecutive same readings, a second apart, that make memory settled. */
+const SETTLED_READINGS = 3;
+const SETTLE_LIMIT_MS = 60_000;
+
+/**
+ * The server's memory once it has settled: full GCs a second apart until RSS stops moving. A
+ * Nest server keeps giving memory back for some 20 s after it starts, so a reading taken at once
+ * would charge that to whatever is measured next (issue 21).
+ */
+export async function settledStats(server: ServerProcess): Promise<{ stats: ServerStats; seconds: number }> {
+  const started = performance.now();
+  let stats = await server.stats(true);
+  for (let same = 0; same < SETTLED_READINGS && performance.now() - started < SETTLE_LIMIT_MS; ) {
+    await sleep(1000);
+    const next = await server.stats(true);
+    same = Math.abs(next.rss - stats.rss) < SETTLED_RSS_BYTES ? same + 1 : 0;
+    stats = next;
+  }
+  return { stats, seconds: (performance.now() - started) / 1000 };
+}
 
 /** Round trips per second with `depth` invocations in flight on each of `connections`. */
 export async function runInvoke(context: Context, target: TargetId, connections: number): Promise<InvokeResult> {
@@ -211,15 +248,27 @@ export async function runMemory(context: Context, target: TargetId, count: numbe
   });
 }
 
-/** Connections opened and closed per second: negotiate + upgrade + handshake where those exist. */
+/**
+ * Connections opened and closed per second: negotiate + upgrade + handshake where those exist.
+ * Each phase (anonymous, then with a JWT) first runs its loops for `--connect-warmup-ms`
+ * unmeasured, as the invocation scenario warms up: a server that has been up a while has its
+ * connect path compiled, and so do the load processes.
+ * Profiled as `<target>:connect:anonymous` and `<target>:connect:jwt`.
+ */
 export async function runConnect(context: Context, target: TargetId): Promise<ConnectResult> {
   const { options } = context;
   const signalr = target === 'signalr-json' || target === 'signalr-msgpack';
-  return withServer(context, target, 'connect', undefined, options.workers, async (server, workers, window) => {
-    const rate = async (tokens: string[]) => {
-      const lanes = split(options.connectConcurrency, workers.size);
+  return withServer(context, target, 'connect', undefined, options.workers, async (server, workers) => {
+    const lanes = split(options.connectConcurrency, workers.size);
+    const loops = (tokens: string[], durationMs: number) =>
+      workers.each((index) => (lanes[index] > 0 ? { cmd: 'connect-rate', durationMs, concurrency: lanes[index], tokens } : undefined));
+    const rate = async (tokens: string[], phase: string) => {
+      if (options.connectWarmupMs > 0) await loops(tokens, options.connectWarmupMs);
+      await sleep(300);
+      const window = profileWindow(context, server, `${target}:connect:${phase}`);
+      await window.begin();
       const before = await server.stats();
-      const replies = await workers.each((index) => (lanes[index] > 0 ? { cmd: 'connect-rate', durationMs: options.connectMs, concurrency: lanes[index], tokens } : undefined));
+      const replies = await loops(tokens, options.connectMs);
       const completed = sum(replies, 'completed');
       const failed = sum(replies, 'failed');
       const ms = Math.max(...replies.map((reply) => Number(reply.ms ?? 0)));
@@ -227,18 +276,18 @@ export async function runConnect(context: Context, target: TargetId): Promise<Co
       // Closes still under way are charged too: the pause lets the server finish them.
       await sleep(300);
       const after = await server.stats();
+      await window.end();
       return {
         perSecond: (completed * 1000) / ms,
         cpu: (after.cpu - before.cpu) / Math.max(1, completed),
+        loadCpu: sum(replies, 'cpu') / Math.max(1, completed),
         note: failed > 0 ? `${failed} failed (${String(error)})` : undefined,
       };
     };
-    await window.begin();
-    const plain = await rate([]);
-    const jwt = signalr ? await rate(Array.from({ length: 100 }, (_, index) => signJwt(context.jwtSecret, `user-${index}`))) : undefined;
-    await window.end();
+    const plain = await rate([], 'anonymous');
+    const jwt = signalr ? await rate(Array.from({ length: 100 }, (_, index) => signJwt(context.jwtSecret, `user-${index}`)), 'jwt') : undefined;
     const note = [plain.note, jwt?.note].filter(Boolean).join('; ') || undefined;
-    return { plainPerSecond: plain.perSecond, plainCpu: plain.cpu, jwtPerSecond: jwt?.perSecond, jwtCpu: jwt?.cpu, note };
+    return { plainPerSecond: plain.perSecond, plainCpu: plain.cpu, plainLoadCpu: plain.loadCpu, jwtPerSecond: jwt?.perSecond, jwtCpu: jwt?.cpu, note };
   });
 }
 

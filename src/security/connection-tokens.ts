@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from './random-pool.js';
 import type { TokenService } from './token-service.js';
 
 const PURPOSE = 'nestjs-signalr/connection-token';
@@ -21,7 +21,7 @@ interface SealedClaims extends Record<string, unknown> {
 }
 
 /** 128 random bits, URL-safe: connection ids travel in query strings and messages. */
-export const newConnectionId = (): string => randomBytes(16).toString('base64url');
+export const newConnectionId = (): string => pooledRandomBytes(16).toString('base64url');
 
 /**
  * Connection tokens are sealed, not stored: any node holding the key ring can check one, and

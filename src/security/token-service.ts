@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { assertValidKeyRing, MASTER_KEY_BYTES } from './key-ring.js';
 import { KEY_ID_BYTES, PurposeKeyCache, type PurposeKey } from './purpose-keys.js';
+import { pooledRandomBytes } from './random-pool.js';
 
 // Layout: version | key id | IV | ciphertext | GCM tag, in URL-safe base64 without padding.
 const FORMAT_VERSION = 1;
@@ -32,6 +33,8 @@ export class TokenService {
   readonly usesGeneratedKey: boolean;
 
   private readonly purposeKeys: PurposeKeyCache;
+  /** The header and additional data of each purpose key: the same for every token it seals. */
+  private readonly framing = new WeakMap<PurposeKey, Framing>();
 
   constructor(keys: Buffer[]) {
     assertValidKeyRing(keys);
@@ -49,12 +52,14 @@ export class TokenService {
   /** Throws for a payload that does not serialize to a JSON object or would not fit in a token. */
   seal(purpose: string, payload: Record<string, unknown>): string {
     const key = this.purposeKeys.forPurpose(purpose).sealing;
+    const { header, additionalData } = this.framingOf(key, purpose);
     const plaintext = serializeObject(payload);
-    const header = Buffer.concat([Buffer.of(FORMAT_VERSION), key.id]);
-    const iv = randomBytes(IV_BYTES);
+    const iv = pooledRandomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key.encryptionKey, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(additionalData(header, purpose));
-    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    cipher.setAAD(additionalData);
+    // GCM is a stream mode: final() adds no bytes, it computes the tag.
+    const ciphertext = cipher.update(plaintext);
+    cipher.final();
     return Buffer.concat([header, iv, ciphertext, cipher.getAuthTag()]).toString('base64url');
   }
 
@@ -73,9 +78,26 @@ export class TokenService {
     if (bytes[0] !== FORMAT_VERSION) return undefined;
     const key = keys.byId.get(bytes.toString('hex', 1, HEADER_BYTES));
     if (!key) return undefined;
-    const plaintext = decrypt(key, bytes, purpose);
+    const plaintext = decrypt(key, bytes, this.framingOf(key, purpose).additionalData);
     return plaintext === undefined ? undefined : (parseObject(plaintext) as T | undefined);
   }
+
+  /** `key` was derived for `purpose`, so its framing is cached under the key alone. */
+  private framingOf(key: PurposeKey, purpose: string): Framing {
+    let framing = this.framing.get(key);
+    if (!framing) {
+      const header = Buffer.concat([Buffer.of(FORMAT_VERSION), key.id]);
+      // The header is authenticated along with the purpose, so neither can be swapped.
+      framing = { header, additionalData: Buffer.concat([header, Buffer.from(purpose, 'utf8')]) };
+      this.framing.set(key, framing);
+    }
+    return framing;
+  }
+}
+
+interface Framing {
+  readonly header: Buffer;
+  readonly additionalData: Buffer;
 }
 
 function serializeObject(payload: Record<string, unknown>): Buffer {
@@ -89,22 +111,20 @@ function serializeObject(payload: Record<string, unknown>): Buffer {
   return plaintext;
 }
 
-/** The header is authenticated along with the purpose, so neither can be swapped. */
-function additionalData(header: Buffer, purpose: string): Buffer {
-  return Buffer.concat([header, Buffer.from(purpose, 'utf8')]);
-}
-
-function decrypt(key: PurposeKey, bytes: Buffer, purpose: string): Buffer | undefined {
+function decrypt(key: PurposeKey, bytes: Buffer, additionalData: Buffer): Buffer | undefined {
   const ivEnd = HEADER_BYTES + IV_BYTES;
   const tagStart = bytes.length - TAG_BYTES;
   const decipher = createDecipheriv('aes-256-gcm', key.encryptionKey, bytes.subarray(HEADER_BYTES, ivEnd), {
     authTagLength: TAG_BYTES,
   });
-  decipher.setAAD(additionalData(bytes.subarray(0, HEADER_BYTES), purpose));
+  // The header read from the token is the one the key was found by: version and id are equal.
+  decipher.setAAD(additionalData);
   decipher.setAuthTag(bytes.subarray(tagStart));
   try {
     // update() hands out unauthenticated bytes; they are used only once final() has checked the tag.
-    return Buffer.concat([decipher.update(bytes.subarray(ivEnd, tagStart)), decipher.final()]);
+    const plaintext = decipher.update(bytes.subarray(ivEnd, tagStart));
+    decipher.final();
+    return plaintext;
   } catch {
     return undefined;
   }

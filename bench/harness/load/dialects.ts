@@ -31,6 +31,8 @@ export interface Dialect {
   echoFrame(seq: number): string | Uint8Array;
   joinFrame(group: string): string | Uint8Array;
   broadcastFrame(group: string, payload: TickPayload): string | Uint8Array;
+  /** Asks for a server-to-client stream of `count` items of `itemBytes` filler, one every `intervalMs`. */
+  streamFrame?(count: number, itemBytes: number, intervalMs: number): string | Uint8Array;
   /** Turns one received frame into events; answers protocol pings on `socket` itself. */
   decode(data: Buffer, isBinary: boolean, socket: WebSocket): ClientEvent[];
   /** Sent now and then by idle connections so that the server does not time them out. */
@@ -175,6 +177,10 @@ class EventJsonDialect implements Dialect {
     return JSON.stringify({ event: 'broadcast', data: { g: group, p: payload } });
   }
 
+  streamFrame(count: number, itemBytes: number, intervalMs: number): string {
+    return JSON.stringify({ event: 'stream', data: { count, itemBytes, intervalMs } });
+  }
+
   decode(data: Buffer): ClientEvent[] {
     const message = JSON.parse(data.toString('utf8')) as { event?: string; data?: TickPayload };
     switch (message.event) {
@@ -253,6 +259,7 @@ abstract class SignalRDialect implements Dialect {
   abstract echoFrame(seq: number): string | Uint8Array;
   abstract joinFrame(group: string): string | Uint8Array;
   abstract broadcastFrame(group: string, payload: TickPayload): string | Uint8Array;
+  abstract streamFrame(count: number, itemBytes: number, intervalMs: number): string | Uint8Array;
   protected abstract messages(data: Buffer, isBinary: boolean): HubMessageLike[];
 
   async connect(port: number, options: ConnectOptions = {}): Promise<WebSocket> {
@@ -309,6 +316,10 @@ class SignalRJsonDialect extends SignalRDialect {
     return `${JSON.stringify({ type: 1, target: 'broadcast', arguments: [group, payload] })}${RS}`;
   }
 
+  streamFrame(count: number, itemBytes: number, intervalMs: number): string {
+    return `${JSON.stringify({ type: 4, invocationId: 's', target: 'counter', arguments: [count, itemBytes, intervalMs] })}${RS}`;
+  }
+
   protected messages(data: Buffer): HubMessageLike[] {
     const text = data.toString('utf8');
     const messages: HubMessageLike[] = [];
@@ -342,6 +353,10 @@ class SignalRMessagePackDialect extends SignalRDialect {
 
   broadcastFrame(group: string, payload: TickPayload): Uint8Array {
     return this.frame([1, {}, null, 'broadcast', [group, payload]]);
+  }
+
+  streamFrame(count: number, itemBytes: number, intervalMs: number): Uint8Array {
+    return this.frame([4, {}, 's', 'counter', [count, itemBytes, intervalMs]]);
   }
 
   private frame(message: unknown[]): Uint8Array {

@@ -11,6 +11,9 @@ interface Connection {
   readonly socket: WebSocket;
   inFlight: number;
   seq: number;
+  closed: boolean;
+  /** The error of the last Close message or failed completion the server sent, if any. */
+  lastError?: string;
 }
 
 type EventHandler = (connection: Connection, event: ClientEvent, receivedAt: number) => void;
@@ -18,13 +21,18 @@ type EventHandler = (connection: Connection, event: ClientEvent, receivedAt: num
 let dialect: Dialect | undefined;
 let port = 0;
 const connections: Connection[] = [];
+/** Connections that stopped reading (`pause`): out of every measurement, kept alive with keep-alives. */
+const paused: Connection[] = [];
+/** Connections closed since the last `count-closes`. */
+let closes = 0;
 let sender: WebSocket | undefined;
 let onEvent: EventHandler = () => undefined;
 let protocolErrors = 0;
 let lastProtocolError = '';
 let keepAliveTimer: NodeJS.Timeout | undefined;
 let filler = '';
-const KEEP_ALIVE_SECONDS = 20;
+const KEEP_ALIVE_SECONDS = 15;
+const FIRST_KEEP_ALIVE_SECONDS = 10;
 
 function reply(message: WorkerReply | RoundEvent): void {
   process.send!(message);
@@ -67,6 +75,25 @@ async function handle(request: WorkerRequest): Promise<Record<string, unknown>> 
       return { latencies: Float64Array.from(latencies), errors: protocolErrors, lastError: lastProtocolError };
     case 'connect-rate':
       return connectRate(request.durationMs, request.concurrency, request.tokens);
+    case 'stream':
+      return startStreams(request.count, request.itemBytes, request.intervalMs);
+    case 'pause':
+      return pause(request.count);
+    case 'resume-paused':
+      return resumePaused(request.waitMs);
+    case 'room-start':
+      return roomStart(request.group, request.ratePerSecond);
+    case 'room-count':
+      return { sent: roomSent, received: roomReceived, closes };
+    case 'room-stop':
+      return roomStop();
+    case 'count-closes': {
+      const counted = closes;
+      closes = 0;
+      return { closes: counted };
+    }
+    case 'close-all':
+      return closeAll();
   }
 }
 
@@ -84,7 +111,7 @@ function listen(connection: Connection): void {
     for (const event of events) {
       if (event.kind === 'error') {
         protocolErrors++;
-        lastProtocolError = event.detail;
+        lastProtocolError = connection.lastError = event.detail;
       }
       onEvent(connection, event, receivedAt);
     }
@@ -97,12 +124,16 @@ function listen(connection: Connection): void {
   connection.socket.on('close', () => {
     protocolErrors++;
     lastProtocolError = 'connection closed by the server';
+    connection.closed = true;
+    closes++;
   });
 }
 
 /** Opens `count` connections, at most `concurrency` at a time; failures are counted, not thrown. */
 async function open(count: number, concurrency: number, withSender: boolean): Promise<Record<string, unknown>> {
   const started = performance.now();
+  // Running before the first connection opens: opening thousands takes longer than a server waits.
+  startKeepAlives();
   let next = 0;
   let failed = 0;
   let firstError: string | undefined;
@@ -111,7 +142,7 @@ async function open(count: number, concurrency: number, withSender: boolean): Pr
       next++;
       try {
         const socket = await dialect!.connect(port);
-        const connection: Connection = { socket, inFlight: 0, seq: 0 };
+        const connection: Connection = { socket, inFlight: 0, seq: 0, closed: false };
         connections.push(connection);
         listen(connection);
       } catch (error) {
@@ -125,18 +156,26 @@ async function open(count: number, concurrency: number, withSender: boolean): Pr
     sender = await dialect!.connect(port);
     sender.on('message', () => undefined);
   }
-  if (dialect!.keepAlive && !keepAliveTimer) {
-    // SignalR servers close clients silent for 30 s. Each connection pings every 20 s, spread
-    // over the seconds, and none before 20 s: the default scenarios end before any is sent.
-    const frame = dialect!.keepAlive;
-    let tick = 0;
-    keepAliveTimer = setInterval(() => {
-      if (++tick < KEEP_ALIVE_SECONDS) return;
-      connections.forEach(({ socket }, index) => (tick + index) % KEEP_ALIVE_SECONDS === 0 && socket.send(frame));
-      if (tick % KEEP_ALIVE_SECONDS === 0) sender?.send(frame);
-    }, 1000);
-  }
   return { opened: connections.length, failed, firstError, ms: performance.now() - started };
+}
+
+/**
+ * SignalR servers close clients silent for 30 s. Each connection pings every 15 s, as the
+ * official client does, spread over the seconds; none in the first 10 s, which the short
+ * scenarios take whole. A connection is silent for at most 25 s, however long opening took.
+ */
+function startKeepAlives(): void {
+  const frame = dialect!.keepAlive;
+  if (!frame || keepAliveTimer) return;
+  let tick = 0;
+  // A client that stopped reading still writes: it is slow, not silent.
+  const ping = ({ socket }: Connection, index: number) => (tick + index) % KEEP_ALIVE_SECONDS === 0 && socket.send(frame);
+  keepAliveTimer = setInterval(() => {
+    if (++tick < FIRST_KEEP_ALIVE_SECONDS) return;
+    connections.forEach(ping);
+    paused.forEach(ping);
+    if (tick % KEEP_ALIVE_SECONDS === 0) sender?.send(frame);
+  }, 1000);
 }
 
 let echoRunning = false;
@@ -164,7 +203,7 @@ async function echoStop(): Promise<Record<string, unknown>> {
   echoRunning = false;
   const deadline = Date.now() + 10_000;
   while (connections.some((connection) => connection.inFlight > 0) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
   const unanswered = connections.reduce((sum, connection) => sum + connection.inFlight, 0);
   return { count: echoCompleted, unanswered, errors: protocolErrors, lastError: lastProtocolError };
@@ -225,6 +264,84 @@ async function connectRate(durationMs: number, concurrency: number, tokens: read
     }
   };
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await Promise.all(Array.from({ length: concurrency }, lane));
-  return { completed, failed, firstError, ms: performance.now() - started };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { completed, failed, firstError, ms: performance.now() - started, cpu: cpu.user + cpu.system };
+}
+
+function startStreams(count: number, itemBytes: number, intervalMs: number): Record<string, unknown> {
+  const frame = dialect!.streamFrame?.(count, itemBytes, intervalMs);
+  if (frame === undefined) throw new Error('this server has no streams');
+  for (const { socket } of connections) socket.send(frame);
+  return { streams: connections.length };
+}
+
+/** The socket stops reading (the TCP window closes once the kernel's buffers are full). */
+function pause(count: number): Record<string, unknown> {
+  const chosen = connections.splice(0, count);
+  for (const { socket } of chosen) socket.pause();
+  paused.push(...chosen);
+  return { paused: paused.length };
+}
+
+/** Reads again and waits for the server's close of each paused connection, up to `waitMs`. */
+async function resumePaused(waitMs: number): Promise<Record<string, unknown>> {
+  for (const { socket } of paused) socket.resume();
+  const deadline = Date.now() + waitMs;
+  while (paused.some((connection) => !connection.closed) && Date.now() < deadline) await sleep(50);
+  const reasons: Record<string, number> = {};
+  for (const connection of paused.filter(({ closed }) => closed)) {
+    const reason = connection.lastError ?? 'ended without a Close message';
+    reasons[reason] = (reasons[reason] ?? 0) + 1;
+  }
+  return { paused: paused.length, closed: paused.filter(({ closed }) => closed).length, reasons };
+}
+
+let roomTimer: NodeJS.Timeout | undefined;
+let roomSent = 0;
+let roomReceived = 0;
+let roomLatencies: number[] = [];
+const ROOM_TICK_MS = 10;
+
+/** Broadcasts at a steady rate, taking turns among the connections; every receipt is counted. */
+function roomStart(group: string, ratePerSecond: number): Record<string, unknown> {
+  roomSent = roomReceived = 0;
+  roomLatencies = [];
+  onEvent = (_connection, event, receivedAt) => {
+    if (event.kind !== 'tick') return;
+    roomReceived++;
+    roomLatencies.push(receivedAt - event.sentAt);
+  };
+  const started = performance.now();
+  roomTimer = setInterval(() => {
+    const due = Math.floor(((performance.now() - started) * ratePerSecond) / 1000);
+    while (roomSent < due) {
+      const { socket } = connections[roomSent % connections.length];
+      socket.send(dialect!.broadcastFrame(group, { r: roomSent, t: nowMicros(), s: filler }));
+      roomSent++;
+    }
+  }, ROOM_TICK_MS);
+  return { senders: connections.length };
+}
+
+/** Stops sending; receipts still under way get a moment to arrive. */
+async function roomStop(): Promise<Record<string, unknown>> {
+  clearInterval(roomTimer);
+  await sleep(500);
+  return { sent: roomSent, received: roomReceived, closes, latencies: Float64Array.from(roomLatencies) };
+}
+
+/** Every client leaves with a close frame, as a closing browser tab does. */
+async function closeAll(): Promise<Record<string, unknown>> {
+  const all = [...connections, ...paused];
+  for (const { socket } of all) socket.close(1000);
+  sender?.close(1000);
+  const deadline = Date.now() + 30_000;
+  while (all.some(({ closed }) => !closed) && Date.now() < deadline) await sleep(50);
+  return { closed: all.filter(({ closed }) => closed).length, of: all.length };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,13 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { getHeapStatistics } from 'node:v8';
 import type { ServerRequest, ServerStats } from '../ipc.js';
 
 /**
  * The orchestrator's handle inside a server process: announces the port, answers memory and CPU
- * questions about this very process (after a full GC when asked), records a CPU profile of just
- * the measured window when asked, and exits on request.
+ * questions about this very process (after a full GC when asked) and how many clients it holds
+ * (`liveConnections`, by the server's own count), records a CPU profile of just the measured
+ * window when asked, and exits on request.
  */
-export function serveControl(port: number): void {
+export function serveControl(port: number, liveConnections: () => number = () => -1): void {
+  connectionCount = liveConnections;
   process.on('message', (request: ServerRequest) => {
     if (request.cmd === 'stop') {
       process.send!({ id: request.id }, () => process.exit(0));
@@ -23,6 +26,7 @@ export function serveControl(port: number): void {
 }
 
 let profiler: Session | undefined;
+let connectionCount: () => number = () => -1;
 /** Microseconds between samples, as --cpu-prof by default: finer sampling slows the server visibly. */
 const SAMPLING_INTERVAL_US = 1000;
 
@@ -57,7 +61,7 @@ async function stats(collect: boolean): Promise<ServerStats> {
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
-  const memory = process.memoryUsage();
+  const memory = memoryUsage();
   const cpu = process.cpuUsage();
   return {
     rss: memory.rss,
@@ -65,7 +69,21 @@ async function stats(collect: boolean): Promise<ServerStats> {
     external: memory.external,
     arrayBuffers: memory.arrayBuffers,
     cpu: cpu.user + cpu.system,
+    connections: connectionCount(),
   };
+}
+
+/**
+ * With every file descriptor taken (a server holding as many sockets as it may), libuv cannot open
+ * /proc/self/stat for the RSS: the heap is V8's to tell, and the orchestrator reads RSS from outside.
+ */
+function memoryUsage(): Pick<NodeJS.MemoryUsage, 'rss' | 'heapUsed' | 'external' | 'arrayBuffers'> {
+  try {
+    return process.memoryUsage();
+  } catch {
+    const heap = getHeapStatistics();
+    return { rss: Number.NaN, heapUsed: heap.used_heap_size, external: heap.external_memory, arrayBuffers: Number.NaN };
+  }
 }
 
 /** Nest's logger level for bench servers: errors only, so a failure is visible and a run is quiet. */

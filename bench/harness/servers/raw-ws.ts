@@ -5,7 +5,8 @@ import { serveControl } from './control.js';
 
 /**
  * (a) The practical limit: a bare `ws` server doing the least an application can: parse each JSON
- * message, answer an echo, keep group membership in a Map, serialize a broadcast once.
+ * message, answer an echo, keep group membership in a Map, serialize a broadcast once. A stream
+ * is a timer sending items, as an application that never looks at `bufferedAmount` writes it.
  */
 interface Message {
   readonly event: string;
@@ -45,6 +46,9 @@ sockets.on('connection', (socket) => {
         for (const member of groups.get(g) ?? []) member.send(frame, { binary: false });
         return;
       }
+      case 'stream':
+        stream(socket, message.data as StreamRequest);
+        return;
     }
   });
   socket.on('close', () => {
@@ -53,4 +57,22 @@ sockets.on('connection', (socket) => {
   socket.on('error', () => undefined);
 });
 
-server.listen(0, '127.0.0.1', () => serveControl((server.address() as AddressInfo).port));
+interface StreamRequest {
+  readonly count: number;
+  readonly itemBytes: number;
+  readonly intervalMs: number;
+}
+
+function stream(socket: WebSocket, { count, itemBytes, intervalMs }: StreamRequest): void {
+  const s = 'x'.repeat(itemBytes);
+  let n = 0;
+  const next = () => {
+    if (n >= count || socket.readyState !== socket.OPEN) return;
+    socket.send(JSON.stringify({ event: 'item', data: { n: n++, s } }));
+    if (intervalMs > 0) setTimeout(next, intervalMs);
+    else setImmediate(next);
+  };
+  next();
+}
+
+server.listen(0, '127.0.0.1', () => serveControl((server.address() as AddressInfo).port, () => sockets.clients.size));

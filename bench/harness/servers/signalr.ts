@@ -13,10 +13,13 @@ import {
   type GroupManager,
   type HubCallerClients,
   type HubCallerContext,
+  type OnHubConnected,
+  type OnHubDisconnected,
   redisLifetimeManager,
 } from 'nestjs-signalr';
 import { createSecretKey, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { BENCH_LOGGER, serveControl } from './control.js';
 
@@ -46,10 +49,30 @@ class BenchJwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 }
 
+/** Connections past their handshake and not yet ended, as the hub sees them. */
+let connected = 0;
+
 @Hub('/hubs/bench')
-class BenchHub {
+class BenchHub implements OnHubConnected, OnHubDisconnected {
+  onConnected(): void {
+    connected++;
+  }
+
+  onDisconnected(): void {
+    connected--;
+  }
+
   echo(x: unknown): unknown {
     return x;
+  }
+
+  /** A server-to-client stream of `count` items, one every `intervalMs` (0: every turn of the loop). */
+  async *counter(count: number, itemBytes: number, intervalMs: number): AsyncGenerator<{ n: number; s: string }> {
+    const s = 'x'.repeat(itemBytes);
+    for (let n = 0; n < count; n++) {
+      yield { n, s };
+      await (intervalMs > 0 ? sleep(intervalMs) : new Promise((resolve) => setImmediate(resolve)));
+    }
   }
 
   async joinGroup(name: string, @Caller() caller: HubCallerContext, @Groups() groups: GroupManager): Promise<void> {
@@ -80,7 +103,7 @@ const app = await NestFactory.create(BenchModule, { logger: BENCH_LOGGER });
 app.useWebSocketAdapter(new SignalRAdapter(app));
 await app.listen(0, '127.0.0.1');
 await backplaneUp();
-serveControl((app.getHttpServer().address() as AddressInfo).port);
+serveControl((app.getHttpServer().address() as AddressInfo).port, () => connected);
 
 /** Ready means subscribed: a node that announced itself earlier would miss the first broadcasts. */
 async function backplaneUp(): Promise<void> {
