@@ -3,7 +3,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { redisLifetimeManager } from '../../../src/lifetime/redis/index.js';
 import type { SignalRModuleOptions } from '../../../src/options/signalr-module-options.js';
 import { describeWithRedis, RedisServer } from '../../support/redis-server.js';
-import { connect, FakeConnection, fence, waitForHealth } from './redis-nodes.js';
+import { FakeConnection } from '../fake-connection.js';
+import { connect, fence, waitForHealth } from './redis-nodes.js';
 
 describeWithRedis('redisLifetimeManager (the module option)', () => {
   let redis: RedisServer;
