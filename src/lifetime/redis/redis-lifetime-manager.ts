@@ -19,6 +19,7 @@ import {
   DEFAULT_ACK_TIMEOUT_MS,
   DEFAULT_CLIENT_RESULT_TIMEOUT_MS,
   DEFAULT_CONNECTION_GROUPS_TTL_MS,
+  DEFAULT_MAXIMUM_PENDING_PUBLISH_BYTES,
   DEFAULT_REDIS_CHANNEL_PREFIX,
   validateOptions,
   type RedisLifetimeManagerOptions,
@@ -33,7 +34,7 @@ const WARNING_INTERVAL_MS = 10_000;
  * A `HubLifetimeManager` over Redis pub/sub, modelled on ASP.NET Core's RedisHubLifetimeManager.
  *
  * A layer over an `InProcessLifetimeManager`, which alone knows this node's connections, groups
- * and users: every send is delivered to them through it, and published once, to the
+ * and users: every send is delivered to them through it at once, and published once, to the
  * channel of its audience, for the other nodes; a node ignores what it published itself. Kept
  * here is only what is Redis's own: the channels this node is subscribed to, the commands and
  * client results that await another node's answer, and the group sets stored in Redis.
@@ -88,7 +89,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.publisher.on('close', () => this.updateHealth());
     const isDisposed = () => this.disposed;
     this.subscriptions = new RedisSubscriptions(this.subscriber, messageWarning, isDisposed, () => this.updateHealth());
-    this.publishing = new RedisPublisher(this.publisher, hubPath, droppedWarning, isDisposed);
+    const maximumPendingPublishBytes = options.maximumPendingPublishBytes ?? DEFAULT_MAXIMUM_PENDING_PUBLISH_BYTES;
+    this.publishing = new RedisPublisher(this.publisher, hubPath, maximumPendingPublishBytes, droppedWarning, isDisposed);
 
     const backplane: RedisBackplane = {
       serverName: this.serverName,
@@ -172,7 +174,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     if (this.disposed) return;
     const payload = this.invocation(Audience.All, [], method, args, excludedConnectionIds);
     await this.local.sendAll(method, args, excludedConnectionIds);
-    await this.publishing.publish(this.channels.all, payload);
+    await this.publishing.forward(this.channels.all, payload);
   }
 
   async sendConnections(connectionIds: readonly string[], method: string, args: readonly unknown[]): Promise<void> {
@@ -182,7 +184,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     // A send only to connections of this node never touches Redis, as in ASP.NET Core.
     const payload = remote.length > 0 ? this.invocation(Audience.Connections, remote, method, args) : undefined;
     if (remote.length < unique.length) await this.local.sendConnections(unique, method, args);
-    if (payload) await this.publishing.publish(remote.length === 1 ? this.channels.connection(remote[0]) : this.channels.all, payload);
+    if (payload) await this.publishing.forward(remote.length === 1 ? this.channels.connection(remote[0]) : this.channels.all, payload);
   }
 
   async sendGroups(
@@ -196,7 +198,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     if (unique.length === 0) return;
     const payload = this.invocation(Audience.Groups, unique, method, args, excludedConnectionIds);
     await this.local.sendGroups(unique, method, args, excludedConnectionIds);
-    await this.publishing.publish(unique.length === 1 ? this.channels.group(unique[0]) : this.channels.all, payload);
+    await this.publishing.forward(unique.length === 1 ? this.channels.group(unique[0]) : this.channels.all, payload);
   }
 
   async sendUsers(userIdentifiers: readonly string[], method: string, args: readonly unknown[]): Promise<void> {
@@ -205,7 +207,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     if (unique.length === 0) return;
     const payload = this.invocation(Audience.Users, unique, method, args);
     await this.local.sendUsers(unique, method, args);
-    await this.publishing.publish(unique.length === 1 ? this.channels.user(unique[0]) : this.channels.all, payload);
+    await this.publishing.forward(unique.length === 1 ? this.channels.user(unique[0]) : this.channels.all, payload);
   }
 
   addToGroup(connectionId: string, groupName: string): Promise<void> {

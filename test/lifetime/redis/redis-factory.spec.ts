@@ -20,6 +20,7 @@ describeWithRedis('redisLifetimeManager (the module option)', () => {
     expect(() => redisLifetimeManager({ ackTimeoutMs: 0 })).toThrow(/ackTimeoutMs must be a positive integer/);
     expect(() => redisLifetimeManager({ clientResultTimeoutMs: 1.5 })).toThrow(RangeError);
     expect(() => redisLifetimeManager({ commandTimeoutMs: -1 })).toThrow(/commandTimeoutMs must be a positive integer/);
+    expect(() => redisLifetimeManager({ maximumPendingPublishBytes: 0 })).toThrow(/maximumPendingPublishBytes must be a positive integer/);
   });
 
   it('creates a manager per hub path, each in its own namespace, and reports their health together', async () => {
