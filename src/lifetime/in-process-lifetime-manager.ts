@@ -5,12 +5,37 @@ import type { HubConnectionHandle } from './hub-connection-handle.js';
 import type { HubLifetimeManager } from './hub-lifetime-manager.js';
 import { SerializedHubMessage } from '../protocol/serialized-hub-message.js';
 
-/** Routes within one process: enough for a single node, and the local half of a backplane. */
+/**
+ * Routes within one process: enough for a single node, and the local core of a backplane, which
+ * asks it who is here (the queries below) instead of keeping a second record of its own.
+ */
 export class InProcessLifetimeManager implements HubLifetimeManager {
   private readonly connections = new Map<string, HubConnectionHandle>();
   private readonly groups = new Map<string, Set<HubConnectionHandle>>();
   private readonly groupsOfConnection = new Map<string, Set<string>>();
   private readonly users = new Map<string, Set<HubConnectionHandle>>();
+
+  /** The groups of every connection here that is in at least one, by connection id. */
+  get connectionGroups(): ReadonlyMap<string, ReadonlySet<string>> {
+    return this.groupsOfConnection;
+  }
+
+  connection(connectionId: string): HubConnectionHandle | undefined {
+    return this.connections.get(connectionId);
+  }
+
+  /** The groups of a connection here; undefined when it is in none (or not here). */
+  groupsOf(connectionId: string): ReadonlySet<string> | undefined {
+    return this.groupsOfConnection.get(connectionId);
+  }
+
+  hasGroupMembers(groupName: string): boolean {
+    return this.groups.has(groupName);
+  }
+
+  hasUserConnections(userIdentifier: string): boolean {
+    return this.users.has(userIdentifier);
+  }
 
   async onConnected(connection: HubConnectionHandle): Promise<void> {
     this.connections.set(connection.connectionId, connection);
@@ -18,6 +43,8 @@ export class InProcessLifetimeManager implements HubLifetimeManager {
   }
 
   async onDisconnected(connection: HubConnectionHandle): Promise<void> {
+    // A late end of a connection whose id a newer one holds now leaves the newer one in place.
+    if (this.connections.get(connection.connectionId) !== connection) return;
     this.connections.delete(connection.connectionId);
     if (connection.userIdentifier !== undefined) removeFromIndex(this.users, connection.userIdentifier, connection);
     for (const groupName of this.groupsOfConnection.get(connection.connectionId) ?? []) {
@@ -53,22 +80,39 @@ export class InProcessLifetimeManager implements HubLifetimeManager {
   }
 
   async addToGroup(connectionId: string, groupName: string): Promise<void> {
-    const connection = this.connections.get(connectionId);
-    if (!connection) return;
-    let names = this.groupsOfConnection.get(connectionId);
-    assertRoomForGroup(connection, names, groupName);
-    addToIndex(this.groups, groupName, connection);
-    if (!names) this.groupsOfConnection.set(connectionId, (names = new Set()));
-    if (names.has(groupName)) return;
-    names.add(groupName);
-    connection.membershipChanged?.(groupName, true);
+    this.join(connectionId, groupName);
   }
 
   async removeFromGroup(connectionId: string, groupName: string): Promise<void> {
+    this.leave(connectionId, groupName);
+  }
+
+  /**
+   * Puts a connection here in a group at once; true when it was not in it yet. Refuses a join
+   * past the connection's group limit; a connection not here is left alone.
+   */
+  join(connectionId: string, groupName: string): boolean {
     const connection = this.connections.get(connectionId);
-    if (!connection) return;
+    if (!connection) return false;
+    let names = this.groupsOfConnection.get(connectionId);
+    assertRoomForGroup(connection, names, groupName);
+    if (names?.has(groupName)) return false;
+    addToIndex(this.groups, groupName, connection);
+    if (!names) this.groupsOfConnection.set(connectionId, (names = new Set()));
+    names.add(groupName);
+    connection.membershipChanged?.(groupName, true);
+    return true;
+  }
+
+  /** Takes a connection here out of a group at once; true when it was in it. */
+  leave(connectionId: string, groupName: string): boolean {
+    const connection = this.connections.get(connectionId);
+    const names = this.groupsOfConnection.get(connectionId);
+    if (!connection || !names?.delete(groupName)) return false;
+    if (names.size === 0) this.groupsOfConnection.delete(connectionId);
     removeFromIndex(this.groups, groupName, connection);
-    if (this.groupsOfConnection.get(connectionId)?.delete(groupName)) connection.membershipChanged?.(groupName, false);
+    connection.membershipChanged?.(groupName, false);
+    return true;
   }
 
   invokeConnection(connectionId: string, method: string, args: readonly unknown[]): Promise<unknown> {

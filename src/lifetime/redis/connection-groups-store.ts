@@ -13,7 +13,7 @@ export class ConnectionGroupsStore {
   constructor(
     private readonly client: Redis,
     private readonly channels: RedisChannels,
-    /** This node's own record, by connection id: what is written to Redis. */
+    /** The groups of this node's connections, as its in-process core holds them: what is written to Redis. */
     private readonly groupsOfConnection: ReadonlyMap<string, ReadonlySet<string>>,
     private readonly ttlMs: number,
     private readonly warning: ThrottledWarning,

@@ -31,6 +31,14 @@ export interface RedisLifetimeManagerOptions {
    * of StackExchange.Redis, which ASP.NET Core's Redis backplane uses.
    */
   readonly commandTimeoutMs?: number;
+  /**
+   * How many bytes of sends published for the other nodes may await Redis's answer. Below it, a
+   * send resolves once this node's connections have it and it is handed to Redis, so that a
+   * connection's invocations do not each wait a round trip to Redis (the sends of one turn then
+   * share each receiver's frame, as without a backplane); past it, a send waits for its own
+   * answer, which bounds what piles up for a slow or stalled Redis. Default 4194304 (4 MiB).
+   */
+  readonly maximumPendingPublishBytes?: number;
 }
 
 export const DEFAULT_REDIS_CHANNEL_PREFIX = 'nestjs-signalr';
@@ -38,12 +46,13 @@ export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 export const DEFAULT_CLIENT_RESULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_CONNECTION_GROUPS_TTL_MS = 60_000;
 export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
+export const DEFAULT_MAXIMUM_PENDING_PUBLISH_BYTES = 4 * 1024 * 1024;
 
 export function validateOptions(options: RedisLifetimeManagerOptions): void {
   if (options.channelPrefix !== undefined && options.channelPrefix.length === 0) {
     throw new RangeError('channelPrefix must not be empty.');
   }
-  for (const name of ['ackTimeoutMs', 'clientResultTimeoutMs', 'connectionGroupsTtlMs', 'commandTimeoutMs'] as const) {
+  for (const name of ['ackTimeoutMs', 'clientResultTimeoutMs', 'connectionGroupsTtlMs', 'commandTimeoutMs', 'maximumPendingPublishBytes'] as const) {
     const value = options[name];
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
       throw new RangeError(`${name} must be a positive integer, got ${value}.`);

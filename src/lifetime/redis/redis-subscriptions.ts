@@ -67,22 +67,6 @@ export class RedisSubscriptions {
     if (this.subscriber.status === 'ready') this.subscriber.unsubscribe(channel).catch(() => undefined);
   }
 
-  /** Adds a connection under a key (group or user), subscribing the key's channel for the first one. */
-  join(index: Map<string, Set<string>>, key: string, connectionId: string, channel: string): Promise<void> {
-    let members = index.get(key);
-    if (!members) index.set(key, (members = new Set()));
-    members.add(connectionId);
-    return this.subscribe(channel, 'invocation');
-  }
-
-  /** Removes a connection from under a key, unsubscribing the key's channel after the last one. */
-  leave(index: Map<string, Set<string>>, key: string, connectionId: string, channel: string): void {
-    const members = index.get(key);
-    if (!members?.delete(connectionId) || members.size > 0) return;
-    index.delete(key);
-    this.unsubscribe(channel);
-  }
-
   clear(): void {
     this.wanted.clear();
   }

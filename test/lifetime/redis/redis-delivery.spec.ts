@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { RedisLifetimeManager } from '../../../src/lifetime/redis/index.js';
 import { MessagePackHubProtocol } from '../../../src/protocol/messagepack-hub-protocol.js';
 import { describeWithRedis, RedisServer } from '../../support/redis-server.js';
-import { connect, CountingProtocol, FakeConnection, fence, startNodes } from './redis-nodes.js';
+import { FakeConnection } from '../fake-connection.js';
+import { connect, CountingProtocol, fence, startNodes } from './redis-nodes.js';
 
 describeWithRedis('RedisLifetimeManager: sends across nodes', () => {
   let redis: RedisServer;

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { redisLifetimeManager } from '../../../src/lifetime/redis/index.js';
 import type { SignalRModuleOptions } from '../../../src/options/signalr-module-options.js';
 import { describeWithRedis, RedisServer } from '../../support/redis-server.js';
-import { connect, FakeConnection, fence, waitForHealth } from './redis-nodes.js';
+import { FakeConnection } from '../fake-connection.js';
+import { connect, fence, waitForHealth } from './redis-nodes.js';
 
 describeWithRedis('redisLifetimeManager (the module option)', () => {
   let redis: RedisServer;
@@ -19,6 +20,7 @@ describeWithRedis('redisLifetimeManager (the module option)', () => {
     expect(() => redisLifetimeManager({ ackTimeoutMs: 0 })).toThrow(/ackTimeoutMs must be a positive integer/);
     expect(() => redisLifetimeManager({ clientResultTimeoutMs: 1.5 })).toThrow(RangeError);
     expect(() => redisLifetimeManager({ commandTimeoutMs: -1 })).toThrow(/commandTimeoutMs must be a positive integer/);
+    expect(() => redisLifetimeManager({ maximumPendingPublishBytes: 0 })).toThrow(/maximumPendingPublishBytes must be a positive integer/);
   });
 
   it('creates a manager per hub path, each in its own namespace, and reports their health together', async () => {

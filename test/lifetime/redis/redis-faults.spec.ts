@@ -4,7 +4,8 @@ import { RedisLifetimeManager } from '../../../src/lifetime/redis/index.js';
 import { SignalRErrorCode } from '../../../src/errors/signalr-error-codes.js';
 import { CapturingLogger } from '../../support/capturing-logger.js';
 import { describeWithRedis, RedisServer } from '../../support/redis-server.js';
-import { connect, FakeConnection, fence, HUB_PATH, startNodes, waitForHealth } from './redis-nodes.js';
+import { FakeConnection } from '../fake-connection.js';
+import { connect, fence, HUB_PATH, startNodes, waitForHealth } from './redis-nodes.js';
 
 describeWithRedis('RedisLifetimeManager: Redis outages', () => {
   let redis: RedisServer;

@@ -5,7 +5,8 @@ import type { RedisLifetimeManager } from '../../../src/lifetime/redis/index.js'
 import { RedisChannels } from '../../../src/lifetime/redis/redis-channels.js';
 import { SignalRError, SignalRErrorCode } from '../../../src/errors/signalr-error-codes.js';
 import { describeWithRedis, RedisServer } from '../../support/redis-server.js';
-import { connect, FakeConnection, fence, HUB_PATH, startNodes } from './redis-nodes.js';
+import { FakeConnection } from '../fake-connection.js';
+import { connect, fence, HUB_PATH, startNodes } from './redis-nodes.js';
 
 const TTL_MS = 400;
 
@@ -20,6 +21,7 @@ describeWithRedis('RedisLifetimeManager: groups and client results across nodes'
   let b1: FakeConnection;
 
   const clients = async () => String(await raw.client('LIST')).trim().split('\n').length;
+  const listeners = async (channel: string) => Number(((await raw.pubsub('NUMSUB', channel)) as unknown[])[1]);
 
   beforeAll(async () => {
     Logger.overrideLogger(['error']);
@@ -119,6 +121,31 @@ describeWithRedis('RedisLifetimeManager: groups and client results across nodes'
       ['pexpire', key, String(TTL_MS)],
     ]);
     expect(await a.groupsOf(b1.connectionId)).toHaveLength(50);
+  });
+
+  it('listens on a group’s and a user’s channel while this node has members there, and lets go after the last', async () => {
+    const channels = new RedisChannels(prefix, HUB_PATH);
+    const carol1 = await connect(a, new FakeConnection('carol'));
+    const carol2 = await connect(a, new FakeConnection('carol'));
+    await a.addToGroup(carol1.connectionId, 'g');
+    await a.addToGroup(carol2.connectionId, 'g');
+    expect(await listeners(channels.group('g'))).toBe(1);
+    expect(await listeners(channels.user('carol'))).toBe(1);
+
+    await a.removeFromGroup(carol1.connectionId, 'g');
+    await a.onDisconnected(carol1);
+    // Unsubscribing is not awaited: a later command on the same connection shows it was done.
+    await a.addToGroup(a1.connectionId, 'marker');
+    expect(await listeners(channels.group('g'))).toBe(1);
+    expect(await listeners(channels.user('carol'))).toBe(1);
+    expect(await listeners(channels.connection(carol1.connectionId))).toBe(0);
+
+    await a.onDisconnected(carol2);
+    await a.removeFromGroup(a1.connectionId, 'marker');
+    await a.addToGroup(a1.connectionId, 'marker again');
+    expect(await listeners(channels.group('g'))).toBe(0);
+    expect(await listeners(channels.user('carol'))).toBe(0);
+    expect(await listeners(channels.group('marker'))).toBe(0);
   });
 
   it('replaces the stored groups a connection had on another node with its first group on the new one', async () => {

@@ -1,0 +1,51 @@
+import type { Redis } from 'ioredis';
+import type { ThrottledWarning } from '../../logging/throttled-warning.js';
+
+const FORWARDED = Promise.resolve();
+
+/**
+ * Publishes on the one connection that publishes, in the order asked, so that Redis relays a
+ * sender's messages to every node in that order. Never throws, never queues while Redis is
+ * away: what cannot be published is dropped with a throttled warning.
+ */
+export class RedisPublisher {
+  /** Bytes of forwarded sends that Redis has not answered yet. */
+  private unansweredBytes = 0;
+
+  constructor(
+    private readonly client: Redis,
+    private readonly hubPath: string,
+    private readonly maximumPendingBytes: number,
+    private readonly warning: ThrottledWarning,
+    private readonly isDisposed: () => boolean,
+  ) {}
+
+  /** Resolves with how many subscribers Redis handed the message to: 0 when it was dropped. */
+  async publish(channel: string, payload: Buffer): Promise<number> {
+    if (this.client.status !== 'ready') {
+      if (!this.isDisposed()) this.warning.warn(`Messages for other nodes of hub ${this.hubPath} are dropped while Redis is unreachable.`);
+      return 0;
+    }
+    try {
+      return await this.client.publish(channel, payload);
+    } catch (error) {
+      this.warning.warn(`Could not publish to Redis for hub ${this.hubPath}: ${(error as Error).message}`);
+      return 0;
+    }
+  }
+
+  /**
+   * Publishes a send for the other nodes without waiting for Redis's answer: the sender's next
+   * invocation runs in the same turn, so that the sends of one turn share each local receiver's
+   * frame, as they do without a backplane. Past `maximumPendingBytes` unanswered, a send waits
+   * for its own answer, which bounds what piles up for a slow Redis.
+   */
+  forward(channel: string, payload: Buffer): Promise<void> {
+    const bytes = payload.length;
+    this.unansweredBytes += bytes;
+    const answered = this.publish(channel, payload).then(() => {
+      this.unansweredBytes -= bytes;
+    });
+    return this.unansweredBytes > this.maximumPendingBytes ? answered : FORWARDED;
+  }
+}
