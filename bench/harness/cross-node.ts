@@ -64,8 +64,13 @@ export async function runCrossNode(context: Context, target: TargetId, receivers
     // Load process i talks to node i mod n; process 0 also holds the sender, so it sends to node 0.
     const nodeOf = (worker: number) => worker % nodeCount;
     await workers.each((index) => ({ cmd: 'setup', target, port: servers[nodeOf(index)].port, payloadBytes: options.payloadBytes }));
-    // `--profile=<target>:cross-node:<setup>` profiles the sending node over the throughput run.
-    const window = profileWindow(context, servers[0], `${target}:cross-node:${setup}`);
+    // `--profile=<target>:cross-node:<setup>` profiles every node over the throughput run; with
+    // `:sending` or `:receiving` after it, only the first node or only the others.
+    const windows = servers.map((server, node) => profileWindow(context, server, `${target}:cross-node:${setup}:${node === 0 ? 'sending' : `receiving:${node + 1}`}`));
+    const window: Window = {
+      begin: async () => void (await Promise.all(windows.map((each) => each.begin()))),
+      end: async () => void (await Promise.all(windows.map((each) => each.end()))),
+    };
     return await measure(context, servers, workers, receivers, nodeOf, window);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
