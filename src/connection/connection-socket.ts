@@ -42,14 +42,6 @@ export class ConnectionSocket {
     this.listen(socket);
   }
 
-  get isOpen(): boolean {
-    return this.socket.readyState === WebSocket.OPEN;
-  }
-
-  get isClosing(): boolean {
-    return this.closing;
-  }
-
   /** The protocol is known: from here everything goes out in batches of its frame type. */
   startBatching(binary: boolean): void {
     this.outgoing = new OutgoingBatch(binary, (frame, isBinary) => this.sendFrame(frame, isBinary));

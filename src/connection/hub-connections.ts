@@ -173,7 +173,7 @@ export class HubConnections implements HubRuntime {
   }
 }
 
-export function logRegistryFailure(error: Error): void {
+function logRegistryFailure(error: Error): void {
   logger.warn(`The connection registry failed: ${error.message}`);
 }
 

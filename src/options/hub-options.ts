@@ -1,3 +1,5 @@
+import { MAX_LENGTH_PREFIX_SIZE } from '../protocol/messagepack-framing.js';
+
 /**
  * Limits and timeouts of a hub. Every field can be set for the whole module
  * (`SignalRModule.forRoot`) and again for one hub (`@Hub(path, options)`); the hub wins.
@@ -143,9 +145,6 @@ export const STREAM_RESUME_BYTES = STREAM_PAUSE_BYTES / 2;
  */
 export const PRE_CONNECT_BUFFER_BYTES = 64 * 1024;
 
-/** Largest framing overhead of a message: MessagePack's length prefix (JSON needs one byte). */
-const MAX_FRAMING_BYTES = 5;
-
 /**
  * Later layers win; an `undefined` field means "not set here" and never erases an earlier one.
  * Layers may carry other options too (the module's): only hub options are taken.
@@ -168,10 +167,11 @@ function validateHubOptions(options: ResolvedHubOptions): void {
       throw new RangeError(`nestjs-signalr: hub option '${key}' must be a positive number, got ${String(value)}.`);
     }
   }
-  if (options.maximumReceiveFrameSize < options.maximumReceiveMessageSize + MAX_FRAMING_BYTES) {
+  // The largest framing of a message is MessagePack's length prefix (JSON needs one byte).
+  if (options.maximumReceiveFrameSize < options.maximumReceiveMessageSize + MAX_LENGTH_PREFIX_SIZE) {
     throw new RangeError(
       `nestjs-signalr: hub option 'maximumReceiveFrameSize' must hold one message of maximumReceiveMessageSize and its framing ` +
-        `(${options.maximumReceiveMessageSize + MAX_FRAMING_BYTES} bytes), got ${options.maximumReceiveFrameSize}.`,
+        `(${options.maximumReceiveMessageSize + MAX_LENGTH_PREFIX_SIZE} bytes), got ${options.maximumReceiveFrameSize}.`,
     );
   }
   // Below these, the hard limit would close clients before streams or Acks could ever slow down.

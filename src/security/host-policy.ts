@@ -25,8 +25,10 @@ const ANY = '*';
 // RFC 3986's reg-name (ASCII), IPv4 or bracketed IPv6, then an optional port; the length bounds
 // the work done on hostile headers (a DNS name has at most 253 characters).
 const MAX_HOST_LENGTH = 270;
-const HOST = /^(?<name>[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::(?<port>\d{1,5}))?$/i;
-const ENTRY = /^(?<name>[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::(?<port>\d{1,5}|\*))?$/i;
+const NAME = String.raw`(?<name>[a-z0-9.-]+|\[[0-9a-f:.]+\])`;
+const HOST = new RegExp(String.raw`^${NAME}(?::(?<port>\d{1,5}))?$`, 'i');
+/** An entry of the list: a host, whose port may also be `*`. */
+const ENTRY = new RegExp(String.raw`^${NAME}(?::(?<port>\d{1,5}|\*))?$`, 'i');
 
 /** A port of an entry: a number, the request scheme's default (none written), or any. */
 type EntryPort = number | 'default' | 'any';
