@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { WebSocket } from 'ws';
+import { CHANNEL_CLOSED, CHANNEL_OPEN, type FrameChannel } from './frame-channel.js';
 import { OutboundFlow } from './outbound-flow.js';
 import { OutgoingBatch, type Payload } from './outgoing-batch.js';
 
@@ -24,7 +24,7 @@ export interface SocketEvents {
  * and reading paused for as many reasons as hold it.
  */
 export class ConnectionSocket {
-  private socket: WebSocket;
+  private socket: FrameChannel;
   private outgoing: OutgoingBatch | undefined;
   private readingHolds = 0;
   /** Closing: what is flushed now (the Close message) goes out whatever the limit says. */
@@ -32,7 +32,7 @@ export class ConnectionSocket {
   readonly flow: OutboundFlow;
 
   constructor(
-    socket: WebSocket,
+    socket: FrameChannel,
     private readonly limitBytes: number,
     replayLimit: number,
     private readonly events: SocketEvents,
@@ -49,30 +49,30 @@ export class ConnectionSocket {
 
   /** Queued for the end of the turn; dropped unless the socket is open. */
   write(payload: Payload): boolean {
-    if (this.socket.readyState !== WebSocket.OPEN) return false;
+    if (this.socket.readyState !== CHANNEL_OPEN) return false;
     this.outgoing!.add(payload);
     return true;
   }
 
   /** Sent at once, ahead of the batches (the handshake answer). */
   sendNow(data: string, binary: boolean): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(data, { binary });
+    if (this.socket.readyState === CHANNEL_OPEN) this.socket.send(data, { binary });
   }
 
   unwrittenBytes(): number {
     const queued = this.outgoing?.queuedBytes ?? 0;
-    return this.socket.readyState === WebSocket.OPEN ? queued + this.socket.bufferedAmount : queued;
+    return this.socket.readyState === CHANNEL_OPEN ? queued + this.socket.bufferedAmount : queued;
   }
 
   /**
    * A new socket takes over (stateful reconnect). What was queued for the old one is dropped:
    * the replay holds what counts.
    */
-  replace(socket: WebSocket): void {
+  replace(socket: FrameChannel): void {
     const previous = this.socket;
     previous.removeAllListeners();
     previous.on('error', () => undefined);
-    if (previous.readyState !== WebSocket.CLOSED) previous.terminate();
+    if (previous.readyState !== CHANNEL_CLOSED) previous.terminate();
     this.socket = socket;
     this.closing = false;
     this.listen(socket);
@@ -109,7 +109,7 @@ export class ConnectionSocket {
     this.socket.terminate();
   }
 
-  private listen(socket: WebSocket): void {
+  private listen(socket: FrameChannel): void {
     socket.on('message', (data: Buffer) => this.events.frame(data));
     socket.on('close', (code: number) => this.events.closed(code));
     socket.on('error', (error) => logger.debug(`Socket error: ${error.message}`));
@@ -117,7 +117,7 @@ export class ConnectionSocket {
 
   /** Batches go out here; the outbound limit is checked once per frame, not per message. */
   private sendFrame(frame: Payload, binary: boolean): void {
-    if (this.socket.readyState !== WebSocket.OPEN) return;
+    if (this.socket.readyState !== CHANNEL_OPEN) return;
     if (!this.closing && this.socket.bufferedAmount + frame.length > this.limitBytes) return this.events.overLimit();
     this.socket.send(frame, binary ? BINARY_FRAME : TEXT_FRAME, this.flow.hasWaiters ? this.frameWritten : undefined);
   }

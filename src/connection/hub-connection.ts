@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import type { WebSocket } from 'ws';
 import { ClientResultTracker } from '../hub/client-result-tracker.js';
 import type { GroupManager, HubCallerClients } from '../lifetime/client-proxy.js';
 import type { HubConnectionHandle } from '../lifetime/hub-connection-handle.js';
@@ -18,6 +17,7 @@ import { GROUPS_TOKEN_METHOD, MembershipRecord } from './membership-record.js';
 import { CredentialExpiry } from './credential-expiry.js';
 import { ConnectionSocket } from './connection-socket.js';
 import { ConnectionStartup } from './connection-startup.js';
+import type { FrameChannel } from './frame-channel.js';
 import { Liveness, LivenessVerdict } from './liveness.js';
 import type { Payload } from './outgoing-batch.js';
 import { GOING_AWAY, ResumableSession } from './resumable-session.js';
@@ -67,7 +67,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   private handedOff = false;
 
   constructor(
-    socket: WebSocket,
+    socket: FrameChannel,
     readonly connectionId: string,
     identity: ConnectionIdentity,
     private readonly runtime: HubRuntime,
@@ -114,7 +114,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
    * A reconnecting client's new socket replaces the old one. No handshake: the server announces
    * the first message the client has not acknowledged and sends everything from there again.
    */
-  resume(socket: WebSocket, identity: ConnectionIdentity): void {
+  resume(socket: FrameChannel, identity: ConnectionIdentity): void {
     // The reconnecting request authenticated anew (the same user, its token checked that): its
     // user object, roles included, and its credential's expiry are the ones that count from now.
     this.identity = identity;

@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import type { WebSocket } from 'ws';
 import type { HubCallerContext } from '../hub/hub-caller-context.js';
 import type { HubDispatcher } from '../hub/hub-dispatcher.js';
 import type { HubLifecycle } from '../hub/hub-lifecycle.js';
@@ -14,6 +13,7 @@ import type { ConnectionRegistry } from '../security/connection-registry.js';
 import type { GroupsTokens } from '../security/groups-tokens.js';
 import { rejoinGroups, type PendingRejoin } from './group-rejoin.js';
 import type { ConnectionFeatures, ConnectionIdentity } from './connection-features.js';
+import type { FrameChannel } from './frame-channel.js';
 import { HubConnection } from './hub-connection.js';
 import type { HubRuntime } from './hub-runtime.js';
 
@@ -75,8 +75,8 @@ export class HubConnections implements HubRuntime {
   }
 
   /** Starts a connection on an admitted socket; it keeps `slot` until it is forgotten. */
-  open(webSocket: WebSocket, connectionId: string, identity: ConnectionIdentity, features: ConnectionFeatures, forgetAt: number, slot: ConnectionSlot): HubConnection {
-    const connection = new HubConnection(webSocket, connectionId, identity, this, features);
+  open(channel: FrameChannel, connectionId: string, identity: ConnectionIdentity, features: ConnectionFeatures, forgetAt: number, slot: ConnectionSlot): HubConnection {
+    const connection = new HubConnection(channel, connectionId, identity, this, features);
     this.connections.set(connectionId, { connection, forgetAt, slot });
     return connection;
   }

@@ -1,7 +1,7 @@
-import type { WebSocket } from 'ws';
 import type { ResolvedHubOptions } from '../options/hub-options.js';
 import { MessageType, type HubMessage } from '../protocol/hub-message.js';
 import type { ConnectionSocket } from './connection-socket.js';
+import type { FrameChannel } from './frame-channel.js';
 import type { MembershipRecord } from './membership-record.js';
 import type { Payload } from './outgoing-batch.js';
 import { isSequenced, type StatefulReconnectBuffer } from './stateful-reconnect-buffer.js';
@@ -54,7 +54,7 @@ export class ResumableSession {
   }
 
   /** A new socket replaces the old one: the window closes, and it is to receive the replay. */
-  resume(socket: WebSocket): { sequenceId: number; payloads: Payload[] } {
+  resume(socket: FrameChannel): { sequenceId: number; payloads: Payload[] } {
     clearTimeout(this.windowTimer);
     // What was still queued for the old socket is in the replay (or was unnumbered, so lost with it).
     this.wire.replace(socket);
