@@ -10,6 +10,7 @@ import { MessageType } from '../../src/protocol/hub-message.js';
 import { JsonHubProtocol } from '../../src/protocol/json-hub-protocol.js';
 import { HubConnection } from '../../src/connection/hub-connection.js';
 import type { HubRuntime } from '../../src/connection/hub-runtime.js';
+import { ANONYMOUS_REQUEST } from '../support/anonymous-request.js';
 
 const RS = '\u001e';
 
@@ -89,7 +90,7 @@ afterAll(() => loopback.close());
 
 async function connected(version = 1): Promise<{ connection: HubConnection; client: FrameLog }> {
   const { client, serverSide } = await loopback.connect();
-  const connection = new HubConnection(serverSide, 'c1', { user: undefined, userIdentifier: undefined, expiresAt: undefined }, runtime());
+  const connection = new HubConnection(serverSide, 'c1', { user: undefined, userIdentifier: undefined, expiresAt: undefined, request: ANONYMOUS_REQUEST }, runtime());
   client.socket.send(`{"protocol":"json","version":${version}}${RS}`);
   expect(await client.framesAfterQuiet(1)).toEqual([`{}${RS}`]);
   return { connection, client };
@@ -134,7 +135,7 @@ describe('HubConnection writes, on a real loopback socket', () => {
     connection.send(completion('4'));
     client.socket.terminate();
     const next = await loopback.connect();
-    connection.resume(next.serverSide, { user: undefined, userIdentifier: undefined, expiresAt: undefined });
+    connection.resume(next.serverSide, { user: undefined, userIdentifier: undefined, expiresAt: undefined, request: ANONYMOUS_REQUEST });
     expect(await next.client.framesAfterQuiet(1)).toEqual([`{"type":9,"sequenceId":3}${RS}${record('3')}${record('4')}`]);
     connection.abort();
   });
