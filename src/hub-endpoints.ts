@@ -33,6 +33,7 @@ import type { PassportAuthenticator } from './security/passport-authenticator.js
 import { TokenService } from './security/token-service.js';
 import { TransportSecurity } from './security/transport-security.js';
 import { HubConnections } from './connection/hub-connections.js';
+import { ConnectionRequestCapture } from './transport/connection-request-capture.js';
 import { HubEndpoint } from './transport/hub-endpoint.js';
 import { WebSocketTransport } from './transport/websocket-transport.js';
 
@@ -55,6 +56,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
   /** One count for every hub of the module: the caps are the node's. */
   private readonly caps: ConnectionCaps;
   private readonly exceptionFilter: HubExceptionFilter;
+  private readonly requestCapture: ConnectionRequestCapture;
   /** Undefined while client proxies are off. */
   private readonly proxyUnknownGuards: UnknownGuards | undefined;
 
@@ -76,6 +78,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     this.caps = new ConnectionCaps(connectionCaps(options));
     this.exceptionFilter = new HubExceptionFilter(options.detailedErrors ?? false);
     this.proxyUnknownGuards = proxyUnknownGuards(options);
+    this.requestCapture = new ConnectionRequestCapture(options);
     if (process.env.NODE_ENV === 'production') warnOfProductionRisks(options);
   }
 
@@ -161,6 +164,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       negotiateTokenLifetimeMs: this.lifetimes.negotiateTokenLifetimeMs,
       closeOnCredentialExpiry: this.options.closeOnCredentialExpiry ?? true,
       maximumReceiveFrameSize: options.maximumReceiveFrameSize,
+      requestCapture: this.requestCapture,
     });
     const proxies = this.proxyRenderer(hubClass, path, proxyMethods);
     return new HubEndpoint({ path, connections, webSocket, gatekeeper, connectionTokens: this.connectionTokens, caps: this.caps, proxies });

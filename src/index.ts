@@ -7,7 +7,8 @@ export { DEFAULT_HUB_OPTIONS, type HubOptions } from './options/hub-options.js';
 
 export { Hub } from './hub/hub.decorator.js';
 export { HubMethod } from './hub/hub-method.decorator.js';
-export { Caller, Clients, Groups, HubItems, HubUser, UploadStream } from './hub/hub-param.decorators.js';
+export { Caller, Clients, Groups, HubItems, HubRequest, HubUser, UploadStream } from './hub/hub-param.decorators.js';
+export type { ConnectionRequest, TransportName } from './hub/connection-request.js';
 export type { HubCallerContext } from './hub/hub-caller-context.js';
 export type { HubInvocationContext } from './hub/hub-invocation-context.js';
 export type { OnHubConnected, OnHubDisconnected } from './hub/hub-lifecycle.js';
@@ -51,6 +52,7 @@ export type { UserIdentityOptions } from './security/user-identity.js';
 export type { HostPolicyOptions } from './security/host-policy.js';
 export type { OriginPolicyOptions } from './security/origin-policy.js';
 export type { TransportSecurityOptions } from './security/transport-security.js';
+export type { ConnectionRequestOptions, RequestCredential } from './transport/connection-request-capture.js';
 
 // The Redis backplane's public surface is listed in its own barrel.
 export * from './lifetime/redis/index.js';

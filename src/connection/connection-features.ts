@@ -1,3 +1,4 @@
+import type { ConnectionRequest } from '../hub/connection-request.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
 
 /** A connection resumed on a node that lost its state: no handshake, numbering from the client's count. */
@@ -19,4 +20,6 @@ export interface ConnectionIdentity {
   readonly userIdentifier: string | undefined;
   /** Epoch milliseconds at which the credential expires and the connection must close. */
   readonly expiresAt: number | undefined;
+  /** The request that brought the connection's current socket, whose user this is. */
+  readonly request: ConnectionRequest;
 }

@@ -5,6 +5,7 @@ import type { HubConnectionHandle } from '../lifetime/hub-connection-handle.js';
 import { SerializedHubMessage } from '../protocol/serialized-hub-message.js';
 import { closeErrors } from '../errors/invocation-errors.js';
 import type { HubCallerContext } from '../hub/hub-caller-context.js';
+import type { ConnectionRequest } from '../hub/connection-request.js';
 import type { HubConnectionContext } from '../hub/hub-connection-context.js';
 import type { ConnectionDispatcher } from '../hub/connection-dispatcher.js';
 import { MessageType, type HubMessage } from '../protocol/hub-message.js';
@@ -139,6 +140,10 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
 
   get userIdentifier(): string | undefined {
     return this.identity.userIdentifier;
+  }
+
+  get request(): ConnectionRequest {
+    return this.identity.request;
   }
 
   get maximumGroups(): number {

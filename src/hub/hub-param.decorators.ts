@@ -14,6 +14,7 @@ type DirectValue = (caller: HubCallerContext, invocation: HubInvocationContext, 
 const callerFactory: Factory = (_, context) => callerOf(context);
 const userFactory: Factory = (_, context) => callerOf(context).user;
 const itemsFactory: Factory = (_, context) => callerOf(context).items;
+const requestFactory: Factory = (_, context) => callerOf(context).request;
 const clientsFactory: Factory = (_, context) => invocationOf(context).clients;
 const groupsFactory: Factory = (_, context) => invocationOf(context).groups;
 const uploadStreamFactory: Factory = (parameterIndex, context) => invocationOf(context).uploadStreamFor(parameterIndex as number);
@@ -26,6 +27,7 @@ export const DIRECT_PARAMETER_VALUES: ReadonlyMap<Function, DirectValue> = new M
   [callerFactory, (caller) => caller],
   [userFactory, (caller) => caller.user],
   [itemsFactory, (caller) => caller.items],
+  [requestFactory, (caller) => caller.request],
   [clientsFactory, (_, invocation) => invocation.clients],
   [groupsFactory, (_, invocation) => invocation.groups],
   [uploadStreamFactory, (_, invocation, parameterIndex) => invocation.uploadStreamFor(parameterIndex as number)],
@@ -39,6 +41,12 @@ export const HubUser = createParamDecorator(userFactory);
 
 /** A per-connection map that lives as long as the connection, for the app's own state. */
 export const HubItems = createParamDecorator(itemsFactory);
+
+/**
+ * The HTTP request behind the calling connection (`ConnectionRequest`): headers, cookies, query,
+ * remote address, transport and user, credentials redacted unless `exposeRequestCredentials` lists them.
+ */
+export const HubRequest = createParamDecorator(requestFactory);
 
 /** Senders relative to the caller: all, caller, others, groups, users, connections. */
 export const Clients = createParamDecorator(clientsFactory);

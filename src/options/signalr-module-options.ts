@@ -5,6 +5,7 @@ import type { ConnectionRegistryFactory } from '../security/connection-registry.
 import type { HostPolicyOptions } from '../security/host-policy.js';
 import type { OriginPolicyOptions } from '../security/origin-policy.js';
 import type { TransportSecurityOptions } from '../security/transport-security.js';
+import type { ConnectionRequestOptions } from '../transport/connection-request-capture.js';
 import type { UserIdentityOptions } from '../security/user-identity.js';
 import type { HubOptions } from './hub-options.js';
 
@@ -27,7 +28,8 @@ export interface ProxyOptions {
 export const DEFAULT_PROXY_UNKNOWN_GUARDS: UnknownGuards = 'hide';
 
 /** Options of `SignalRModule.forRoot()` / `forRootAsync()`; hub options here apply to every hub. */
-export interface SignalRModuleOptions extends HubOptions, UserIdentityOptions, HostPolicyOptions, OriginPolicyOptions, TransportSecurityOptions {
+export interface SignalRModuleOptions
+  extends HubOptions, UserIdentityOptions, HostPolicyOptions, OriginPolicyOptions, TransportSecurityOptions, ConnectionRequestOptions {
   /**
    * The key ring that seals connection tokens: 32-byte keys, as Buffers or base64 strings, the
    * current key first. Older keys keep opening tokens, so keys rotate without dropping users.

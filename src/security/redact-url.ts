@@ -1,8 +1,12 @@
 // Connection tokens and access tokens travel in the query string (browsers cannot set headers on
 // a WebSocket), so request URLs carry credentials and must be redacted before they are logged.
 // Groups tokens (`resume`) are sealed too, but a logged one could be replayed while it lasts.
-const SECRET_PARAMETERS = new Set(['id', 'access_token', 'resume']);
-const REDACTED = '[redacted]';
+
+/** The library's own tokens: the connection token (`id`) and the groups token (`resume`). */
+export const LIBRARY_TOKEN_PARAMETERS: ReadonlySet<string> = new Set(['id', 'resume']);
+export const ACCESS_TOKEN_PARAMETER = 'access_token';
+const SECRET_PARAMETERS = new Set([...LIBRARY_TOKEN_PARAMETERS, ACCESS_TOKEN_PARAMETER]);
+export const REDACTED = '[redacted]';
 
 /** The URL with the values of `id`, `access_token` and `resume` replaced, all else kept as received. */
 export function redactUrl(url: string | undefined): string {

@@ -11,6 +11,7 @@ import type { ConnectionRegistry } from '../security/connection-registry.js';
 import { newConnectionId, type ConnectionTokenClaims, type ConnectionTokens } from '../security/connection-tokens.js';
 import type { GroupsTokens } from '../security/groups-tokens.js';
 import type { Admitted, HubGatekeeper } from '../security/hub-gatekeeper.js';
+import type { ConnectionRequestCapture } from './connection-request-capture.js';
 import { refuseUpgrade } from './http-replies.js';
 
 const logger = new Logger('SignalR:Endpoint');
@@ -36,6 +37,7 @@ export interface WebSocketTransportParts {
   readonly closeOnCredentialExpiry: boolean;
   /** Largest frame read from a client; ws refuses a larger one from its header (close 1009). */
   readonly maximumReceiveFrameSize: number;
+  readonly requestCapture: ConnectionRequestCapture;
 }
 
 /** What one upgrade request brings: its socket, and who was admitted with it. */
@@ -43,6 +45,7 @@ interface Upgrade {
   readonly request: IncomingMessage;
   readonly socket: Duplex;
   readonly head: Buffer;
+  readonly query: URLSearchParams;
   readonly admission: Admitted;
 }
 
@@ -66,7 +69,7 @@ export class WebSocketTransport {
   async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
     const admission = await this.parts.gatekeeper.admit(request);
     if (!admission.admitted) return refuseUpgrade(socket, admission.status, admission.body);
-    const upgrade: Upgrade = { request, socket, head, admission };
+    const upgrade: Upgrade = { request, socket, head, query, admission };
     const features: ConnectionFeatures = { groupsTokens: query.get(GROUPS_TOKEN_OPT_IN) === 'true' };
     const connectionToken = query.get('id');
     // skipNegotiation: the client never negotiated, so the server names the connection.
@@ -99,7 +102,7 @@ export class WebSocketTransport {
     if ('admitted' in checked) return this.refuse(upgrade, checked.status, checked.body, 'connection token refused');
     const resuming = connections.resumable(checked.connectionId);
     if (resuming) {
-      const identity = this.identityOf(upgrade.admission);
+      const identity = this.identityOf(upgrade);
       this.webSockets.handleUpgrade(upgrade.request, upgrade.socket, upgrade.head, (webSocket) => resuming.resume(webSocket, identity));
       return;
     }
@@ -171,7 +174,7 @@ export class WebSocketTransport {
 
   /** Upgrades the socket and starts the connection; resolves with it once the socket is open. */
   private accept(upgrade: Upgrade, connectionId: string, forgetAt: number, features: ConnectionFeatures, slot: ConnectionSlot): Promise<HubConnection | undefined> {
-    const { request, socket, head, admission } = upgrade;
+    const { request, socket, head } = upgrade;
     return new Promise((resolve) => {
       let accepted = false;
       // ws answers a malformed upgrade itself and never calls back: the id must not stay live.
@@ -182,7 +185,7 @@ export class WebSocketTransport {
       });
       this.webSockets.handleUpgrade(request, socket, head, (webSocket) => {
         accepted = true;
-        resolve(this.parts.connections.open(webSocket, connectionId, this.identityOf(admission), features, forgetAt, slot));
+        resolve(this.parts.connections.open(webSocket, connectionId, this.identityOf(upgrade), features, forgetAt, slot));
       });
     });
   }
@@ -192,8 +195,14 @@ export class WebSocketTransport {
     refuseUpgrade(upgrade.socket, status, body);
   }
 
-  private identityOf(admission: Admitted): ConnectionIdentity {
+  /** Taken once per socket, never per message: a stateful reconnect's socket brings its own. */
+  private identityOf({ request, query, admission }: Upgrade): ConnectionIdentity {
     const { user, userKey, expiresAt } = admission;
-    return { user, userIdentifier: userKey, expiresAt: this.parts.closeOnCredentialExpiry ? expiresAt : undefined };
+    return {
+      user,
+      userIdentifier: userKey,
+      expiresAt: this.parts.closeOnCredentialExpiry ? expiresAt : undefined,
+      request: this.parts.requestCapture.capture(request, query, 'WebSockets', admission),
+    };
   }
 }

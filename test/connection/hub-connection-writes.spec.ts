@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageType } from '../../src/protocol/hub-message.js';
 import { HubConnection } from '../../src/connection/hub-connection.js';
+import { ANONYMOUS_REQUEST } from '../support/anonymous-request.js';
 import { bareRuntime, type FrameLog, Loopback } from '../support/loopback.js';
 
 const RS = '\u001e';
@@ -11,7 +12,7 @@ afterAll(() => loopback.close());
 
 async function connected(version = 1): Promise<{ connection: HubConnection; client: FrameLog }> {
   const { client, serverSide } = await loopback.connect();
-  const connection = new HubConnection(serverSide, 'c1', { user: undefined, userIdentifier: undefined, expiresAt: undefined }, bareRuntime());
+  const connection = new HubConnection(serverSide, 'c1', { user: undefined, userIdentifier: undefined, expiresAt: undefined, request: ANONYMOUS_REQUEST }, bareRuntime());
   client.socket.send(`{"protocol":"json","version":${version}}${RS}`);
   expect(await client.framesAfterQuiet(1)).toEqual([`{}${RS}`]);
   return { connection, client };
@@ -56,7 +57,7 @@ describe('HubConnection writes, on a real loopback socket', () => {
     connection.send(completion('4'));
     client.socket.terminate();
     const next = await loopback.connect();
-    connection.resume(next.serverSide, { user: undefined, userIdentifier: undefined, expiresAt: undefined });
+    connection.resume(next.serverSide, { user: undefined, userIdentifier: undefined, expiresAt: undefined, request: ANONYMOUS_REQUEST });
     expect(await next.client.framesAfterQuiet(1)).toEqual([`{"type":9,"sequenceId":3}${RS}${record('3')}${record('4')}`]);
     connection.abort();
   });

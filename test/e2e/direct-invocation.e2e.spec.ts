@@ -25,6 +25,7 @@ import {
 } from 'nestjs-signalr';
 import { map, type Observable } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ANONYMOUS_REQUEST } from '../support/anonymous-request.js';
 import { ClientPool } from '../support/client.js';
 import { createHubApp, listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
 
@@ -84,7 +85,15 @@ class DirectHub {
   }
 }
 
-const caller: HubCallerContext = { connectionId: 'c', hubPath: '/hubs/direct', user: undefined, userIdentifier: undefined, items: new Map(), abort: () => undefined };
+const caller: HubCallerContext = {
+  connectionId: 'c',
+  hubPath: '/hubs/direct',
+  user: undefined,
+  userIdentifier: undefined,
+  request: ANONYMOUS_REQUEST,
+  items: new Map(),
+  abort: () => undefined,
+};
 const invocationOf = (target: string, args: unknown[]): HubInvocationContext =>
   ({ target, arguments: args, invocationId: '1', clients: {}, groups: {}, uploadStreamFor: () => undefined }) as unknown as HubInvocationContext;
 

@@ -15,6 +15,7 @@ import { InProcessLifetimeManager } from '../../src/lifetime/in-process-lifetime
 import { LifetimeManagerCallerClients, LifetimeManagerGroups } from '../../src/lifetime/lifetime-manager-clients.js';
 import { resolveHubOptions, type HubOptions } from '../../src/options/hub-options.js';
 import { MessageType, type CompletionMessage, type HubMessage } from '../../src/protocol/hub-message.js';
+import { ANONYMOUS_REQUEST } from '../support/anonymous-request.js';
 
 /** A server stream that yields only when the test says so, and counts what was asked of it. */
 class Producer implements AsyncIterable<number> {
@@ -50,6 +51,7 @@ class RecordingConnection implements HubConnectionContext {
     hubPath: '/hubs/unit',
     user: undefined,
     userIdentifier: undefined,
+    request: ANONYMOUS_REQUEST,
     items: new Map(),
     abort: () => this.signals.push('abort'),
   };

@@ -1,0 +1,116 @@
+import type { IncomingMessage } from 'node:http';
+import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
+import type { ConnectionRequest, TransportName } from '../hub/connection-request.js';
+import { ACCESS_TOKEN_PARAMETER, LIBRARY_TOKEN_PARAMETERS, REDACTED } from '../security/redact-url.js';
+
+/** A credential a request may carry, which hubs see only when the application asks for it. */
+export type RequestCredential = 'authorization' | 'cookies' | 'accessToken';
+
+const REQUEST_CREDENTIALS: readonly RequestCredential[] = ['authorization', 'cookies', 'accessToken'];
+const AUTHORIZATION_HEADERS = new Set(['authorization', 'proxy-authorization']);
+
+export interface ConnectionRequestOptions {
+  /**
+   * Credentials hubs may read in their connection's request (`@HubRequest()`, `caller.request`):
+   * `'authorization'` (the `Authorization` and `Proxy-Authorization` headers), `'cookies'` (the
+   * `Cookie` header and `cookies`), `'accessToken'` (the `access_token` query parameter, which
+   * browsers send their credential in on WebSockets). Others read `[redacted]`, so that a hub
+   * that logs or stores its request does not leak them.
+   * @default [] (all redacted)
+   */
+  readonly exposeRequestCredentials?: readonly RequestCredential[];
+}
+
+/** Who the gatekeeper admitted with the request. */
+export interface RequestAdmission {
+  readonly user: unknown;
+  readonly address: string | undefined;
+}
+
+/** Takes the frozen `ConnectionRequest` of an accepted request, redacted as the options say. */
+export class ConnectionRequestCapture {
+  private readonly exposed: ReadonlySet<RequestCredential>;
+
+  constructor(options: ConnectionRequestOptions) {
+    const listed = options.exposeRequestCredentials ?? [];
+    const unknown = Array.isArray(listed) ? listed.filter((entry) => !REQUEST_CREDENTIALS.includes(entry)) : [listed];
+    if (unknown.length > 0) {
+      throw new SignalRError(
+        SignalRErrorCode.InvalidOption,
+        `Option 'exposeRequestCredentials' must list only ${REQUEST_CREDENTIALS.map((entry) => `'${entry}'`).join(', ')}, got ${JSON.stringify(unknown)}.`,
+      );
+    }
+    this.exposed = new Set(listed);
+  }
+
+  capture(request: IncomingMessage, query: URLSearchParams, transport: TransportName, admission: RequestAdmission): ConnectionRequest {
+    return Object.freeze({
+      transport,
+      headers: this.headersOf(request),
+      cookies: this.cookiesOf(request.headers.cookie),
+      query: this.queryOf(query),
+      remoteAddress: admission.address,
+      user: admission.user,
+    });
+  }
+
+  private headersOf(request: IncomingMessage): Readonly<Record<string, string>> {
+    const headers = emptyRecord<string>();
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value === undefined) continue;
+      headers[name] = this.isRedactedHeader(name) ? REDACTED : Array.isArray(value) ? value.join(', ') : value;
+    }
+    return Object.freeze(headers);
+  }
+
+  private isRedactedHeader(name: string): boolean {
+    if (AUTHORIZATION_HEADERS.has(name)) return !this.exposed.has('authorization');
+    return name === 'cookie' && !this.exposed.has('cookies');
+  }
+
+  /**
+   * `;`-separated pairs; of a repeated name the first is kept (browsers list the most specific
+   * path first); values lose enclosing quotes and are URL-decoded, as ASP.NET Core's are.
+   */
+  private cookiesOf(header: string | undefined): Readonly<Record<string, string>> {
+    const cookies = emptyRecord<string>();
+    for (const pair of header?.split(';') ?? []) {
+      const equals = pair.indexOf('=');
+      const name = (equals < 0 ? '' : pair.slice(0, equals)).trim();
+      if (name === '' || Object.hasOwn(cookies, name)) continue;
+      cookies[name] = this.exposed.has('cookies') ? cookieValue(pair.slice(equals + 1).trim()) : REDACTED;
+    }
+    return Object.freeze(cookies);
+  }
+
+  private queryOf(query: URLSearchParams): Readonly<Record<string, string | readonly string[]>> {
+    const values = emptyRecord<string | readonly string[]>();
+    for (const name of new Set(query.keys())) {
+      const redact = this.isRedactedParameter(name.toLowerCase());
+      const all = query.getAll(name).map((value) => (redact ? REDACTED : value));
+      values[name] = all.length === 1 ? all[0] : Object.freeze(all);
+    }
+    return Object.freeze(values);
+  }
+
+  /** Matched case-insensitively, as log redaction matches them. */
+  private isRedactedParameter(lowerCaseName: string): boolean {
+    if (LIBRARY_TOKEN_PARAMETERS.has(lowerCaseName)) return true;
+    return lowerCaseName === ACCESS_TOKEN_PARAMETER && !this.exposed.has('accessToken');
+  }
+}
+
+/** Keys come from the client: a null prototype keeps `__proto__` and the like plain entries. */
+function emptyRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+function cookieValue(raw: string): string {
+  const value = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    // A stray `%` is part of the value, not an escape.
+    return value;
+  }
+}
