@@ -115,6 +115,19 @@ describe('InProcessLifetimeManager: sending', () => {
     expect(anonymous.targets()).toEqual([]);
   });
 
+  it('keeps connection ids, group names and user keys apart: a name reaches only what it names', async () => {
+    // 'x' is the id of one connection, a group of another and the user key of a third.
+    const connection = new RecordingConnection('x');
+    const member = new RecordingConnection('m');
+    const user = new RecordingConnection('u', 'x');
+    const manager = await managerWith(connection, member, user);
+    await manager.addToGroup('m', 'x');
+    await manager.sendConnections(['x'], 'toConnection', []);
+    await manager.sendGroups(['x'], 'toGroup', []);
+    await manager.sendUsers(['x'], 'toUser', []);
+    expect([connection.targets(), member.targets(), user.targets()]).toEqual([['toConnection'], ['toGroup'], ['toUser']]);
+  });
+
   it('serializes a broadcast once per protocol, however many connections speak it', async () => {
     const json = new CountingProtocol(new JsonHubProtocol());
     const messagePack = new CountingProtocol(new MessagePackHubProtocol());

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify, stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEnv } from '../support/child-env.js';
 import { ClientPool, nextCall } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
@@ -20,11 +21,7 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const nestCli = join(repoRoot, 'node_modules/@nestjs/cli/bin/nest.js');
 const vitestCli = join(repoRoot, 'node_modules/vitest/vitest.mjs');
 
-// Children get a clean environment: none of the npm_* or VITEST* variables of the run around them.
-const env = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !/^(npm_|VITEST)/i.test(key) && key !== 'NODE_OPTIONS'),
-);
-env.npm_config_update_notifier = 'false';
+const env = childEnv();
 
 let work: string;
 let app: string;

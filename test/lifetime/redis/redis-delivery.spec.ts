@@ -116,6 +116,18 @@ describeWithRedis('RedisLifetimeManager: sends across nodes', () => {
     expect(c1.targets()).toEqual([]);
   });
 
+  it('keeps connection ids, group names and user keys apart across nodes: a name reaches only what it names', async () => {
+    // b2's id also names a group a1 is in and the user of a connection on C.
+    const name = b2.connectionId;
+    const user = await connect(c, new FakeConnection(name));
+    await a.addToGroup(a1.connectionId, name);
+    await c.sendConnections([name], 'ToConnection', []);
+    await c.sendGroups([name], 'ToGroup', []);
+    await c.sendUsers([name], 'ToUser', []);
+    await fence(c, [...all, user]);
+    expect([b2.targets(), a1.targets(), user.targets(), b1.targets(), c1.targets()]).toEqual([['ToConnection'], ['ToGroup'], ['ToUser'], [], []]);
+  });
+
   it('stops sending to a connection once it disconnected', async () => {
     await b.addToGroup(b1.connectionId, 'red');
     await b.onDisconnected(b1);
