@@ -146,7 +146,7 @@ describe('the packed package, installed into fresh Nest apps', () => {
     const sources = (await filesUnder(join(repoRoot, 'src'))).filter((file) => file.endsWith('.ts'));
     const compiledLibrary = sources.flatMap((file) => [`dist/src/${file.replace(/\.ts$/, '.js')}`, `dist/src/${file.replace(/\.ts$/, '.d.ts')}`]);
     const schematics = (await filesUnder(join(repoRoot, 'schematics'))).map((file) => `schematics/${file}`);
-    expect(tarball.files.toSorted()).toEqual([...compiledLibrary, ...schematics, 'README.md', 'package.json'].toSorted());
+    expect(tarball.files.toSorted()).toEqual([...compiledLibrary, ...schematics, 'LICENSE', 'README.md', 'package.json'].toSorted());
 
     const entryPoints = [
       manifest.main,
