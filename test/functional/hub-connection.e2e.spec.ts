@@ -56,6 +56,15 @@ interface ConnectionSetup {
   readonly automaticReconnect?: boolean;
 }
 
+/** Starts, gets MESSAGE echoed, stops, and the close carries no error. */
+async function echoesAndClosesCleanly(connection: HubConnection): Promise<void> {
+  const closed = closeOf(connection);
+  await connection.start();
+  expect(await connection.invoke('Echo', MESSAGE)).toBe(MESSAGE);
+  await connection.stop();
+  expect(await closed).toBeUndefined();
+}
+
 /** Their way of making the client believe the server went silent, to start a reconnect. */
 function induceReconnect(connection: HubConnection): void {
   (connection as unknown as { serverTimeout(): void }).serverTimeout();
@@ -101,12 +110,7 @@ describe.each(SCHEMES)('hubConnection over %s', (scheme) => {
     const connect = () => build(transport, { protocol });
 
     it('can invoke server method and receive result', async () => {
-      const connection = connect();
-      const closed = closeOf(connection);
-      await connection.start();
-      expect(await connection.invoke('Echo', MESSAGE)).toBe(MESSAGE);
-      await connection.stop();
-      expect(await closed).toBeUndefined();
+      await echoesAndClosesCleanly(connect());
     });
 
     it('can invoke server method non-blocking and not receive result', async () => {
@@ -255,28 +259,23 @@ describe.each(SCHEMES)('hubConnection over %s', (scheme) => {
       expect(closeErrors).toEqual([undefined, undefined]);
     });
 
-    it('can stream from client to server with rxjs', async () => {
+    /** Streams "Hello ", "world" and "!" to StreamingConcat, ends the stream with `end`, and gives the result. */
+    async function concatenated(end: (subject: Subject<string>) => void): Promise<string> {
       const connection = connect();
       await connection.start();
       const subject = new Subject<string>();
       const result = connection.invoke<string>('StreamingConcat', subject.asObservable());
-      subject.next('Hello ');
-      subject.next('world');
-      subject.next('!');
-      subject.complete();
-      expect(await result).toBe('Hello world!');
+      for (const item of ['Hello ', 'world', '!']) subject.next(item);
+      end(subject);
+      return result;
+    }
+
+    it('can stream from client to server with rxjs', async () => {
+      expect(await concatenated((subject) => subject.complete())).toBe('Hello world!');
     });
 
     it('can stream from client to server and close with error with rxjs', async () => {
-      const connection = connect();
-      await connection.start();
-      const subject = new Subject<string>();
-      const result = connection.invoke<string>('StreamingConcat', subject.asObservable());
-      subject.next('Hello ');
-      subject.next('world');
-      subject.next('!');
-      subject.error(new Error('Something bad'));
-      await expect(result).rejects.toMatchObject({
+      await expect(concatenated((subject) => subject.error(new Error('Something bad')))).rejects.toMatchObject({
         message: "An unexpected error occurred invoking 'StreamingConcat' on the server. HubException: Something bad",
       });
     });
@@ -310,20 +309,12 @@ describe.each(SCHEMES)('hubConnection over %s', (scheme) => {
       it('can connect to hub with authorization', async () => {
         const token = await jwtToken();
         const connection = build(transport, { url: authorizedHubUrl(), options: { accessTokenFactory: () => token } });
-        const closed = closeOf(connection);
-        await connection.start();
-        expect(await connection.invoke('Echo', MESSAGE)).toBe(MESSAGE);
-        await connection.stop();
-        expect(await closed).toBeUndefined();
+        await echoesAndClosesCleanly(connection);
       });
 
       it('can connect to hub with authorization using async token factory', async () => {
         const connection = build(transport, { url: authorizedHubUrl(), options: { accessTokenFactory: jwtToken } });
-        const closed = closeOf(connection);
-        await connection.start();
-        expect(await connection.invoke('Echo', MESSAGE)).toBe(MESSAGE);
-        await connection.stop();
-        expect(await closed).toBeUndefined();
+        await echoesAndClosesCleanly(connection);
       });
 
       it('can get error from unauthorized hub connection', async () => {
