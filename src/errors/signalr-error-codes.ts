@@ -21,12 +21,22 @@ export enum SignalRErrorCode {
   InvalidOption = 'SIGNALR_INVALID_OPTION',
 }
 
+/**
+ * Codes whose message is a client's own text, passed on as the client wrote it (as ASP.NET Core
+ * surfaces it); the code is only a property.
+ */
+const CODES_OF_CLIENT_TEXT: ReadonlySet<SignalRErrorCode> = new Set([SignalRErrorCode.ClientResultFailed]);
+
 export class SignalRError extends Error {
   override readonly name = 'SignalRError';
+  /** The message without its code. */
+  readonly reason: string;
+
   constructor(
     readonly code: SignalRErrorCode,
-    message: string,
+    reason: string,
   ) {
-    super(`${message} (${code})`);
+    super(CODES_OF_CLIENT_TEXT.has(code) ? reason : `${reason} (${code})`);
+    this.reason = reason;
   }
 }

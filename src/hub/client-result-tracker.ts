@@ -40,7 +40,7 @@ export class ClientResultTracker {
     this.pending.delete(message.invocationId);
     clearTimeout(entry.timer);
     if (message.error !== undefined) {
-      entry.reject(new SignalRError(SignalRErrorCode.ClientResultFailed, `The client answered with an error: ${message.error}`));
+      entry.reject(new SignalRError(SignalRErrorCode.ClientResultFailed, message.error));
     } else {
       entry.resolve(message.result);
     }

@@ -1,3 +1,4 @@
+import { HubException } from '../errors/hub-exception.js';
 import { invocationErrors } from '../errors/invocation-errors.js';
 import {
   MessageType,
@@ -15,6 +16,7 @@ import { bindingError } from './argument-binding.js';
 import { isStreamResult } from './hub-method-explorer.js';
 import { InvocationQueue } from './invocation-queue.js';
 import { observableToAsyncIterable } from './observable-iterable.js';
+import { ServerStreams, type ServerStream } from './server-streams.js';
 import { UploadStream } from './upload-stream.js';
 
 type Call = InvocationMessage | StreamInvocationMessage;
@@ -31,7 +33,7 @@ const noUploadStream = (): undefined => undefined;
  */
 export class ConnectionDispatcher {
   private readonly queue: InvocationQueue;
-  private readonly serverStreams = new Map<string, AsyncIterator<unknown>>();
+  private readonly serverStreams = new ServerStreams(() => this.openStreams--);
   private readonly uploadStreams = new Map<string, UploadStream>();
   private readonly pendingInvocationIds = new Set<string>();
   /** Server streams from their acceptance (not only once running) plus open upload streams. */
@@ -60,10 +62,7 @@ export class ConnectionDispatcher {
       case MessageType.Completion:
         return this.onCompletion(message);
       case MessageType.CancelInvocation:
-        void this.serverStreams.get(message.invocationId)?.return?.();
-        // Its place is free at once, whenever the producer gets to notice.
-        this.endServerStream(message.invocationId);
-        return;
+        return this.serverStreams.cancel(message.invocationId);
       default:
         // Ping, Ack and Sequence carry nothing for the dispatcher; Close is the connection's.
         return;
@@ -74,8 +73,7 @@ export class ConnectionDispatcher {
   dispose(): void {
     this.disposed = true;
     this.queue.dispose();
-    for (const stream of this.serverStreams.values()) void stream.return?.();
-    this.serverStreams.clear();
+    this.serverStreams.closeAll();
     for (const stream of this.uploadStreams.values()) stream.fail(new Error('The connection closed.'));
     this.uploadStreams.clear();
     this.connection.clientResults.cancelAll();
@@ -90,10 +88,12 @@ export class ConnectionDispatcher {
       if (invocationId !== undefined) this.complete(invocationId, refusal);
       return;
     }
-    if (invocationId !== undefined) this.pendingInvocationIds.add(invocationId);
+    let serverStream: ServerStream | undefined;
+    if (isStreamCall) serverStream = this.serverStreams.open(invocationId!);
+    else if (invocationId !== undefined) this.pendingInvocationIds.add(invocationId);
     this.openStreams += streamsOpenedBy(call);
     const uploads = this.openUploadStreams(call, method!);
-    this.queue.enqueue(() => this.run(call, method!, uploads, isStreamCall));
+    this.queue.enqueue(() => this.run(call, method!, uploads, serverStream));
     // As ASP.NET Core does at its parallel limit: the client is not read until its work drains.
     // What one frame already held is queued (a frame is bounded), nothing more is read.
     if (!this.backlogHeld && this.queue.waitingCount > this.options.maximumQueuedInvocationsPerClient) {
@@ -145,7 +145,8 @@ export class ConnectionDispatcher {
     return byParameter;
   }
 
-  private async run(call: Call, method: HubMethod, uploads: ReadonlyMap<number, UploadStream>, isStreamCall: boolean): Promise<void> {
+  /** `serverStream` is the call's, for a streaming call. */
+  private async run(call: Call, method: HubMethod, uploads: ReadonlyMap<number, UploadStream>, serverStream: ServerStream | undefined): Promise<void> {
     const { invocationId, target } = call;
     const context: HubInvocationContext = {
       target,
@@ -167,12 +168,13 @@ export class ConnectionDispatcher {
       const behind = this.connection.whenWritable();
       if (behind) await behind;
       if (this.disposed) return;
+      // A stream canceled before this point still gets its method run, as ASP.NET Core runs it with
+      // a canceled token: what the method set up is then ended through its stream.
       const result = await method.invoke(this.connection.caller, context);
-      if (isStreamCall) {
-        this.pendingInvocationIds.delete(invocationId!);
+      if (serverStream) {
         // The stream runs outside the invocation slot, as in ASP.NET Core; uploads it reads stay open.
-        void this.streamToClient(invocationId!, target, result).finally(() => {
-          this.endServerStream(invocationId!);
+        void this.streamToClient(invocationId!, target, result, serverStream).finally(() => {
+          this.serverStreams.end(invocationId!, serverStream);
           this.closeUploads(call);
         });
         return;
@@ -181,8 +183,8 @@ export class ConnectionDispatcher {
         this.send({ type: MessageType.Completion, invocationId, result: result ?? null, hasResult: true });
       }
     } catch (error) {
-      if (isStreamCall) this.openStreams--;
-      this.fail(invocationId, target, error);
+      // A canceled stream's client no longer listens for its end.
+      if (!serverStream || this.serverStreams.end(invocationId!, serverStream)) this.fail(invocationId, target, error);
     } finally {
       if (invocationId !== undefined) this.pendingInvocationIds.delete(invocationId);
     }
@@ -194,13 +196,6 @@ export class ConnectionDispatcher {
     for (const streamId of call.streamIds ?? NO_STREAM_IDS) this.endUpload(streamId)?.complete();
   }
 
-  /** Forgets a running server stream; false if it had already ended (completed or canceled). */
-  private endServerStream(invocationId: string): boolean {
-    if (!this.serverStreams.delete(invocationId)) return false;
-    this.openStreams--;
-    return true;
-  }
-
   /** Forgets an upload stream and frees its place among the open streams; undefined if it had ended. */
   private endUpload(streamId: string): UploadStream | undefined {
     const upload = this.uploadStreams.get(streamId);
@@ -208,34 +203,40 @@ export class ConnectionDispatcher {
     return upload;
   }
 
-  private async streamToClient(invocationId: string, target: string, result: unknown): Promise<void> {
+  private async streamToClient(invocationId: string, target: string, result: unknown, stream: ServerStream): Promise<void> {
     if (!isStreamResult(result)) {
-      this.openStreams--;
-      this.fail(invocationId, target, new TypeError(`Streaming method '${target}' returned something that is not a stream.`));
+      const error = new TypeError(`Streaming method '${target}' returned something that is not a stream.`);
+      if (this.serverStreams.end(invocationId, stream)) this.fail(invocationId, target, error);
       return;
     }
     const iterable = Symbol.asyncIterator in result ? result : observableToAsyncIterable(result, this.options.maximumQueuedObservableItems);
     const iterator = iterable[Symbol.asyncIterator]();
-    this.serverStreams.set(invocationId, iterator);
+    if (!this.serverStreams.isRunning(invocationId, stream)) {
+      // Canceled, or the connection closed, while the method ran: ended unread (an Observable unsubscribed).
+      void iterator.return?.();
+      return;
+    }
+    stream.iterator = iterator;
     try {
       for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
-        if (!this.serverStreams.has(invocationId)) return;
+        if (!this.serverStreams.isRunning(invocationId, stream)) return;
         this.send({ type: MessageType.StreamItem, invocationId, item: step.value });
         // The producer is asked for its next item only once the client has room for it.
         const behind = this.connection.whenWritable();
         if (behind) await behind;
-        if (!this.serverStreams.has(invocationId)) return;
+        if (!this.serverStreams.isRunning(invocationId, stream)) return;
       }
-      if (this.endServerStream(invocationId)) this.send({ type: MessageType.Completion, invocationId });
+      if (this.serverStreams.end(invocationId, stream)) this.send({ type: MessageType.Completion, invocationId });
     } catch (error) {
-      if (this.endServerStream(invocationId)) this.fail(invocationId, target, error);
+      if (this.serverStreams.end(invocationId, stream)) this.fail(invocationId, target, error);
     }
   }
 
   private onCompletion(message: CompletionMessage): void {
     const upload = this.endUpload(message.invocationId);
     if (upload) {
-      if (message.error !== undefined) upload.fail(new Error(message.error));
+      // As ASP.NET Core does: the method reading the stream sees the client's text as a HubException.
+      if (message.error !== undefined) upload.fail(new HubException(message.error));
       else upload.complete();
       return;
     }

@@ -6,13 +6,15 @@ import {
   type MessageHeaders,
   type StreamInvocationMessage,
 } from './hub-message.js';
+import { toJsonValue } from './json-values.js';
 import { toRecord } from './text-message-format.js';
 
 type WireObject = Record<string, unknown>;
 
 /**
  * Serializes a message the way ASP.NET Core does: same keys, same order, optional keys left
- * out rather than written as null, so clients see no difference between the two servers.
+ * out rather than written as null, bytes and dates written as it writes them, so clients see
+ * no difference between the two servers.
  */
 export function writeJsonMessage(message: HubMessage): string {
   return toRecord(JSON.stringify(toWireObject(message)));
@@ -27,7 +29,7 @@ function toWireObject(message: HubMessage): WireObject {
       const wire = envelope(message.type, message.headers);
       wire.invocationId = message.invocationId;
       // An undefined item would vanish from the JSON, and clients reject an item-less StreamItem.
-      wire.item = message.item ?? null;
+      wire.item = toJsonValue(message.item ?? null);
       return wire;
     }
     case MessageType.Completion:
@@ -53,7 +55,7 @@ function invocationObject(message: InvocationMessage | StreamInvocationMessage):
   const wire = envelope(message.type, message.headers);
   if (message.invocationId !== undefined) wire.invocationId = message.invocationId;
   wire.target = message.target;
-  wire.arguments = message.arguments;
+  wire.arguments = toJsonValue(message.arguments);
   if (message.streamIds !== undefined && message.streamIds.length > 0) wire.streamIds = message.streamIds;
   return wire;
 }
@@ -65,7 +67,7 @@ function completionObject(message: CompletionMessage): WireObject {
   if (message.error !== undefined) {
     wire.error = message.error;
   } else if (message.hasResult === true || message.result !== undefined) {
-    wire.result = message.result ?? null;
+    wire.result = toJsonValue(message.result ?? null);
   }
   return wire;
 }

@@ -128,6 +128,28 @@ describe.each(WIRE_PROTOCOLS)('hub protocol with the official @microsoft/signalr
     expect(received).toEqual([0, 1, 2]);
   });
 
+  it('stops a server stream canceled in the same turn as its invocation', async () => {
+    const client = await connect();
+    const events = server.app.get(HubEvents);
+    const before = events.canceledStreams;
+    const received: number[] = [];
+    client.stream<number>('WatchedTicks').subscribe({ next: (value) => received.push(value), complete: () => undefined, error: () => undefined }).dispose();
+    await waitFor(() => events.canceledStreams === before + 1, 5000);
+    await expect(client.invoke('Add', 1, 1)).resolves.toBe(2);
+    expect(received).toEqual([]);
+  });
+
+  it("fails an upload stream the client ended with an error as a HubException with the client's text", async () => {
+    const client = await connect();
+    const subject = new Subject<number>();
+    const result = client.invoke('Sum', subject);
+    subject.next(1);
+    subject.error(new Error('no more numbers'));
+    await expect(result).rejects.toMatchObject({
+      message: "An unexpected error occurred invoking 'Sum' on the server. HubException: no more numbers",
+    });
+  });
+
   it('streams from client to server', async () => {
     const client = await connect();
     const subject = new Subject<number>();
@@ -150,6 +172,34 @@ describe.each(WIRE_PROTOCOLS)('hub protocol with the official @microsoft/signalr
     const client = await connect();
     client.on('Answer', (question: string) => `answer to ${question}`);
     await expect(client.invoke('AskCaller', 'life')).resolves.toBe('answer to life');
+  });
+
+  it("gives the hub a client result's error as the client's text, the code as a property", async () => {
+    const client = await connect();
+    client.on('Answer', () => {
+      throw new Error('no idea');
+    });
+    await expect(client.invoke('AskCallerForItsError', 'life')).resolves.toEqual({
+      name: 'SignalRError',
+      message: 'Error: no idea',
+      code: 'SIGNALR_CLIENT_RESULT_FAILED',
+    });
+    client.off('Answer');
+    await expect(client.invoke('AskCallerForItsError', 'life')).resolves.toMatchObject({ message: "Client didn't provide a result." });
+  });
+
+  it('writes bytes and dates as ASP.NET Core does', async () => {
+    const client = await connect();
+    await expect(client.invoke('BytesAndDates')).resolves.toEqual(
+      protocol === 'json'
+        ? { buffer: 'AQID', bytes: 'BA==', midnight: '2000-01-01T00:00:00Z', precise: '2000-01-01T00:00:00.5Z' }
+        : {
+            buffer: new Uint8Array([1, 2, 3]),
+            bytes: new Uint8Array([4]),
+            midnight: new Date(Date.UTC(2000, 0, 1)),
+            precise: new Date(Date.UTC(2000, 0, 1, 0, 0, 0, 500)),
+          },
+    );
   });
 
   it('routes to all, caller, others, connections, all-except, groups and group-except', async () => {

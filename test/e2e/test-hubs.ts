@@ -14,7 +14,7 @@ import {
   type OnHubConnected,
   type OnHubDisconnected,
 } from 'nestjs-signalr';
-import { interval, map, Observable, take } from 'rxjs';
+import { finalize, interval, map, Observable, take } from 'rxjs';
 
 /** Records what the hub saw, for assertions. */
 @Injectable()
@@ -130,6 +130,30 @@ export class TestHub implements OnHubConnected, OnHubDisconnected {
 
   async askCaller(question: string, @Clients() clients: HubCallerClients): Promise<unknown> {
     return clients.caller.invoke('Answer', question);
+  }
+
+  /** What the hub sees of a client result that failed. */
+  async askCallerForItsError(question: string, @Clients() clients: HubCallerClients): Promise<unknown> {
+    try {
+      return await clients.caller.invoke('Answer', question);
+    } catch (error) {
+      return { name: (error as Error).name, message: (error as Error).message, code: (error as { code?: unknown }).code };
+    }
+  }
+
+  /** Counts its cancellation as soon as it comes, even before the first item. */
+  @HubMethod({ stream: true })
+  watchedTicks(): Observable<number> {
+    return interval(5).pipe(finalize(() => this.events.canceledStreams++));
+  }
+
+  bytesAndDates(): unknown {
+    return {
+      buffer: Buffer.from([1, 2, 3]),
+      bytes: new Uint8Array([4]),
+      midnight: new Date(Date.UTC(2000, 0, 1)),
+      precise: new Date(Date.UTC(2000, 0, 1, 0, 0, 0, 500)),
+    };
   }
 
   async joinGroup(group: string, @Caller() caller: HubCallerContext, @Groups() groups: GroupManager): Promise<void> {

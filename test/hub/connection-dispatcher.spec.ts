@@ -1,5 +1,6 @@
 import { setImmediate as settled } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { HubException } from '../../src/errors/hub-exception.js';
 import { HubExceptionFilter } from '../../src/errors/hub-exception-filter.js';
 import { invocationErrors } from '../../src/errors/invocation-errors.js';
 import { SignalRErrorCode } from '../../src/errors/signalr-error-codes.js';
@@ -117,8 +118,10 @@ class RecordingConnection implements HubConnectionContext {
 class UnitHub {
   readonly started: string[] = [];
   readonly producers = new Map<string, Producer>();
+  /** Every producer, in the order the streaming method made them, ids reused or not. */
+  readonly allProducers: Producer[] = [];
   readonly uploaded: unknown[][] = [];
-  readonly uploadFailures: string[] = [];
+  readonly uploadFailures: unknown[] = [];
   private readonly holds = new Map<string, () => void>();
 
   methods(): Map<string, HubMethod> {
@@ -135,6 +138,7 @@ class UnitHub {
       entry({ wireName: 'Ticks', streaming: true }, async (_caller, { invocationId }) => {
         const producer = new Producer();
         this.producers.set(invocationId!, producer);
+        this.allProducers.push(producer);
         return producer;
       }),
       entry({ wireName: 'Collect', uploadStreams: [{ index: 0, asObservable: false }] }, async (_caller, context) => {
@@ -143,7 +147,7 @@ class UnitHub {
         try {
           for await (const item of context.uploadStreamFor(0) as AsyncIterable<unknown>) items.push(item);
         } catch (error) {
-          this.uploadFailures.push((error as Error).message);
+          this.uploadFailures.push(error);
         }
         return items.length;
       }),
@@ -259,6 +263,63 @@ describe('ConnectionDispatcher: streams', () => {
     expect(connection.streamItems('s4')).toEqual([7]);
   });
 
+  it('cancels a stream whose cancellation arrives in the same turn as its invocation', async () => {
+    const { dispatcher, connection, hub } = dispatcherWith({ maximumConcurrentStreamsPerClient: 1 });
+    dispatcher.dispatch(streamCall('s1', 'ticks'));
+    dispatcher.dispatch(cancel('s1'));
+    await settled();
+    const producer = hub.producers.get('s1')!;
+    expect(producer.returned).toBe(true);
+    expect(producer.pulls).toBe(0);
+
+    // Its place was freed: one more stream fits under the limit of 1.
+    dispatcher.dispatch(streamCall('s2', 'ticks'));
+    await settled();
+    await hub.producers.get('s2')!.yield(7);
+    expect(connection.streamItems('s2')).toEqual([7]);
+    expect(connection.completions()).toEqual([]);
+  });
+
+  it('cancels a stream whose call still waits in the queue', async () => {
+    const { dispatcher, connection, hub } = dispatcherWith({ maximumParallelInvocationsPerClient: 1 });
+    dispatcher.dispatch(call('1', 'hold', ['running']));
+    dispatcher.dispatch(streamCall('s1', 'ticks'));
+    await settled();
+    dispatcher.dispatch(cancel('s1'));
+    await hub.finish('running');
+    expect(hub.producers.get('s1')!.returned).toBe(true);
+    expect(hub.producers.get('s1')!.pulls).toBe(0);
+    expect(connection.completions()).toEqual([{ invocationId: '1', result: 'running' }]);
+  });
+
+  it('keeps a canceled stream apart from a new one that reuses its id', async () => {
+    const { dispatcher, connection, hub } = dispatcherWith({ maximumParallelInvocationsPerClient: 1 });
+    dispatcher.dispatch(call('1', 'hold', ['running']));
+    dispatcher.dispatch(streamCall('s1', 'ticks'));
+    dispatcher.dispatch(cancel('s1'));
+    dispatcher.dispatch(streamCall('s1', 'ticks'));
+    await hub.finish('running');
+    await settled();
+    const [canceled, reused] = hub.allProducers;
+    expect(canceled.returned).toBe(true);
+    expect(canceled.pulls).toBe(0);
+    expect(reused.returned).toBe(false);
+    await reused.yield(7);
+    expect(connection.streamItems('s1')).toEqual([7]);
+  });
+
+  it("fails an upload the client ended with an error with a HubException carrying the client's text", async () => {
+    const { dispatcher, connection, hub } = dispatcherWith();
+    dispatcher.dispatch(call('u', 'collect', [], ['up1']));
+    dispatcher.dispatch({ type: MessageType.StreamItem, invocationId: 'up1', item: 'x' });
+    dispatcher.dispatch({ type: MessageType.Completion, invocationId: 'up1', error: 'Something bad' });
+    await settled();
+    expect(hub.uploaded).toEqual([['x']]);
+    expect(hub.uploadFailures).toEqual([new HubException('Something bad')]);
+    expect(hub.uploadFailures[0]).toBeInstanceOf(HubException);
+    expect(connection.completions()).toEqual([{ invocationId: 'u', result: 1 }]);
+  });
+
   it('counts an upload stream against the same limit until the client completes it', async () => {
     const { dispatcher, connection, hub } = dispatcherWith({ maximumConcurrentStreamsPerClient: 1 });
     dispatcher.dispatch(call('u', 'collect', [], ['up1']));
@@ -343,7 +404,7 @@ describe('ConnectionDispatcher: dispose', () => {
     await settled();
 
     expect(hub.producers.get('s1')!.returned).toBe(true);
-    expect(hub.uploadFailures).toEqual(['The connection closed.']);
+    expect(hub.uploadFailures).toMatchObject([{ message: 'The connection closed.' }]);
     expect(clientResultError).toMatchObject({ code: SignalRErrorCode.ConnectionClosed });
     expect(hub.started).toEqual(['running']);
     expect(connection.sent).toEqual([]);

@@ -88,6 +88,14 @@ describe('JSON protocol against the official @microsoft/signalr client', () => {
       expect(server.parseMessages(frame)).toStrictEqual([expected]);
     });
 
+    it('gets a date as the text the client wrote (JSON has no dates), which comes back in ASP.NET Core\'s form once the hub made it a Date', () => {
+      const sentDate = new Date(Date.UTC(2002, 3, 1, 10, 20, 15));
+      const frame = Buffer.from(client.writeMessage({ target: 'Echo', arguments: [sentDate], type: ClientMessageType.Invocation }) as string);
+      expect(server.parseMessages(frame)).toStrictEqual([{ type: 1, target: 'Echo', arguments: ['2002-04-01T10:20:15.000Z'] }]);
+      const answer = server.writeMessage({ type: 3, invocationId: '0', result: new Date('2002-04-01T10:20:15.000Z'), hasResult: true });
+      expect(clientReads(answer)).toStrictEqual([{ type: ClientMessageType.Completion, invocationId: '0', result: '2002-04-01T10:20:15Z' }]);
+    });
+
     it('all of them batched in one frame', () => {
       const text = sent.map(([, clientMessage]) => client.writeMessage(clientMessage) as string).join('');
       expect(server.parseMessages(Buffer.from(text))).toStrictEqual(sent.map(([, , expected]) => expected));
@@ -146,6 +154,18 @@ describe('JSON protocol against the official @microsoft/signalr client', () => {
     it('all of them batched in one frame', () => {
       const text = written.map(([, message]) => server.writeMessage(message)).join('');
       expect(clientReads(text)).toStrictEqual(written.map(([, , expected]) => expected));
+    });
+
+    it('gets bytes as base64 text and dates as ASP.NET Core writes them, as their functional tests expect', () => {
+      const message: HubMessage = {
+        type: 3,
+        invocationId: '0',
+        result: { ByteArray: new Uint8Array([1, 2, 3]), DateTime: new Date(Date.UTC(2000, 0, 1)) },
+        hasResult: true,
+      };
+      expect(clientReads(server.writeMessage(message))).toStrictEqual([
+        { type: ClientMessageType.Completion, invocationId: '0', result: { ByteArray: 'AQID', DateTime: '2000-01-01T00:00:00Z' } },
+      ]);
     });
 
     it.each<[string, HubMessage]>([

@@ -148,6 +148,26 @@ describe('JsonHubProtocol', () => {
       expect(protocol.writeMessage(message)).toBe(wire + RS);
     });
 
+    it.each<[string, HubMessage, string]>([
+      [
+        'in arguments',
+        { type: 1, target: 'A', arguments: [Buffer.from([1, 2, 3]), { at: new Date(Date.UTC(2000, 0, 1)) }] },
+        '{"type":1,"target":"A","arguments":["AQID",{"at":"2000-01-01T00:00:00Z"}]}',
+      ],
+      [
+        'in a result',
+        { type: 3, invocationId: '0', result: { bytes: new Uint8Array([1, 2, 3]) }, hasResult: true },
+        '{"type":3,"invocationId":"0","result":{"bytes":"AQID"}}',
+      ],
+      [
+        'as a stream item',
+        { type: 2, invocationId: '1', item: new Date(Date.UTC(2002, 3, 1, 10, 20, 15, 500)) },
+        '{"type":2,"invocationId":"1","item":"2002-04-01T10:20:15.5Z"}',
+      ],
+    ])('writes bytes as base64 and dates as ASP.NET Core writes DateTime %s', (_, message, wire) => {
+      expect(protocol.writeMessage(message)).toBe(wire + RS);
+    });
+
     it('refuses a message of a type it does not know', () => {
       expect(() => protocol.writeMessage({ type: 42 } as unknown as HubMessage)).toThrow(TypeError);
     });

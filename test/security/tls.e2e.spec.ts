@@ -1,11 +1,11 @@
 import { HubConnectionState } from '@microsoft/signalr';
 import { JwtService } from '@nestjs/jwt';
-import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientPool } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
 import { upgradeStatus } from '../support/raw-client.js';
+import { loopbackCertificate, trustAnyCertificate } from '../support/tls.js';
 import { AdminsHub, HubCodeRuns, NotBannedPolicy, OpenHub, PrivateHub } from './security-hubs.js';
 
 const hubs = [OpenHub, PrivateHub, AdminsHub, HubCodeRuns, NotBannedPolicy];
@@ -16,16 +16,10 @@ describe('TLS: the whole flow over https and wss', () => {
   const clients = new ClientPool();
 
   beforeAll(async () => {
-    const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
-      keySize: 2048,
-      algorithm: 'sha256',
-      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
-    });
-    // The official client offers no way to pass a CA, so this file's process trusts any certificate.
-    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+    trustAnyCertificate();
     server = await startHubApp(hubs, { authStrategies: ['jwt'], requireSecureTransport: true }, {
       imports: [TestAuthModule],
-      httpsOptions: { key: pems.private, cert: pems.cert },
+      httpsOptions: await loopbackCertificate(),
     });
     jwt = server.app.get(JwtService);
   });

@@ -1,4 +1,4 @@
-import { SignalRErrorCode } from '../../errors/signalr-error-codes.js';
+import { SignalRError, SignalRErrorCode } from '../../errors/signalr-error-codes.js';
 
 const SIGNALR_CODES = new Set<string>(Object.values(SignalRErrorCode));
 
@@ -13,10 +13,7 @@ export interface RelayedError {
 }
 
 export function describeError(error: unknown): RelayedError {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: unknown } | null)?.code;
-  if (!isSignalRErrorCode(code)) return { error: message };
-  // SignalRError appends the code to the message; it is appended again when rebuilt.
-  const suffix = ` (${code})`;
-  return { error: message.endsWith(suffix) ? message.slice(0, -suffix.length) : message, code };
+  // A SignalRError's message may end with its code, which the rebuilt error adds again.
+  if (error instanceof SignalRError) return { error: error.reason, code: error.code };
+  return { error: error instanceof Error ? error.message : String(error) };
 }

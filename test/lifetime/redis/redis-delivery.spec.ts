@@ -178,7 +178,8 @@ describeWithRedis('RedisLifetimeManager: sends across nodes', () => {
     await fence(a, [jsonOnB, packOnB]);
 
     const [jsonArgs] = jsonOnB.messages().map((message) => message.args);
-    expect(jsonArgs).toEqual(JSON.parse(JSON.stringify(args)));
+    // As the JSON protocol writes them locally: bytes in base64, the date as ASP.NET Core writes it.
+    expect(jsonArgs).toEqual([...JSON.parse(JSON.stringify(args.slice(0, 8))), 'AQL/', '2024-05-06T07:08:09.01Z', '12.50 EUR']);
     const [packArgs] = packOnB.messages().map((message) => message.args);
     expect(packArgs.slice(0, 7)).toEqual(args.slice(0, 7));
     expect(packArgs[7]).toEqual({ nested: { list: ['a'] } });

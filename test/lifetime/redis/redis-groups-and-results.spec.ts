@@ -47,7 +47,7 @@ describeWithRedis('RedisLifetimeManager: groups and client results across nodes'
       b,
       new FakeConnection(undefined, undefined, async (method, args) => {
         if (method === 'Add') return (args[0] as number) + (args[1] as number);
-        if (method === 'Fail') throw new SignalRError(SignalRErrorCode.ClientResultFailed, 'The client answered with an error: nope');
+        if (method === 'Fail') throw new SignalRError(SignalRErrorCode.ClientResultFailed, 'Error: nope');
         if (method === 'Closed') throw new SignalRError(SignalRErrorCode.ConnectionClosed, 'The connection closed before the client answered.');
         return new Promise(() => {}); // never answers
       }),
@@ -192,7 +192,7 @@ describeWithRedis('RedisLifetimeManager: groups and client results across nodes'
     expect(error).toBeInstanceOf(SignalRError);
     expect(error).toMatchObject({
       code: SignalRErrorCode.ClientResultFailed,
-      message: 'The client answered with an error: nope (SIGNALR_CLIENT_RESULT_FAILED)',
+      message: 'Error: nope',
     });
     await expect(a.invokeConnection(b1.connectionId, 'Closed', [])).rejects.toMatchObject({
       code: SignalRErrorCode.ConnectionClosed,
