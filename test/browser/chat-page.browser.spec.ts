@@ -168,7 +168,9 @@ describe.runIf(chromiumAvailable())('the sample chat page in headless Chromium',
       }
       const page = await (await browser.newContext()).newPage();
       await page.goto(blocking.baseUrl);
+      const answer = page.waitForResponse((response) => response.url().endsWith('/auth/login'));
       await page.click('#login button[type=submit]');
+      expect((await answer).status()).toBe(429);
       await page.waitForFunction(() => document.querySelector('#login-error')?.textContent !== '');
       expect(await page.textContent('#login-error')).toBe('Too many logins from this address: try again in a minute.');
       expect(await page.getAttribute('#state', 'data-state')).toBe('disconnected');
