@@ -34,6 +34,7 @@ import { TokenService } from './security/token-service.js';
 import { TransportSecurity } from './security/transport-security.js';
 import { HubConnections } from './connection/hub-connections.js';
 import { HubEndpoint } from './transport/hub-endpoint.js';
+import { HubPaths } from './transport/hub-paths.js';
 import { WebSocketTransport } from './transport/websocket-transport.js';
 
 /**
@@ -42,6 +43,8 @@ import { WebSocketTransport } from './transport/websocket-transport.js';
  */
 @Injectable()
 export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdown {
+  /** The hubs the adapter serves, by path: its upgrades and the application's HTTP pipeline route by it. */
+  readonly served = new HubPaths();
   private readonly lifetimeManagers = new Map<Function, HubLifetimeManager>();
   private readonly connectionRegistries: ConnectionRegistry[] = [];
   private readonly endpoints = new Map<Function, HubEndpoint>();

@@ -7,6 +7,7 @@ import { HubAuthorizationGuard } from './security/hub-authorization.guard.js';
 import { HubAuthorizer } from './security/hub-authorizer.js';
 import { passportAuthenticatorProvider } from './security/passport-authenticator.provider.js';
 import { TokenService } from './security/token-service.js';
+import { HubRequests } from './transport/hub-requests.js';
 import { tokenServiceProvider } from './security/token-service.provider.js';
 import { SignalRConfigurableModule } from './signalr.module-definition.js';
 
@@ -23,6 +24,7 @@ class SignalRFeatureModule {}
 @Module({
   providers: [
     HubEndpoints,
+    HubRequests,
     HubAuthorizer,
     HubAuthorizationGuard,
     tokenServiceProvider,
