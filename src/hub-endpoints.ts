@@ -162,6 +162,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       registry,
       caps: this.caps,
       negotiateTokenLifetimeMs: this.lifetimes.negotiateTokenLifetimeMs,
+      allowSkipNegotiation: this.options.allowSkipNegotiation ?? true,
       closeOnCredentialExpiry: this.options.closeOnCredentialExpiry ?? true,
       maximumReceiveFrameSize: options.maximumReceiveFrameSize,
     });

@@ -22,7 +22,7 @@ import type { Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientPool } from '../support/client.js';
 import { createHubApp, HTTP_PLATFORMS, listenOnLoopback, type HttpPlatformName, type RunningHubApp } from '../support/hub-app.js';
-import { rawHttp } from '../support/raw-client.js';
+import { rawHttp, upgradeStatus } from '../support/raw-client.js';
 import { HubCodeRuns, NotBannedPolicy, OpenHub, PrivateHub } from '../security/security-hubs.js';
 
 const HUB_ORIGIN = 'https://hub-client.example.test';
@@ -85,7 +85,7 @@ class ApplicationRoutes {
 }
 
 @Module({
-  imports: [SignalRModule.forRoot({ allowedOrigins: [HUB_ORIGIN], allowedHosts: ['127.0.0.1:*'] })],
+  imports: [SignalRModule.forRoot({ allowedOrigins: [HUB_ORIGIN], allowedHosts: ['127.0.0.1:*'], allowSkipNegotiation: false })],
   controllers: [ApplicationRoutes],
   providers: [
     ...HUBS,
@@ -149,6 +149,12 @@ describe.each(HTTP_PLATFORMS)("negotiate in the application's pipeline on %s", (
   it('lets the official client through when the guard admits it, negotiate and upgrade', async () => {
     const client = await clients.connect(`${server.baseUrl}/hubs/open`, { headers: API_KEY });
     await expect(client.invoke('Ping')).resolves.toBe('pong');
+  });
+
+  it('refuses a WebSocket without negotiate when allowSkipNegotiation is off: every connection passed the guards', async () => {
+    const skipping = new ClientPool();
+    await expect(skipping.connect(`${server.baseUrl}/hubs/open`, { headers: API_KEY, skipNegotiation: true })).rejects.toThrow();
+    expect(await upgradeStatus(`${server.baseUrl}/hubs/open`, API_KEY)).toEqual({ status: 400, body: 'Connection ID required' });
   });
 
   it("keeps the hub's own checks, with their statuses, behind a guard that admits", async () => {
