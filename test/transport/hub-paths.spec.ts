@@ -56,6 +56,19 @@ describe.each(HTTP_PLATFORMS)('hub paths match case-insensitively on %s, as ASP.
     const { connectionToken } = await negotiate(`${server.baseUrl}/HUBS/chat`);
     expect((await upgradeStatus(`${server.baseUrl}/hubs/cHaT?id=${encodeURIComponent(connectionToken)}`)).status).toBe(101);
   });
+
+  it("keeps hub paths absolute from the server root: Nest's global prefix does not apply", async () => {
+    const prefixed = await startHubApp([ChatHub], {}, { platform, configure: (app) => app.setGlobalPrefix('api') });
+    const clients = new ClientPool();
+    try {
+      const client = await clients.connect(`${prefixed.baseUrl}/hubs/chat`);
+      await expect(client.invoke('Ping')).resolves.toBe('pong');
+      expect((await fetch(`${prefixed.baseUrl}/api/hubs/chat/negotiate`, { method: 'POST' })).status).toBe(404);
+    } finally {
+      await clients.stopAll();
+      await prefixed.close();
+    }
+  });
 });
 
 describe('hub paths at start-up', () => {
