@@ -7,9 +7,9 @@ import { HubAuthorizationGuard } from './security/hub-authorization.guard.js';
 import { HubAuthorizer } from './security/hub-authorizer.js';
 import { passportAuthenticatorProvider } from './security/passport-authenticator.provider.js';
 import { TokenService } from './security/token-service.js';
-import { HubRequests } from './transport/hub-requests.js';
 import { tokenServiceProvider } from './security/token-service.provider.js';
 import { SignalRConfigurableModule } from './signalr.module-definition.js';
+import { HubRequests } from './transport/hub-requests.js';
 
 /** Holds hub contexts for one feature module; its own class, so it never duplicates the registry. */
 @Module({})

@@ -49,11 +49,16 @@ export class HubEndpoint {
     return rest === NEGOTIATE || (this.parts.proxies !== undefined && PROXY_FILES.has(rest));
   }
 
-  /** A CORS preflight of negotiate: only an allowed cross origin gets permission headers. */
-  preflight(request: IncomingMessage, reply: HttpReply): void {
+  /**
+   * Answers the request if it is a CORS preflight of negotiate (only an allowed cross origin gets
+   * permission headers); returns whether it was.
+   */
+  answerPreflight(request: IncomingMessage, reply: HttpReply, rest: string): boolean {
+    if (rest !== NEGOTIATE || request.method !== 'OPTIONS') return false;
     const preflight = this.parts.gatekeeper.preflight(request);
     if (isRefusal(preflight)) replyError(reply, preflight.status, preflight.body, preflight.headers);
     else replyNoContent(reply, preflight);
+    return true;
   }
 
   /** Answers negotiate or a proxy file (`rest` as `servesHttp` accepted it). */

@@ -30,21 +30,15 @@ export class HubRequests implements OnModuleInit {
     const { httpAdapter } = this.adapterHost;
     if (!httpAdapter || this.hubs.served.size === 0) return;
     const platform = (this.platform = httpPlatformOf(httpAdapter));
-    const pipeline = this.contextCreator.create(this, this.serve, 'serve', undefined, undefined, undefined, undefined, {
-      guards: true,
-      interceptors: true,
-      filters: true,
-    }, 'http');
+    const enhancers = { guards: true, interceptors: true, filters: true };
+    const pipeline = this.contextCreator.create(this, this.serve, 'serve', undefined, undefined, undefined, undefined, enhancers, 'http');
     // What no filter of the application caught is answered as Nest's router answers it.
     const unfiltered = new BaseExceptionFilter(httpAdapter);
     platform.mount((args) => {
       const request = platform.request(args);
       const target = this.hubs.served.find(splitUrl(request.url).pathname);
       if (!target?.endpoint.servesHttp(target.rest)) return undefined;
-      if (target.rest === '/negotiate' && request.method === 'OPTIONS') {
-        target.endpoint.preflight(request, platform.reply(args));
-        return Promise.resolve();
-      }
+      if (target.endpoint.answerPreflight(request, platform.reply(args), target.rest)) return Promise.resolve();
       return pipeline(...args).then(
         () => undefined,
         (error: unknown) => unfiltered.catch(error, httpArgumentsHost(args)),
