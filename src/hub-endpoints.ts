@@ -35,6 +35,7 @@ import { TransportSecurity } from './security/transport-security.js';
 import { HubConnections } from './connection/hub-connections.js';
 import { ConnectionRequestCapture } from './transport/connection-request-capture.js';
 import { HubEndpoint } from './transport/hub-endpoint.js';
+import { HubPaths } from './transport/hub-paths.js';
 import { WebSocketTransport } from './transport/websocket-transport.js';
 
 /**
@@ -43,6 +44,8 @@ import { WebSocketTransport } from './transport/websocket-transport.js';
  */
 @Injectable()
 export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdown {
+  /** The hubs the adapter serves, by path: its upgrades and the application's HTTP pipeline route by it. */
+  readonly served = new HubPaths();
   private readonly lifetimeManagers = new Map<Function, HubLifetimeManager>();
   private readonly connectionRegistries: ConnectionRegistry[] = [];
   private readonly endpoints = new Map<Function, HubEndpoint>();
@@ -162,6 +165,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       registry,
       caps: this.caps,
       negotiateTokenLifetimeMs: this.lifetimes.negotiateTokenLifetimeMs,
+      allowSkipNegotiation: this.options.allowSkipNegotiation ?? true,
       closeOnCredentialExpiry: this.options.closeOnCredentialExpiry ?? true,
       maximumReceiveFrameSize: options.maximumReceiveFrameSize,
       requestCapture: this.requestCapture,

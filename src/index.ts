@@ -1,5 +1,6 @@
 export { SignalRModule } from './signalr.module.js';
 export { SignalRAdapter } from './transport/signalr-adapter.js';
+export { HubRequests } from './transport/hub-requests.js';
 export { HubEndpoints } from './hub-endpoints.js';
 export type { ProxyOptions, SignalRModuleOptions, UnknownGuards } from './options/signalr-module-options.js';
 export type { ProxyAwareGuard } from './proxies/proxy-visibility.js';

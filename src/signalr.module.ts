@@ -9,6 +9,7 @@ import { passportAuthenticatorProvider } from './security/passport-authenticator
 import { TokenService } from './security/token-service.js';
 import { tokenServiceProvider } from './security/token-service.provider.js';
 import { SignalRConfigurableModule } from './signalr.module-definition.js';
+import { HubRequests } from './transport/hub-requests.js';
 
 /** Holds hub contexts for one feature module; its own class, so it never duplicates the registry. */
 @Module({})
@@ -23,6 +24,7 @@ class SignalRFeatureModule {}
 @Module({
   providers: [
     HubEndpoints,
+    HubRequests,
     HubAuthorizer,
     HubAuthorizationGuard,
     tokenServiceProvider,

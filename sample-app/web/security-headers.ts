@@ -7,7 +7,8 @@ const CONTENT_SECURITY_POLICY =
 /**
  * Runs before every route, so error pages and 404s carry the headers too. One policy for every
  * answer: a page or a script served under a new route can never go out without it. Negotiate
- * answers and hub refusals never reach Express; the package sets `nosniff` on those itself.
+ * passes it as any route does; refused WebSocket upgrades never reach Express, and the package
+ * sets `nosniff` on those itself.
  */
 export function securityHeaders(_request: IncomingMessage, response: ServerResponse, next: () => void): void {
   response.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);

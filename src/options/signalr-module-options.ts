@@ -78,6 +78,14 @@ export interface SignalRModuleOptions
    */
   allowStatefulReconnect?: boolean;
   /**
+   * Accept a WebSocket that comes without negotiate (the client's `skipNegotiation: true`); the
+   * server names its connection. Only negotiate passes the application's HTTP pipeline (its
+   * middleware and global guards): when those must see every connection, turn this off, and an
+   * upgrade without a token from negotiate is refused with 400 `Connection ID required`.
+   * @default true
+   */
+  allowSkipNegotiation?: boolean;
+  /**
    * How long a connection token from negotiate stays usable before its WebSocket arrives.
    * @default 15000 ms
    */

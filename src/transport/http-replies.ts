@@ -1,50 +1,47 @@
-import type { ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { HttpReply } from './http-platform.js';
 
 // On every answer the package writes: a browser never reads a refusal's text or a token as a script or a page.
 const NO_SNIFF = { 'X-Content-Type-Options': 'nosniff' } as const;
 
-export function replyJson(response: ServerResponse, body: string, headers: Record<string, string> = {}): void {
-  response.writeHead(200, {
+export function replyJson(reply: HttpReply, body: string, headers: Record<string, string> = {}): void {
+  reply.send(200, {
     ...headers,
     ...NO_SNIFF,
     'Content-Type': 'application/json; charset=utf-8',
     'Cache-Control': 'no-store',
     'Content-Length': Buffer.byteLength(body),
-  });
-  response.end(body);
+  }, body);
 }
 
-export function replyError(response: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  response.writeHead(status, {
+export function replyError(reply: HttpReply, status: number, text: string, headers: Record<string, string> = {}): void {
+  reply.send(status, {
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),
     ...headers,
     ...NO_SNIFF,
-  });
-  response.end(text);
+  }, text);
 }
 
 /** An answer without a body: an allowed CORS preflight. */
-export function replyNoContent(response: ServerResponse, headers: Record<string, string>): void {
-  response.writeHead(204, { ...headers, ...NO_SNIFF }).end();
+export function replyNoContent(reply: HttpReply, headers: Record<string, string>): void {
+  reply.send(204, { ...headers, ...NO_SNIFF });
 }
 
 /**
  * A script (or its typings) made for one user: never cached, and, if a browser opens it as a
- * page, nothing in it runs.
+ * page, nothing in it runs. Node writes no body in answer to HEAD.
  */
-export function replyScript(response: ServerResponse, body: string, contentType: string, headers: Record<string, string>, headOnly: boolean): void {
-  response.writeHead(200, {
+export function replyScript(reply: HttpReply, body: string, contentType: string, headers: Record<string, string>): void {
+  reply.send(200, {
     ...headers,
     ...NO_SNIFF,
     'Content-Security-Policy': "default-src 'none'",
     'Content-Type': contentType,
     'Cache-Control': 'no-store',
     'Content-Length': Buffer.byteLength(body),
-  });
-  response.end(headOnly ? undefined : body);
+  }, body);
 }
 
 /** Refuses a WebSocket upgrade with a plain HTTP answer before any WebSocket exists. */

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HubConnections } from '../connection/hub-connections.js';
 import type { HubProxyRenderer } from '../proxies/hub-proxy-renderer.js';
@@ -7,12 +7,14 @@ import type { ConnectionCaps } from '../security/connection-caps.js';
 import type { ConnectionTokens } from '../security/connection-tokens.js';
 import type { HubGatekeeper, Refusal } from '../security/hub-gatekeeper.js';
 import { redactUrl } from '../security/redact-url.js';
+import type { HttpReply } from './http-platform.js';
 import { refuseUpgrade, replyError, replyJson, replyNoContent, replyScript } from './http-replies.js';
 import { negotiateResponse } from './negotiate-response.js';
 import type { WebSocketTransport } from './websocket-transport.js';
 
 const logger = new Logger('SignalR:Endpoint');
 
+const NEGOTIATE = '/negotiate';
 const PROXY_FILES = new Set(['/proxy.js', '/proxy.d.ts']);
 
 export interface HubEndpointParts {
@@ -29,44 +31,54 @@ export interface HubEndpointParts {
 
 /**
  * One hub's HTTP face: answers negotiate (and the proxy files), and passes WebSocket upgrades to
- * the WebSocket transport, which hands admitted sockets to the hub's connections. The adapter
- * routes requests here by path.
+ * the WebSocket transport, which hands admitted sockets to the hub's connections. Requests reach
+ * it through the application's HTTP pipeline (`HubRequests`), upgrades through the adapter.
  */
 export class HubEndpoint {
   readonly path: string;
   /** The hub's live connections and what they share. */
   readonly connections: HubConnections;
-  private readonly negotiatePath: string;
 
   constructor(private readonly parts: HubEndpointParts) {
     this.path = parts.path;
     this.connections = parts.connections;
-    this.negotiatePath = `${this.path}/negotiate`;
   }
 
-  /** Takes the request if it is this hub's negotiate or proxy; returns false to pass it on. */
-  handleRequest(request: IncomingMessage, response: ServerResponse, pathname: string, query: URLSearchParams): boolean {
-    let handling: Promise<void>;
-    if (pathname === this.negotiatePath) handling = this.negotiate(request, response, query);
-    else if (this.parts.proxies && pathname.startsWith(this.path) && PROXY_FILES.has(pathname.slice(this.path.length))) {
-      handling = this.serveProxy(request, response, this.parts.proxies, pathname.endsWith('.d.ts'));
-    } else return false;
-    request.resume();
-    handling.catch((error: Error) => {
-      logger.error(`Request failed on ${redactUrl(request.url)}`, error.stack);
-      if (!response.headersSent) replyError(response, 500, 'Internal Server Error');
-    });
+  /** Whether `rest`, what follows the hub's path (lower-cased), names one of its HTTP resources. */
+  servesHttp(rest: string): boolean {
+    return rest === NEGOTIATE || (this.parts.proxies !== undefined && PROXY_FILES.has(rest));
+  }
+
+  /**
+   * Answers the request if it is a CORS preflight of negotiate (only an allowed cross origin gets
+   * permission headers); returns whether it was.
+   */
+  answerPreflight(request: IncomingMessage, reply: HttpReply, rest: string): boolean {
+    if (rest !== NEGOTIATE || request.method !== 'OPTIONS') return false;
+    const preflight = this.parts.gatekeeper.preflight(request);
+    if (isRefusal(preflight)) replyError(reply, preflight.status, preflight.body, preflight.headers);
+    else replyNoContent(reply, preflight);
     return true;
   }
 
-  /** Takes the upgrade if it is for this hub; returns false to pass it on. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, pathname: string, query: URLSearchParams): boolean {
-    if (pathname !== this.path) return false;
+  /** Answers negotiate or a proxy file (`rest` as `servesHttp` accepted it). */
+  async serveHttp(request: IncomingMessage, reply: HttpReply, rest: string, query: URLSearchParams): Promise<void> {
+    request.resume();
+    try {
+      if (rest === NEGOTIATE) await this.negotiate(request, reply, query);
+      else await this.serveProxy(request, reply, this.parts.proxies!, rest === '/proxy.d.ts');
+    } catch (error) {
+      logger.error(`Request failed on ${redactUrl(request.url)}`, (error as Error).stack);
+      if (!reply.sent) replyError(reply, 500, 'Internal Server Error');
+    }
+  }
+
+  /** Admits the upgrade and hands the socket to the WebSocket transport. */
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): void {
     this.parts.webSocket.upgrade(request, socket, head, query).catch((error: Error) => {
       logger.error(`Upgrade failed on ${redactUrl(request.url)}`, error.stack);
       refuseUpgrade(socket, 500, 'Internal Server Error');
     });
-    return true;
   }
 
   /** Closes every connection and stops accepting new ones. */
@@ -78,40 +90,34 @@ export class HubEndpoint {
   /** Nest's gateway machinery subscribes to server events; hubs raise none. */
   on(): void {}
 
-  private async negotiate(request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
+  private async negotiate(request: IncomingMessage, reply: HttpReply, query: URLSearchParams): Promise<void> {
     const { gatekeeper, connectionTokens } = this.parts;
-    if (request.method === 'OPTIONS') {
-      const preflight = gatekeeper.preflight(request);
-      if (isRefusal(preflight)) return replyError(response, preflight.status, preflight.body, preflight.headers);
-      replyNoContent(response, preflight);
-      return;
-    }
     const admission = await gatekeeper.admit(request);
-    if (!admission.admitted) return replyError(response, admission.status, admission.body, admission.headers);
+    if (!admission.admitted) return replyError(reply, admission.status, admission.body, admission.headers);
     if (request.method !== 'POST') {
-      return replyError(response, 405, 'Method Not Allowed', { ...admission.corsHeaders, Allow: 'POST' });
+      return replyError(reply, 405, 'Method Not Allowed', { ...admission.corsHeaders, Allow: 'POST' });
     }
     // Refused before a token exists; the upgrade checks again, and takes the slot.
     const overCap = this.parts.caps.check(this.path, admission.userKey, admission.address);
-    if (overCap) return replyError(response, overCap.status, overCap.body, { ...admission.corsHeaders, ...overCap.headers });
+    if (overCap) return replyError(reply, overCap.status, overCap.body, { ...admission.corsHeaders, ...overCap.headers });
     const requestedVersion = Number.parseInt(query.get('negotiateVersion') ?? '0', 10);
     const connection = connectionTokens.issue(this.path, admission.userKey);
     const statefulReconnect = this.connections.allowStatefulReconnect && query.get('useStatefulReconnect') === 'true';
     const body = negotiateResponse(Number.isNaN(requestedVersion) ? 0 : requestedVersion, connection, statefulReconnect);
-    replyJson(response, body, admission.corsHeaders);
+    replyJson(reply, body, admission.corsHeaders);
   }
 
   /** The proxy differs per user, so it passes the same checks as negotiate and is never cached. */
-  private async serveProxy(request: IncomingMessage, response: ServerResponse, proxies: HubProxyRenderer, typings: boolean): Promise<void> {
-    if (request.method !== 'GET' && request.method !== 'HEAD') return replyError(response, 405, 'Method Not Allowed', { Allow: 'GET' });
+  private async serveProxy(request: IncomingMessage, reply: HttpReply, proxies: HubProxyRenderer, typings: boolean): Promise<void> {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return replyError(reply, 405, 'Method Not Allowed', { Allow: 'GET' });
     const admission = await this.parts.gatekeeper.admit(request);
-    if (!admission.admitted) return replyError(response, admission.status, admission.body, admission.headers);
+    if (!admission.admitted) return replyError(reply, admission.status, admission.body, admission.headers);
     const body = typings ? await proxies.typings(admission.user) : await proxies.javascript(admission.user);
     const { Vary: corsVary, ...corsHeaders } = admission.corsHeaders;
     const contentType = typings ? 'application/typescript; charset=utf-8' : 'text/javascript; charset=utf-8';
     // The CORS answer varies with Origin and the listing with the credential: a cache must key on all three.
     const headers = { ...corsHeaders, Vary: [corsVary, 'Authorization, Cookie'].filter(Boolean).join(', ') };
-    replyScript(response, body, contentType, headers, request.method === 'HEAD');
+    replyScript(reply, body, contentType, headers);
   }
 }
 

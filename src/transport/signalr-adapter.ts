@@ -1,65 +1,81 @@
-import type { INestApplicationContext, WsMessageHandler } from '@nestjs/common';
-import { AbstractWsAdapter } from '@nestjs/websockets';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { INestApplicationContext } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { EMPTY, type Observable } from 'rxjs';
 import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
 import { HubEndpoints } from '../hub-endpoints.js';
 import { isHubGatewayOptions } from '../hub/hub-metadata.js';
-import type { HubEndpoint } from './hub-endpoint.js';
+import { HubEndpoint } from './hub-endpoint.js';
+import { splitUrl, type HubPaths } from './hub-paths.js';
 
-type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
+type WsAdapterOptions = ConstructorParameters<typeof WsAdapter>[1];
+type GatewayOptions = Parameters<WsAdapter['create']>[1];
 
 /**
  * The Nest WebSocket adapter for hubs: `app.useWebSocketAdapter(new SignalRAdapter(app))`.
- * It shares the application's HTTP server, answers negotiate requests and WebSocket upgrades on
- * hub paths, and leaves every other request and upgrade to whoever else listens for them.
+ * It is `@nestjs/platform-ws`'s `WsAdapter`, so plain `@WebSocketGateway()` gateways work beside
+ * the hubs, on other paths. It shares the application's HTTP server: an upgrade on a hub's path
+ * (case-insensitively) goes to the hub, any other to the ws gateways on that server, and, when
+ * there are none, to whoever else listens for upgrades. Negotiate is served by `HubRequests`.
  */
-export class SignalRAdapter extends AbstractWsAdapter<HubEndpoint> {
-  private readonly endpoints = new Map<string, HubEndpoint>();
-  private readonly server: Server;
+export class SignalRAdapter extends WsAdapter {
+  /** Stands in for the HTTP server towards `WsAdapter`, which sees only the upgrades no hub took. */
+  private readonly gatewayUpgrades = new EventEmitter();
+  /** Paths of the ws gateways on the application's server, lower-cased. */
+  private readonly gatewayPaths = new Set<string>();
+  private hubs: HubPaths | undefined;
   private detach: (() => void) | undefined;
 
-  constructor(private readonly app: INestApplicationContext) {
-    super(app);
-    this.server = this.httpServer as Server;
+  constructor(
+    private readonly app: INestApplicationContext,
+    options?: WsAdapterOptions,
+  ) {
+    super(app, options);
   }
 
-  create(port: number, options?: unknown): HubEndpoint {
-    if (!isHubGatewayOptions(options)) {
-      throw new SignalRError(
-        SignalRErrorCode.InvalidHubDefinition,
-        'SignalRAdapter serves @Hub() classes only; a plain @WebSocketGateway() needs another adapter.',
-      );
-    }
+  override create(port: number, options?: GatewayOptions): unknown {
+    if (!isHubGatewayOptions(options)) return this.createGateway(port, options);
     if (port !== 0) {
       throw new SignalRError(SignalRErrorCode.InvalidHubDefinition, `Hub ${options.path} must share the HTTP server (no port).`);
     }
-    if (this.endpoints.has(options.path)) {
-      throw new SignalRError(SignalRErrorCode.DuplicateHubPath, `Two hubs are mapped to ${options.path}.`);
-    }
-    const endpoint = this.registry().endpointFor(options.signalrHub);
-    this.endpoints.set(options.path, endpoint);
-    this.detach ??= this.attachToServer();
+    if (this.gatewayPaths.has(options.path.toLowerCase())) throw pathTakenByGateway(options.path);
+    const registry = this.registry();
+    const endpoint = registry.endpointFor(options.signalrHub);
+    registry.served.add(endpoint);
+    this.hubs = registry.served;
+    this.attachToServer();
     return endpoint;
   }
 
-  // Hubs accept connections through the upgrade listener and dispatch their own messages; the
-  // gateway hooks below have nothing to bind.
-  override bindClientConnect(): void {}
-
-  bindMessageHandlers(_client: unknown, _handlers: WsMessageHandler[], _transform: (data: unknown) => Observable<unknown>): Observable<unknown> {
-    return EMPTY;
-  }
-
-  override async close(endpoint: HubEndpoint): Promise<void> {
-    await new Promise<void>((resolve) => endpoint.close(resolve));
-    this.endpoints.delete(endpoint.path);
+  override async close(server: unknown): Promise<void> {
+    if (!(server instanceof HubEndpoint)) return super.close(server);
+    await new Promise<void>((resolve) => server.close(resolve));
+    this.hubs?.delete(server);
   }
 
   override async dispose(): Promise<void> {
     this.detach?.();
     this.detach = undefined;
+    await super.dispose();
+  }
+
+  // Gateways on the application's server are handed the stand-in, so that WsAdapter, which ends
+  // every upgrade on a path none of its gateways has, never sees a hub's.
+  protected override ensureHttpServerExists(port: number, httpServer?: Server): Server | undefined {
+    if (httpServer === undefined || httpServer !== this.httpServer) return super.ensureHttpServerExists(port, httpServer);
+    this.attachToServer();
+    return super.ensureHttpServerExists(port, this.gatewayUpgrades as Server);
+  }
+
+  private createGateway(port: number, options: GatewayOptions): unknown {
+    const sharesServer = port === 0 && !options?.server;
+    const path = typeof options?.path === 'string' ? withLeadingSlash(options.path) : undefined;
+    if (sharesServer && path !== undefined) {
+      if (this.hubs?.find(path)?.rest === '') throw pathTakenByGateway(path);
+      this.gatewayPaths.add(path.toLowerCase());
+    }
+    return super.create(port, options);
   }
 
   private registry(): HubEndpoints {
@@ -70,39 +86,22 @@ export class SignalRAdapter extends AbstractWsAdapter<HubEndpoint> {
     }
   }
 
-  /**
-   * Wraps the server's request listeners rather than adding a route, so negotiate works under any
-   * HTTP adapter and before the framework's own 404 handling; other requests pass untouched.
-   */
-  private attachToServer(): () => void {
-    const previousListeners = this.server.listeners('request') as RequestListener[];
-    const onRequest: RequestListener = (request, response) => {
-      const { pathname, query } = splitUrl(request.url);
-      for (const endpoint of this.endpoints.values()) {
-        if (endpoint.handleRequest(request, response, pathname, query)) return;
-      }
-      for (const listener of previousListeners) listener.call(this.server, request, response);
-    };
+  private attachToServer(): void {
+    if (this.detach) return;
+    const server = this.httpServer as Server;
     const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const { pathname, query } = splitUrl(request.url);
-      for (const endpoint of this.endpoints.values()) {
-        if (endpoint.handleUpgrade(request, socket, head, pathname, query)) return;
-      }
+      const target = this.hubs?.find(pathname);
+      if (target?.rest === '') target.endpoint.upgrade(request, socket, head, query);
+      else this.gatewayUpgrades.emit('upgrade', request, socket, head);
     };
-    this.server.removeAllListeners('request');
-    this.server.on('request', onRequest);
-    this.server.on('upgrade', onUpgrade);
-    return () => {
-      this.server.off('request', onRequest);
-      this.server.off('upgrade', onUpgrade);
-      for (const listener of previousListeners) this.server.on('request', listener);
-    };
+    server.on('upgrade', onUpgrade);
+    this.detach = () => server.off('upgrade', onUpgrade);
   }
 }
 
-function splitUrl(url = '/'): { pathname: string; query: URLSearchParams } {
-  const queryStart = url.indexOf('?');
-  return queryStart === -1
-    ? { pathname: url, query: new URLSearchParams() }
-    : { pathname: url.slice(0, queryStart), query: new URLSearchParams(url.slice(queryStart + 1)) };
+const withLeadingSlash = (path: string) => (path.startsWith('/') ? path : `/${path}`);
+
+function pathTakenByGateway(path: string): SignalRError {
+  return new SignalRError(SignalRErrorCode.DuplicateHubPath, `A hub and a WebSocket gateway are both mapped to ${path} (paths match case-insensitively).`);
 }

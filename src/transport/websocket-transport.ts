@@ -34,6 +34,8 @@ export interface WebSocketTransportParts {
   /** The node's connection caps, shared by every hub of the module. */
   readonly caps: ConnectionCaps;
   readonly negotiateTokenLifetimeMs: number;
+  /** Whether an upgrade without a token from negotiate is accepted. */
+  readonly allowSkipNegotiation: boolean;
   readonly closeOnCredentialExpiry: boolean;
   /** Largest frame read from a client; ws refuses a larger one from its header (close 1009). */
   readonly maximumReceiveFrameSize: number;
@@ -74,6 +76,7 @@ export class WebSocketTransport {
     const connectionToken = query.get('id');
     // skipNegotiation: the client never negotiated, so the server names the connection.
     if (connectionToken === null) {
+      if (!this.parts.allowSkipNegotiation) return this.refuse(upgrade, 400, 'Connection ID required', 'upgrade without negotiate');
       return this.holdingSlot(upgrade, (slot) => this.accept(upgrade, newConnectionId(), Date.now(), features, slot));
     }
     // Opened once: every check below reads these claims.

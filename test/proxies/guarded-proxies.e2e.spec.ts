@@ -11,10 +11,14 @@ const ALLOWED = 'https://app.example.test';
 const methodsIn = (source: string) => [...source.matchAll(/^ {4}"(\w+)": /gm)].map((match) => match[1]).toSorted();
 const isAlice = (user: unknown) => (user as { sub?: string } | undefined)?.sub === 'alice';
 
-/** Admits alice only, and cannot say so without an invocation: the proxy cannot evaluate it. */
+/**
+ * Admits alice only, and cannot say so without an invocation: the proxy cannot evaluate it.
+ * Made global, it also sees HTTP requests (negotiate, the proxy files), which it lets through.
+ */
 @Injectable()
 class OnlyAliceGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'ws') return true;
     return isAlice(context.switchToWs().getClient<HubCallerContext>().user);
   }
 }

@@ -7,6 +7,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { SignalRAdapter, SignalRModule, type SignalRModuleOptions } from 'nestjs-signalr';
 import type { AddressInfo } from 'node:net';
 
@@ -17,13 +18,21 @@ export interface RunningHubApp {
   close(): Promise<void>;
 }
 
+/** The HTTP platforms the package serves on; suites about the HTTP faces run once on each. */
+export type HttpPlatformName = 'express' | 'fastify';
+export const HTTP_PLATFORMS: readonly HttpPlatformName[] = ['express', 'fastify'];
+
 /** Creates a Nest application from `rootModule` with the SignalR adapter, as a user would. */
-export async function createHubApp(rootModule: Type, options: NestApplicationOptions = {}): Promise<INestApplication> {
-  const app = await NestFactory.create(rootModule, {
-    logger: process.env.TEST_LOGS ? undefined : false,
-    abortOnError: false,
-    ...options,
-  });
+export async function createHubApp(
+  rootModule: Type,
+  options: NestApplicationOptions = {},
+  platform: HttpPlatformName = 'express',
+): Promise<INestApplication> {
+  const appOptions: NestApplicationOptions = { logger: process.env.TEST_LOGS ? undefined : false, abortOnError: false, ...options };
+  const app =
+    platform === 'fastify'
+      ? await NestFactory.create(rootModule, new FastifyAdapter(), appOptions)
+      : await NestFactory.create(rootModule, appOptions);
   app.useWebSocketAdapter(new SignalRAdapter(app));
   app.enableShutdownHooks();
   return app;
@@ -45,6 +54,9 @@ export async function startHubApp(
     providers?: Provider[];
     controllers?: Type[];
     httpsOptions?: NestApplicationOptions['httpsOptions'];
+    platform?: HttpPlatformName;
+    /** Runs before the application starts listening: `app.use`, `app.enableCors`, global enhancers. */
+    configure?: (app: INestApplication) => void;
   } = {},
 ): Promise<RunningHubApp> {
   @Module({
@@ -54,6 +66,7 @@ export async function startHubApp(
   })
   class TestAppModule {}
 
-  const app = await createHubApp(TestAppModule, { httpsOptions: extra.httpsOptions });
+  const app = await createHubApp(TestAppModule, { httpsOptions: extra.httpsOptions }, extra.platform);
+  extra.configure?.(app);
   return listenOnLoopback(app, extra.httpsOptions ? 'https' : 'http');
 }

@@ -2,14 +2,17 @@ import { Controller, Get, Post } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
+import { HTTP_PLATFORMS, startHubApp, type HttpPlatformName, type RunningHubApp } from '../support/hub-app.js';
 import { upgradeStatus } from '../support/raw-client.js';
 import { HubCodeRuns, NotBannedPolicy, OpenHub, PrivateHub } from '../security/security-hubs.js';
 
 const ALLOWED = 'https://app.example.test';
 const HUB_PATHS = new Set(['/hubs/open', '/hubs/private']);
 
-/** The application's own routes, some beside or under the hub paths: the endpoint must leave them alone. */
+/**
+ * The application's own routes, some beside or under the hub paths: the endpoint must leave them
+ * alone. One is on a hub's own proxy path: the application's routes come first.
+ */
 @Controller()
 class ApplicationRoutes {
   @Get('hubs/open/other')
@@ -22,15 +25,16 @@ class ApplicationRoutes {
     return 'application';
   }
 
-  @Get('hubs/open/proxy.js')
+  @Get('hubs/private/proxy.d.ts')
   proxy(): string {
     return 'application';
   }
 }
 
-async function startFace(proxies: boolean): Promise<RunningHubApp> {
+async function startFace(platform: HttpPlatformName, proxies: boolean): Promise<RunningHubApp> {
   const running = await startHubApp([OpenHub, PrivateHub, HubCodeRuns, NotBannedPolicy], { allowedOrigins: [ALLOWED], proxies }, {
     controllers: [ApplicationRoutes],
+    platform,
   });
   // Another upgrade listener on the same server, as a second WebSocket library would add. It answers
   // what the hubs leave a turn later, after anything an endpoint that took the upgrade would have written.
@@ -41,14 +45,14 @@ async function startFace(proxies: boolean): Promise<RunningHubApp> {
   return running;
 }
 
-describe('HubEndpoint: negotiate', () => {
+describe.each(HTTP_PLATFORMS)('HubEndpoint on %s: negotiate', (platform) => {
   let face: RunningHubApp;
   const negotiate = (query: string, init: RequestInit = {}, hub = '/hubs/open') =>
     fetch(`${face.baseUrl}${hub}/negotiate${query}`, { method: 'POST', ...init });
   const preflight = (origin: string) =>
     negotiate('?negotiateVersion=1', { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' } });
 
-  beforeAll(async () => (face = await startFace(false)));
+  beforeAll(async () => (face = await startFace(platform, false)));
   afterAll(() => face.close());
 
   it('answers POST {hub}/negotiate with a fresh id and token, never cached', async () => {
@@ -106,10 +110,10 @@ describe('HubEndpoint: negotiate', () => {
   });
 });
 
-describe('HubEndpoint: what it passes on', () => {
+describe.each(HTTP_PLATFORMS)('HubEndpoint on %s: what it passes on', (platform) => {
   let face: RunningHubApp;
 
-  beforeAll(async () => (face = await startFace(false)));
+  beforeAll(async () => (face = await startFace(platform, false)));
   afterAll(() => face.close());
 
   it("leaves the application's routes beside and under a hub path to the application", async () => {
@@ -119,8 +123,8 @@ describe('HubEndpoint: what it passes on', () => {
   });
 
   it("serves no proxy files when proxies are off: the paths stay the application's", async () => {
-    expect(await (await fetch(`${face.baseUrl}/hubs/open/proxy.js`)).text()).toBe('application');
-    expect((await fetch(`${face.baseUrl}/hubs/open/proxy.d.ts`)).status).toBe(404);
+    expect(await (await fetch(`${face.baseUrl}/hubs/private/proxy.d.ts`)).text()).toBe('application');
+    expect((await fetch(`${face.baseUrl}/hubs/open/proxy.js`)).status).toBe(404);
   });
 
   it('takes upgrades on the hub path only, and leaves the others to other listeners', async () => {
@@ -131,11 +135,11 @@ describe('HubEndpoint: what it passes on', () => {
   });
 });
 
-describe('HubEndpoint: proxy files, when on', () => {
+describe.each(HTTP_PLATFORMS)('HubEndpoint on %s: proxy files, when on', (platform) => {
   let face: RunningHubApp;
   const proxyFile = (path: string, method = 'GET') => fetch(`${face.baseUrl}${path}`, { method });
 
-  beforeAll(async () => (face = await startFace(true)));
+  beforeAll(async () => (face = await startFace(platform, true)));
   afterAll(() => face.close());
 
   it('serves {hub}/proxy.js and {hub}/proxy.d.ts, uncached and varying by credential', async () => {
@@ -172,8 +176,9 @@ describe('HubEndpoint: proxy files, when on', () => {
     expect(await refused.text()).toBe('Unauthorized');
   });
 
-  it('leaves every other path under the hub to the application', async () => {
+  it('leaves every other path under the hub to the application, and a path its own routes take', async () => {
     expect(await (await proxyFile('/hubs/open/other')).text()).toBe('application');
+    expect(await (await proxyFile('/hubs/private/proxy.d.ts')).text()).toBe('application');
     expect((await proxyFile('/hubs/open/proxy.jsx')).status).toBe(404);
     expect((await proxyFile('/hubs/openproxy.js')).status).toBe(404);
   });
