@@ -2,6 +2,7 @@ import { Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/c
 import { JwtService } from '@nestjs/jwt';
 import { HubContext, InjectHubContext, SignalRModule } from 'nestjs-signalr';
 import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
@@ -60,15 +61,39 @@ export class FunctionalTestFiles {
   }
 }
 
-/** Their server: both hubs, detailed errors on, JWT bearer authentication; over HTTP or HTTPS. */
+/**
+ * Their middleware: every negotiate answer sets two cookies and an expired one, for the specs to
+ * check that the client sends the live ones on its later requests (the WebSocket upgrade
+ * included) and drops the expired one. Over HTTPS they are `Secure` and `SameSite=None`, as theirs.
+ */
+function setCookiesOnNegotiate(secure: boolean): (request: IncomingMessage, response: ServerResponse, next: () => void) => void {
+  const attributes = secure ? '; Path=/; Secure; SameSite=None' : '; Path=/';
+  const expired = `; Expires=${new Date(Date.now() - 3_600_000).toUTCString()}`;
+  return (request, response, next) => {
+    if (request.url?.split('?')[0].endsWith('/negotiate')) {
+      response.setHeader('Set-Cookie', [
+        `testCookie=testValue${attributes}`,
+        `testCookie2=testValue2${attributes}`,
+        `expiredCookie=doesntmatter${attributes}${expired}`,
+      ]);
+    }
+    next();
+  };
+}
+
+/**
+ * Their server: both hubs, detailed errors on, JWT bearer authentication; over HTTP or HTTPS.
+ * Hubs see cookies, which theirs read, and which this package redacts unless told otherwise.
+ */
 export async function startFunctionalServer(scheme: 'http' | 'https'): Promise<RunningHubApp> {
   return startHubApp(
     [TestHub, HubWithAuthorization],
-    { authStrategies: ['jwt'], detailedErrors: true },
+    { authStrategies: ['jwt'], detailedErrors: true, exposeRequestCredentials: ['cookies'] },
     {
       imports: [TestAuthModule, SignalRModule.forFeature([TestHub])],
       controllers: [FunctionalTestEndpoints, FunctionalTestFiles],
       httpsOptions: scheme === 'https' ? await loopbackCertificate() : undefined,
+      configure: (app) => app.use(setCookiesOnNegotiate(scheme === 'https')),
     },
   );
 }

@@ -5,6 +5,7 @@ import {
   JsonHubProtocol,
   LogLevel,
   NullLogger,
+  VERSION,
   type HubConnection,
   type IHttpConnectionOptions,
   type IStreamResult,
@@ -63,6 +64,12 @@ async function echoesAndClosesCleanly(connection: HubConnection): Promise<void> 
   expect(await connection.invoke('Echo', MESSAGE)).toBe(MESSAGE);
   await connection.stop();
   expect(await closed).toBeUndefined();
+}
+
+/** What the client puts in User-Agent on Node: `Microsoft SignalR/<major.minor> (<version>; <OS>; NodeJS; <Node's version>)`. */
+function nodeClientUserAgent(): string {
+  const os = { linux: 'Linux', darwin: 'macOS', win32: 'Windows NT' }[process.platform as string] ?? process.platform;
+  return `Microsoft SignalR/${VERSION.split('.').slice(0, 2).join('.')} (${VERSION}; ${os}; NodeJS; ${process.versions.node})`;
 }
 
 /** Their way of making the client believe the server went silent, to start a reconnect. */
@@ -348,6 +355,34 @@ describe.each(SCHEMES)('hubConnection over %s', (scheme) => {
         expect(await connection.invoke('Echo', 'test')).toBe('test');
       });
 
+      it('preserves cookies between requests', async () => {
+        const connection = build(transport);
+        await connection.start();
+        expect(await connection.invoke('GetCookie', 'testCookie')).toBe('testValue');
+        expect(await connection.invoke('GetCookie', 'testCookie2')).toBe('testValue2');
+      });
+
+      it('expired cookies are not preserved', async () => {
+        const connection = build(transport);
+        await connection.start();
+        expect(await connection.invoke('GetCookie', 'expiredCookie')).toBeNull();
+      });
+
+      // On Node the client names itself in User-Agent on every transport (browsers keep theirs).
+      it('sets the user agent header', async () => {
+        const connection = build(transport);
+        await connection.start();
+        expect(await connection.invoke('GetHeader', 'User-Agent')).toBe(nodeClientUserAgent());
+      });
+
+      it('overwrites library headers with user headers', async () => {
+        const headers = { 'User-Agent': 'Custom Agent', 'X-HEADER': 'VALUE' };
+        const connection = build(transport, { options: { headers } });
+        await connection.start();
+        expect(await connection.invoke('GetHeader', 'User-Agent')).toBe('Custom Agent');
+        expect(await connection.invoke('GetHeader', 'X-HEADER')).toBe('VALUE');
+      });
+
       it('can change url in reconnecting state', async () => {
         // Never contacted: the connection stops before its first reconnect attempt.
         const otherUrl = 'http://127.0.0.1:9/elsewhere';
@@ -366,6 +401,23 @@ describe.each(SCHEMES)('hubConnection over %s', (scheme) => {
       });
     },
   );
+
+  it('can reconnect after negotiate redirect', async () => {
+    const redirectUrl = `${server.baseUrl}/redirect?numRedirects=0&baseUrl=${server.baseUrl}`;
+    const connection = build(undefined, { url: redirectUrl, automaticReconnect: true });
+    const reconnecting = new Promise<void>((resolve) => connection.onreconnecting(() => resolve()));
+    const reconnected = new Promise<string | undefined>((resolve) => connection.onreconnected(resolve));
+    await connection.start();
+    const redirectsBefore = await connection.invoke<number>('GetNumRedirects');
+    const initialConnectionId = connection.connectionId;
+
+    induceReconnect(connection);
+    await reconnecting;
+    const newConnectionId = await reconnected;
+    expect(newConnectionId).not.toBe(initialConnectionId);
+    expect(await connection.invoke('GetCallerConnectionId')).toBe(newConnectionId);
+    expect(await connection.invoke<number>('GetNumRedirects')).toBeGreaterThan(redirectsBefore);
+  });
 
   it('connection id matches server side connection id', async () => {
     const redirectUrl = `${server.baseUrl}/redirect?numRedirects=0&baseUrl=${server.baseUrl}`;

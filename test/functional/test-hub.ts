@@ -7,17 +7,18 @@ import {
   Hub,
   HubContext,
   HubMethod,
+  HubRequest,
   InjectHubContext,
   UploadStream,
+  type ConnectionRequest,
   type HubCallerClients,
   type HubCallerContext,
 } from 'nestjs-signalr';
 import { EMPTY, Observable, of } from 'rxjs';
 
 // The hubs of ASP.NET Core's TypeScript client functional tests (FunctionalTests/TestHub.cs and
-// AuthorizedHub.cs), method for method, so that their specs run unchanged in meaning. Methods that
-// read the HTTP request (GetHeader, GetCookie, GetNumRedirects, GetActiveTransportName,
-// GetContentTypeHeader) wait for hubs to see that request.
+// AuthorizedHub.cs), method for method, so that their specs run unchanged in meaning. Where theirs
+// read `Context.GetHttpContext()`, these read `@HubRequest()`.
 
 /** Their hub throws .NET's InvalidOperationException; with detailed errors the client sees its name. */
 export class InvalidOperationException extends Error {
@@ -110,6 +111,28 @@ export class TestHub {
   @HubMethod({ stream: true })
   streamThrowException(message: string): Observable<string> {
     throw new InvalidOperationException(message);
+  }
+
+  /** Null for a header the request did not have, as theirs answers. */
+  getHeader(name: string, @HubRequest() request: ConnectionRequest): string | null {
+    return request.headers[name.toLowerCase()] ?? null;
+  }
+
+  getCookie(name: string, @HubRequest() request: ConnectionRequest): string | null {
+    return request.cookies[name] ?? null;
+  }
+
+  getContentTypeHeader(@HubRequest() request: ConnectionRequest): string | null {
+    return request.headers['content-type'] ?? null;
+  }
+
+  getActiveTransportName(@HubRequest() request: ConnectionRequest): string {
+    return request.transport;
+  }
+
+  /** How many negotiate redirects led here: the redirect endpoint writes the count into the hub's URL. */
+  getNumRedirects(@HubRequest() request: ConnectionRequest): number {
+    return Number(request.query.numRedirects);
   }
 
   @HubMethod()
