@@ -34,14 +34,11 @@ export class FunctionalTestEndpoints {
     }
   }
 
-  /**
-   * A negotiate that redirects to the test hub, counting redirects. Theirs redirects to
-   * `/testHub`, relying on case-insensitive hub paths; this one uses the hub's own spelling.
-   */
+  /** A negotiate that redirects to the test hub, counting redirects; spelt `/testHub` as theirs (paths match case-insensitively). */
   @Post('redirect/negotiate')
   @HttpCode(200)
   redirect(@Query('baseUrl') baseUrl: string): { url: string } {
-    return { url: `${baseUrl}/testhub?numRedirects=${++this.redirects}` };
+    return { url: `${baseUrl}/testHub?numRedirects=${++this.redirects}` };
   }
 }
 
