@@ -77,6 +77,20 @@ function induceReconnect(connection: HubConnection): void {
   (connection as unknown as { serverTimeout(): void }).serverTimeout();
 }
 
+/**
+ * Listens (before the start, as theirs) for one automatic reconnect; the function it gives
+ * induces that reconnect and resolves with the id the client reconnected with.
+ */
+function reconnectionOf(connection: HubConnection): () => Promise<string | undefined> {
+  const reconnecting = new Promise<void>((resolve) => connection.onreconnecting(() => resolve()));
+  const reconnected = new Promise<string | undefined>((resolve) => connection.onreconnected(resolve));
+  return async () => {
+    induceReconnect(connection);
+    await reconnecting;
+    return reconnected;
+  };
+}
+
 describe.each(SCHEMES)('hubConnection over %s', (scheme) => {
   let server: RunningHubApp;
   let testHubUrl: string;
@@ -111,6 +125,9 @@ describe.each(SCHEMES)('hubConnection over %s', (scheme) => {
   const clientResult = async (connection: HubConnection) =>
     (await httpClient.get(`${server.baseUrl}/clientresult/${connection.connectionId}`)).content;
   const authorizedHubUrl = () => `${server.baseUrl}/authorizedhub`;
+  /** Their TESTHUB_REDIRECT_ENDPOINT_URL, reconnecting automatically: negotiate answers with the test hub's URL. */
+  const redirectedConnection = () =>
+    build(undefined, { url: `${server.baseUrl}/redirect?numRedirects=0&baseUrl=${server.baseUrl}`, automaticReconnect: true });
   const jwtToken = async () => (await httpClient.get(`${server.baseUrl}/generateJwtToken`)).content as string;
 
   describe.each(transportsAndProtocols())('using %s over %s transport', (protocol, _transportName, transport) => {
@@ -345,13 +362,10 @@ describe.each(SCHEMES)('hubConnection over %s', (scheme) => {
 
       it('can reconnect', async () => {
         const connection = build(transport, { automaticReconnect: true });
-        const reconnecting = new Promise<void>((resolve) => connection.onreconnecting(() => resolve()));
-        const reconnected = new Promise<string | undefined>((resolve) => connection.onreconnected(resolve));
+        const reconnect = reconnectionOf(connection);
         await connection.start();
         const initialConnectionId = connection.connectionId;
-        induceReconnect(connection);
-        await reconnecting;
-        expect(await reconnected).not.toBe(initialConnectionId);
+        expect(await reconnect()).not.toBe(initialConnectionId);
         expect(await connection.invoke('Echo', 'test')).toBe('test');
       });
 
@@ -403,36 +417,28 @@ describe.each(SCHEMES)('hubConnection over %s', (scheme) => {
   );
 
   it('can reconnect after negotiate redirect', async () => {
-    const redirectUrl = `${server.baseUrl}/redirect?numRedirects=0&baseUrl=${server.baseUrl}`;
-    const connection = build(undefined, { url: redirectUrl, automaticReconnect: true });
-    const reconnecting = new Promise<void>((resolve) => connection.onreconnecting(() => resolve()));
-    const reconnected = new Promise<string | undefined>((resolve) => connection.onreconnected(resolve));
+    const connection = redirectedConnection();
+    const reconnect = reconnectionOf(connection);
     await connection.start();
     const redirectsBefore = await connection.invoke<number>('GetNumRedirects');
     const initialConnectionId = connection.connectionId;
 
-    induceReconnect(connection);
-    await reconnecting;
-    const newConnectionId = await reconnected;
+    const newConnectionId = await reconnect();
     expect(newConnectionId).not.toBe(initialConnectionId);
     expect(await connection.invoke('GetCallerConnectionId')).toBe(newConnectionId);
     expect(await connection.invoke<number>('GetNumRedirects')).toBeGreaterThan(redirectsBefore);
   });
 
   it('connection id matches server side connection id', async () => {
-    const redirectUrl = `${server.baseUrl}/redirect?numRedirects=0&baseUrl=${server.baseUrl}`;
-    const connection = build(undefined, { url: redirectUrl, automaticReconnect: true });
-    const reconnecting = new Promise<void>((resolve) => connection.onreconnecting(() => resolve()));
-    const reconnected = new Promise<string | undefined>((resolve) => connection.onreconnected(resolve));
+    const connection = redirectedConnection();
+    const reconnect = reconnectionOf(connection);
     expect(connection.connectionId).toBeNull();
     await connection.start();
     expect(connection.connectionId).not.toBeNull();
     expect(await connection.invoke('GetCallerConnectionId')).toBe(connection.connectionId);
     const initialConnectionId = connection.connectionId;
 
-    induceReconnect(connection);
-    await reconnecting;
-    const newConnectionId = await reconnected;
+    const newConnectionId = await reconnect();
     expect(newConnectionId).not.toBe(initialConnectionId);
     expect(await connection.invoke('GetCallerConnectionId')).toBe(newConnectionId);
     await connection.stop();
@@ -443,12 +449,9 @@ describe.each(SCHEMES)('hubConnection over %s', (scheme) => {
   describe.runIf(TRANSPORTS.includes(HttpTransportType.WebSockets))('skipping negotiation (WebSockets)', () => {
     it('can reconnect after skipping negotiation', async () => {
       const connection = build(HttpTransportType.WebSockets, { options: SKIPPING_NEGOTIATION, automaticReconnect: true });
-      const reconnecting = new Promise<void>((resolve) => connection.onreconnecting(() => resolve()));
-      const reconnected = new Promise<string | undefined>((resolve) => connection.onreconnected(resolve));
+      const reconnect = reconnectionOf(connection);
       await connection.start();
-      induceReconnect(connection);
-      await reconnecting;
-      expect(await reconnected).toBeUndefined();
+      expect(await reconnect()).toBeUndefined();
       expect(await connection.invoke('Echo', 'test')).toBe('test');
     });
 
