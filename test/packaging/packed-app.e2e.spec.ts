@@ -15,6 +15,7 @@ import { ClientPool, nextCall, WIRE_PROTOCOLS } from '../support/client.js';
 import {
   compile,
   installOffline,
+  NEST_NEW_COMPILER_OPTIONS,
   packRepository,
   REPO_ROOT,
   requiredPeers,
@@ -30,31 +31,16 @@ const fixture = fileURLToPath(new URL('./fixture-app/', import.meta.url));
 // Beside the package's required peers: the app's HTTP platform and Node's types, as any Nest app has.
 const APP_PACKAGES = ['@nestjs/platform-express', '@types/node'];
 
-// What `nest new` writes into tsconfig.json.
-const COMPILER_OPTIONS = {
-  module: 'nodenext',
-  moduleResolution: 'nodenext',
-  target: 'ES2023',
-  outDir: 'dist',
-  rootDir: 'src',
-  strict: true,
-  isolatedModules: true,
-  esModuleInterop: true,
-  experimentalDecorators: true,
-  emitDecoratorMetadata: true,
-  skipLibCheck: true,
-};
-
 // Nest 12's ESM app, with skipLibCheck off so that the package's declarations are checked too (once:
 // that doubles tsc's time); and Nest 11's CommonJS template (no "type"), which loads Nest 12 and
 // this package, both ESM only, through require(esm): Node has it without a flag from 20.19.
 const APP_KINDS = {
   esm: {
     packageType: { type: 'module' },
-    compilerOptions: { ...COMPILER_OPTIONS, skipLibCheck: false },
+    compilerOptions: { ...NEST_NEW_COMPILER_OPTIONS, skipLibCheck: false },
     loadsThePackageWith: "import { SignalRAdapter } from 'nestjs-signalr';",
   },
-  cjs: { packageType: {}, compilerOptions: COMPILER_OPTIONS, loadsThePackageWith: 'require("nestjs-signalr")' },
+  cjs: { packageType: {}, compilerOptions: NEST_NEW_COMPILER_OPTIONS, loadsThePackageWith: 'require("nestjs-signalr")' },
 } as const;
 type AppKind = keyof typeof APP_KINDS;
 

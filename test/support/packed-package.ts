@@ -11,6 +11,21 @@ import { childEnv } from './child-env.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** What `nest new` writes into tsconfig.json. */
+export const NEST_NEW_COMPILER_OPTIONS = {
+  module: 'nodenext',
+  moduleResolution: 'nodenext',
+  target: 'ES2023',
+  outDir: 'dist',
+  rootDir: 'src',
+  strict: true,
+  isolatedModules: true,
+  esModuleInterop: true,
+  experimentalDecorators: true,
+  emitDecoratorMetadata: true,
+  skipLibCheck: true,
+} as const;
+
 export const run = promisify(execFile);
 
 type Dependencies = Record<string, string>;
