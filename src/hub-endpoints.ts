@@ -36,7 +36,10 @@ import { HubConnections } from './connection/hub-connections.js';
 import { ConnectionRequestCapture } from './transport/connection-request-capture.js';
 import { HubEndpoint } from './transport/hub-endpoint.js';
 import { HubPaths } from './transport/hub-paths.js';
+import { AVAILABLE_TRANSPORTS } from './transport/negotiate-response.js';
 import { WebSocketTransport } from './transport/websocket-transport.js';
+
+const logger = new Logger('SignalR:Module');
 
 /**
  * Builds, once per hub class, what serving it takes: the lifetime manager shared by the hub and
@@ -86,8 +89,15 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   contextFor(hubClass: Function): HubContext {
+    // A context of a hub no module serves would send into nothing.
+    this.resolveHubInstance(hubClass);
     const manager = this.lifetimeManagerFor(hubClass);
     return new HubContext(new LifetimeManagerClients(manager), new LifetimeManagerGroups(manager));
+  }
+
+  /** Whether the adapter serves `hubClass`. */
+  serves(hubClass: Function): boolean {
+    return this.endpoints.has(hubClass);
   }
 
   endpointFor(hubClass: Function): HubEndpoint {
@@ -119,7 +129,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
   private createEndpoint(hubClass: Function): HubEndpoint {
     const metadata = hubMetadataOf(hubClass);
     const hub = this.resolveHubInstance(hubClass);
-    const options = resolveHubOptions(this.options, metadata.options);
+    const options = resolveHubOptions([this.options, metadata.options], `@Hub('${metadata.path}') over the module's`);
     const methods = new Map<string, HubMethod>();
     const proxyMethods: ProxyMethod[] = [];
     for (const [key, descriptor] of exploreHubMethods(hubClass)) {
@@ -130,14 +140,15 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     const lifetimeManager = this.lifetimeManagerFor(hubClass);
     const { path } = metadata;
     const registry = this.connectionRegistryFor(path, lifetimeManager);
+    const protocols = [
+      new JsonHubProtocol({ maxDepth: options.maximumNestingDepth, maxMessageSize: options.maximumReceiveMessageSize }),
+      new MessagePackHubProtocol({ maxDepth: options.maximumNestingDepth, maxMessageSize: options.maximumReceiveMessageSize }),
+    ];
     const connections = new HubConnections({
       path,
       options,
       allowStatefulReconnect: this.options.allowStatefulReconnect ?? true,
-      protocols: [
-        new JsonHubProtocol({ maxDepth: options.maximumNestingDepth, maxMessageSize: options.maximumReceiveMessageSize }),
-        new MessagePackHubProtocol({ maxDepth: options.maximumNestingDepth, maxMessageSize: options.maximumReceiveMessageSize }),
-      ],
+      protocols,
       dispatcher: new HubDispatcher(methods, options, this.exceptionFilter),
       lifetimeManager,
       groups: new LifetimeManagerGroups(lifetimeManager),
@@ -171,6 +182,11 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       requestCapture: this.requestCapture,
     });
     const proxies = this.proxyRenderer(hubClass, path, proxyMethods);
+    const strategies = this.options.authStrategies?.length ? `Passport ${this.options.authStrategies.join(', ')}` : 'none (anonymous)';
+    logger.log(
+      `Serving ${hubClass.name} at ${path}: transports ${AVAILABLE_TRANSPORTS.map(({ transport }) => transport).join(', ')}; ` +
+        `protocols ${protocols.map(({ name }) => name).join(', ')}; authentication ${strategies}; connects ${this.authorizer.describeHubAccess(hubClass)}.`,
+    );
     return new HubEndpoint({ path, connections, webSocket, gatekeeper, connectionTokens: this.connectionTokens, caps: this.caps, proxies });
   }
 
@@ -192,14 +208,14 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     } catch {
       throw new SignalRError(
         SignalRErrorCode.HubNotProvided,
-        `Hub ${hubClass.name} is not a provider of any module: list it in SignalRModule.forFeature([...]) or in providers.`,
+        `Hub ${hubClass.name} is in no module's providers, so nothing serves it (SignalRModule.forFeature([${hubClass.name}]) only makes its ` +
+          `context injectable): add it to the providers of the module that owns it, as in @Module({ providers: [${hubClass.name}] }).`,
       );
     }
   }
 }
 
 function warnOfProductionRisks(options: SignalRModuleOptions): void {
-  const logger = new Logger('SignalR:Module');
   if (options.detailedErrors) logger.warn('detailedErrors is on in production: clients see the messages of server errors.');
   if (options.allowedHosts === undefined) {
     logger.warn(

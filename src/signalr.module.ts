@@ -1,7 +1,9 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { rootModuleMissing } from './errors/setup-errors.js';
 import { getHubContextToken } from './lifetime/hub-context.js';
 import { SignalRBackplaneHealthIndicator } from './lifetime/redis/backplane-health-indicator.js';
 import { HubEndpoints } from './hub-endpoints.js';
+import { HubStartup } from './hub-startup.js';
 import { HUB_ARGUMENT_VALIDATOR, HubValidationPipe, hubValidationProviders } from './hub/hub-validation.pipe.js';
 import { HubAuthorizationGuard } from './security/hub-authorization.guard.js';
 import { HubAuthorizer } from './security/hub-authorizer.js';
@@ -24,6 +26,7 @@ class SignalRFeatureModule {}
 @Module({
   providers: [
     HubEndpoints,
+    HubStartup,
     HubRequests,
     HubAuthorizer,
     HubAuthorizationGuard,
@@ -46,8 +49,12 @@ export class SignalRModule extends SignalRConfigurableModule {
   static forFeature(hubs: Function[]): DynamicModule {
     const contexts: Provider[] = hubs.map((hub) => ({
       provide: getHubContextToken(hub),
-      useFactory: (registry: HubEndpoints) => registry.contextFor(hub),
-      inject: [HubEndpoints],
+      useFactory: (registry: HubEndpoints | undefined) => {
+        if (!registry) throw rootModuleMissing(`SignalRModule.forFeature([${hub.name}])`);
+        return registry.contextFor(hub);
+      },
+      // Optional only so that forFeature without forRoot fails with what to add.
+      inject: [{ token: HubEndpoints, optional: true }],
     }));
     return {
       module: SignalRFeatureModule,

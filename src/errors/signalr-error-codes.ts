@@ -1,6 +1,9 @@
 /** Stable codes of the errors the library raises, listed in the README. */
 export enum SignalRErrorCode {
+  /** Hubs are provided but the application's WebSocket adapter is not `SignalRAdapter`. */
   AdapterMissing = 'SIGNALR_ADAPTER_MISSING',
+  /** A hub, `forFeature` or the adapter is used without `SignalRModule.forRoot()` imported. */
+  RootModuleMissing = 'SIGNALR_ROOT_MODULE_MISSING',
   HubNotProvided = 'SIGNALR_HUB_NOT_PROVIDED',
   DuplicateHubPath = 'SIGNALR_DUPLICATE_HUB_PATH',
   DuplicateHubMethod = 'SIGNALR_DUPLICATE_HUB_METHOD',

@@ -1,5 +1,6 @@
 import {
   Inject,
+  Optional,
   Injectable,
   Logger,
   ValidationPipe,
@@ -9,6 +10,7 @@ import {
   type ValidationError,
   type ValidationPipeOptions,
 } from '@nestjs/common';
+import { rootModuleMissing } from '../errors/setup-errors.js';
 import { ArgumentValidationException, type ArgumentViolation } from '../errors/argument-validation.exception.js';
 import type { SignalRModuleOptions } from '../options/signalr-module-options.js';
 import { SIGNALR_MODULE_OPTIONS } from '../signalr.module-definition.js';
@@ -33,7 +35,10 @@ export interface HubArgumentValidator {
  */
 @Injectable()
 export class HubValidationPipe implements PipeTransform {
-  constructor(@Inject(HUB_ARGUMENT_VALIDATOR) private readonly validator: HubArgumentValidator | null) {}
+  // Optional only so that a hub without SignalRModule.forRoot() fails with what to add.
+  constructor(@Optional() @Inject(HUB_ARGUMENT_VALIDATOR) private readonly validator: HubArgumentValidator | null) {
+    if (validator === undefined) throw rootModuleMissing('A @Hub class');
+  }
 
   /**
    * Whether an argument declared with this type leaves `transform` exactly as it came: no

@@ -1,6 +1,8 @@
 import { Injectable, applyDecorators, SetMetadata } from '@nestjs/common';
 import { WebSocketGateway } from '@nestjs/websockets';
-import type { HubOptions } from '../options/hub-options.js';
+import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
+import { checkHubOptions, type HubOptions } from '../options/hub-options.js';
+import { describeValue } from '../options/option-rules.js';
 import { HubAuthorizationGuard } from '../security/hub-authorization.guard.js';
 import { HubValidationPipe } from './hub-validation.pipe.js';
 import { HUB_METADATA, type HubGatewayOptions, type HubMetadata } from './hub-metadata.js';
@@ -14,9 +16,14 @@ import { addFirstClassGuard, addFirstClassPipe } from './nest-internals.js';
  * WebSocket adapter and the hub must be listed in a module's `providers`.
  */
 export function Hub(path: string, options: HubOptions = {}): ClassDecorator {
-  if (!path.startsWith('/') || path.endsWith('/') || path.includes('?')) {
-    throw new TypeError(`@Hub path must start with '/' and have no trailing '/' or query: '${path}'.`);
+  // Plain JavaScript and decorators applied by hand reach here with anything.
+  if (typeof path !== 'string') {
+    throw new SignalRError(SignalRErrorCode.InvalidHubDefinition, `@Hub needs the hub's path as its first argument, as in @Hub('/hubs/chat'); got ${describeValue(path)}.`);
   }
+  if (!path.startsWith('/') || path.endsWith('/') || path.includes('?')) {
+    throw new SignalRError(SignalRErrorCode.InvalidHubDefinition, `@Hub path must start with '/' and have no trailing '/' or query: '${path}'.`);
+  }
+  checkHubOptions(path, options);
   const metadata: HubMetadata = { path, options };
   return (target) => {
     const gatewayOptions: HubGatewayOptions = { path, signalrHub: target as unknown as HubGatewayOptions['signalrHub'] };

@@ -1,4 +1,5 @@
 import { MAX_LENGTH_PREFIX_SIZE } from '../protocol/messagepack-framing.js';
+import { invalidOptions, milliseconds, optionProblems, positiveInteger, type OptionRules } from './option-rules.js';
 
 /**
  * Limits and timeouts of a hub. Every field can be set for the whole module
@@ -145,41 +146,84 @@ export const STREAM_RESUME_BYTES = STREAM_PAUSE_BYTES / 2;
  */
 export const PRE_CONNECT_BUFFER_BYTES = 64 * 1024;
 
+const bytes = positiveInteger('bytes');
+
+/** What each hub option accepts; the relations between them are `hubOptionProblems`'. */
+export const HUB_OPTION_RULES: OptionRules<HubOptions> = {
+  keepAliveIntervalMs: milliseconds,
+  clientTimeoutIntervalMs: milliseconds,
+  handshakeTimeoutMs: milliseconds,
+  maximumReceiveMessageSize: bytes,
+  maximumReceiveFrameSize: bytes,
+  maximumParallelInvocationsPerClient: positiveInteger('invocations'),
+  maximumQueuedInvocationsPerClient: positiveInteger('invocations'),
+  streamBufferCapacity: positiveInteger('items'),
+  clientResultTimeoutMs: milliseconds,
+  statefulReconnectBufferSize: bytes,
+  reconnectWindowMs: milliseconds,
+  maximumBufferedBytesPerClient: bytes,
+  maximumConcurrentStreamsPerClient: positiveInteger('streams'),
+  maximumQueuedObservableItems: positiveInteger('items'),
+  maximumNestingDepth: positiveInteger('levels'),
+  maximumGroupsPerConnection: positiveInteger('groups'),
+};
+
+/** A hub's own options (`@Hub(path, options)`): known, of their type and in range; how they fit the module's is asked when it is served. */
+export function checkHubOptions(hubPath: string, options: unknown): void {
+  const problems = optionProblems(HUB_OPTION_RULES, options);
+  if (problems.length > 0) throw invalidOptions(`@Hub('${hubPath}')`, problems);
+}
+
 /**
  * Later layers win; an `undefined` field means "not set here" and never erases an earlier one.
- * Layers may carry other options too (the module's): only hub options are taken.
+ * Layers may carry other options too (the module's): only hub options are taken. Each value was
+ * checked against `HUB_OPTION_RULES` where it was set; here, how they fit together.
  */
-export function resolveHubOptions(...layers: (HubOptions | undefined)[]): ResolvedHubOptions {
-  const resolved: Record<string, unknown> = { ...DEFAULT_HUB_OPTIONS };
+export function resolveHubOptions(layers: readonly (HubOptions | undefined)[], where = 'a hub'): ResolvedHubOptions {
+  const resolved = mergeHubOptions(...layers);
+  const problems = hubOptionProblems(resolved);
+  if (problems.length > 0) throw invalidOptions(where, problems);
+  return resolved;
+}
+
+/** The layers over the defaults, unchecked. */
+export function mergeHubOptions(...layers: (HubOptions | undefined)[]): ResolvedHubOptions {
+  const merged: Record<string, unknown> = { ...DEFAULT_HUB_OPTIONS };
   for (const layer of layers) {
     for (const key of Object.keys(DEFAULT_HUB_OPTIONS)) {
       const value = (layer as Record<string, unknown> | undefined)?.[key];
-      if (value !== undefined) resolved[key] = value;
+      if (value !== undefined) merged[key] = value;
     }
   }
-  validateHubOptions(resolved as ResolvedHubOptions);
-  return resolved as ResolvedHubOptions;
+  return merged as ResolvedHubOptions;
 }
 
-function validateHubOptions(options: ResolvedHubOptions): void {
-  for (const [key, value] of Object.entries(options)) {
-    if (!Number.isFinite(value) || value <= 0) {
-      throw new RangeError(`nestjs-signalr: hub option '${key}' must be a positive number, got ${String(value)}.`);
-    }
+/** Where the resolved hub options contradict each other. */
+export function hubOptionProblems(options: ResolvedHubOptions): string[] {
+  const problems: string[] = [];
+  // The official client pings every 15 s (its keepAliveIntervalInMilliseconds, by convention the
+  // server's keep-alive): a timeout no longer than that closes healthy clients between two pings.
+  // ASP.NET Core recommends twice the keep-alive.
+  if (options.clientTimeoutIntervalMs <= options.keepAliveIntervalMs) {
+    problems.push(
+      `'clientTimeoutIntervalMs' (${options.clientTimeoutIntervalMs}) must be longer than 'keepAliveIntervalMs' (${options.keepAliveIntervalMs}), ` +
+        'or clients are closed between two pings; twice the keep-alive is the usual value',
+    );
   }
   // The largest framing of a message is MessagePack's length prefix (JSON needs one byte).
-  if (options.maximumReceiveFrameSize < options.maximumReceiveMessageSize + MAX_LENGTH_PREFIX_SIZE) {
-    throw new RangeError(
-      `nestjs-signalr: hub option 'maximumReceiveFrameSize' must hold one message of maximumReceiveMessageSize and its framing ` +
-        `(${options.maximumReceiveMessageSize + MAX_LENGTH_PREFIX_SIZE} bytes), got ${options.maximumReceiveFrameSize}.`,
+  const smallestFrame = options.maximumReceiveMessageSize + MAX_LENGTH_PREFIX_SIZE;
+  if (options.maximumReceiveFrameSize < smallestFrame) {
+    problems.push(
+      `'maximumReceiveFrameSize' (${options.maximumReceiveFrameSize}) must hold one message of 'maximumReceiveMessageSize' and its framing (${smallestFrame} bytes)`,
     );
   }
   // Below these, the hard limit would close clients before streams or Acks could ever slow down.
   const floor = Math.max(2 * STREAM_PAUSE_BYTES, options.statefulReconnectBufferSize);
   if (options.maximumBufferedBytesPerClient < floor) {
-    throw new RangeError(
-      `nestjs-signalr: hub option 'maximumBufferedBytesPerClient' must be at least ${floor} bytes ` +
-        `(twice the ${STREAM_PAUSE_BYTES}-byte stream pause threshold, and statefulReconnectBufferSize), got ${options.maximumBufferedBytesPerClient}.`,
+    problems.push(
+      `'maximumBufferedBytesPerClient' (${options.maximumBufferedBytesPerClient}) must be at least ${floor} bytes ` +
+        `(twice the ${STREAM_PAUSE_BYTES}-byte stream pause threshold, and 'statefulReconnectBufferSize')`,
     );
   }
+  return problems;
 }

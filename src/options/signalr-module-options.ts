@@ -1,6 +1,5 @@
 import type { ValidationPipeOptions } from '@nestjs/common';
 import type { HubLifetimeManagerFactory } from '../lifetime/hub-lifetime-manager.js';
-import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
 import type { ConnectionRegistryFactory } from '../security/connection-registry.js';
 import type { HostPolicyOptions } from '../security/host-policy.js';
 import type { OriginPolicyOptions } from '../security/origin-policy.js';
@@ -8,6 +7,7 @@ import type { TransportSecurityOptions } from '../security/transport-security.js
 import type { ConnectionRequestOptions } from '../transport/connection-request-capture.js';
 import type { UserIdentityOptions } from '../security/user-identity.js';
 import type { HubOptions } from './hub-options.js';
+import { callback, describeValue, flag, listOf, milliseconds, nested, oneOf, positiveInteger, type OptionRule, type OptionRules } from './option-rules.js';
 
 /** Decides whether a resuming connection's user may be put back in a group. */
 export type CanRejoin = (user: unknown, groupName: string, hubPath: string) => boolean | Promise<boolean>;
@@ -141,42 +141,68 @@ export type ConnectionCapOptions = Pick<SignalRModuleOptions, 'maximumConnection
 export const DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS = 15_000;
 export const DEFAULT_GROUPS_TOKEN_LIFETIME_MS = 600_000;
 
-/** The module's token lifetimes with their defaults; a bad value fails the application's start. */
+/** The options `SignalRModuleOptions` declares itself, beside those of the interfaces it extends. */
+type ModuleOwnOptions = Omit<
+  SignalRModuleOptions,
+  keyof (HubOptions & UserIdentityOptions & HostPolicyOptions & OriginPolicyOptions & TransportSecurityOptions & ConnectionRequestOptions)
+>;
+
+/** A shell command that prints a new key, for messages about missing keys. */
+export const KEY_GENERATION_COMMAND = `node -e "console.log(require('crypto').randomBytes(32).toString('base64'))"`;
+
+/** Whether an entry of `keys` is key material at all; the ring itself (base64, 32 bytes, repeats) is checked by the token service. */
+const keyMaterial: OptionRule = (value) =>
+  typeof value === 'string' || Buffer.isBuffer(value) ? undefined : `must be a 32-byte Buffer or base64 string, got ${describeValue(value)}`;
+
+const connections = positiveInteger('connections');
+
+const PROXY_OPTION_RULES: OptionRules<ProxyOptions> = {
+  unknownGuards: oneOf('hide', 'list'),
+};
+
+
+/** What each of the module's own options accepts. */
+export const MODULE_OWN_OPTION_RULES: OptionRules<ModuleOwnOptions> = {
+  keys: (value) => {
+    const problem = listOf(keyMaterial, '32-byte keys')(value);
+    // An unset environment variable, as in `keys: [process.env.SIGNALR_KEY!]`, is the usual cause.
+    return problem?.includes('is undefined') ? `${problem} (an unset environment variable?); make a key with: ${KEY_GENERATION_COMMAND}` : problem;
+  },
+  authStrategies: listOf((value) => (typeof value === 'string' && value !== '' ? undefined : `must be a strategy name, got ${describeValue(value)}`), 'Passport strategy names'),
+  requireAuthentication: flag,
+  closeOnCredentialExpiry: flag,
+  detailedErrors: flag,
+  validation: (value) => (value === false || (typeof value === 'object' && value !== null && !Array.isArray(value)) ? undefined : `must be false or ValidationPipe options, got ${describeValue(value)}`),
+  proxies: (value) => (typeof value === 'boolean' ? undefined : nested(PROXY_OPTION_RULES)(value)),
+  allowStatefulReconnect: flag,
+  allowSkipNegotiation: flag,
+  negotiateTokenLifetimeMs: milliseconds,
+  lifetimeManager: callback,
+  connectionRegistry: callback,
+  groupsTokenLifetimeMs: milliseconds,
+  canRejoin: callback,
+  maximumConnections: connections,
+  maximumConnectionsPerUser: connections,
+  maximumConnectionsPerAddress: connections,
+};
+
+/** The module's token lifetimes with their defaults. */
 export function tokenLifetimes(options: SignalRModuleOptions): { negotiateTokenLifetimeMs: number; groupsTokenLifetimeMs: number } {
-  const lifetimes = {
+  return {
     negotiateTokenLifetimeMs: options.negotiateTokenLifetimeMs ?? DEFAULT_NEGOTIATE_TOKEN_LIFETIME_MS,
     groupsTokenLifetimeMs: options.groupsTokenLifetimeMs ?? DEFAULT_GROUPS_TOKEN_LIFETIME_MS,
   };
-  for (const [key, value] of Object.entries(lifetimes)) {
-    if (!Number.isSafeInteger(value) || value <= 0) {
-      throw new RangeError(`nestjs-signalr: option '${key}' must be a positive integer of milliseconds, got ${String(value)}.`);
-    }
-  }
-  return lifetimes;
 }
 
-/** The module's connection caps, unset ones left undefined; a bad value fails the application's start. */
+/** The module's connection caps, unset ones left undefined. */
 export function connectionCaps(options: SignalRModuleOptions): Readonly<ConnectionCapOptions> {
   const { maximumConnections, maximumConnectionsPerUser, maximumConnectionsPerAddress } = options;
-  const caps = { maximumConnections, maximumConnectionsPerUser, maximumConnectionsPerAddress };
-  for (const [key, value] of Object.entries(caps)) {
-    if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
-      throw new SignalRError(
-        SignalRErrorCode.InvalidOption,
-        `Option '${key}' must be a positive integer of connections (or unset for no cap), got ${String(value)}.`,
-      );
-    }
-  }
-  return caps;
+  return { maximumConnections, maximumConnectionsPerUser, maximumConnectionsPerAddress };
 }
 
-/** What client proxies show of methods behind unknown guards; undefined when proxies are off. A bad value fails the start. */
+/** What client proxies show of methods behind unknown guards; undefined when proxies are off. */
 export function proxyUnknownGuards(options: SignalRModuleOptions): UnknownGuards | undefined {
   const { proxies } = options;
   if (!proxies) return undefined;
-  const unknownGuards = (proxies === true ? undefined : proxies.unknownGuards) ?? DEFAULT_PROXY_UNKNOWN_GUARDS;
-  if (unknownGuards !== 'hide' && unknownGuards !== 'list') {
-    throw new SignalRError(SignalRErrorCode.InvalidOption, `Option 'proxies.unknownGuards' must be 'hide' or 'list', got ${JSON.stringify(unknownGuards)}.`);
-  }
-  return unknownGuards;
+  return (proxies === true ? undefined : proxies.unknownGuards) ?? DEFAULT_PROXY_UNKNOWN_GUARDS;
 }

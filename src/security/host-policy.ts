@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
 import { ThrottledWarning } from '../logging/throttled-warning.js';
+import { listOf, type OptionRules } from '../options/option-rules.js';
 
 export interface HostPolicyOptions {
   /**
@@ -16,6 +17,10 @@ export interface HostPolicyOptions {
   readonly allowedHosts?: readonly string[];
 }
 
+export const HOST_POLICY_OPTION_RULES: OptionRules<HostPolicyOptions> = {
+  allowedHosts: listOf((entry) => (entry === ANY || parseEntry(entry) ? undefined : `is ${JSON.stringify(entry)}, not ${HOST_ENTRY}`), 'hosts'),
+};
+
 export const HOST_NOT_ALLOWED = 'The Host header names a host this server does not serve.';
 export const HOST_MISSING_OR_REPEATED = 'A request must carry exactly one Host header.';
 
@@ -29,6 +34,7 @@ const NAME = String.raw`(?<name>[a-z0-9.-]+|\[[0-9a-f:.]+\])`;
 const HOST = new RegExp(String.raw`^${NAME}(?::(?<port>\d{1,5}))?$`, 'i');
 /** An entry of the list: a host, whose port may also be `*`. */
 const ENTRY = new RegExp(String.raw`^${NAME}(?::(?<port>\d{1,5}|\*))?$`, 'i');
+const HOST_ENTRY = "a host as 'name', 'name:port' or 'name:*' (a DNS name, IPv4 or [IPv6] address; no scheme or path)";
 
 /** A port of an entry: a number, the request scheme's default (none written), or any. */
 type EntryPort = number | 'default' | 'any';
@@ -91,14 +97,15 @@ function parseHost(text: string): { name: string; port: number | undefined } | u
 }
 
 function configuredEntry(entry: unknown): { name: string; port: EntryPort } {
+  return parseEntry(entry) ?? invalid(entry, HOST_ENTRY);
+}
+
+function parseEntry(entry: unknown): { name: string; port: EntryPort } | undefined {
   // Configuration often comes from untyped JSON or environment variables.
   const groups = typeof entry === 'string' && entry.length <= MAX_HOST_LENGTH ? ENTRY.exec(entry)?.groups : undefined;
   const name = groups && canonicalName(groups.name);
   const port: EntryPort | undefined = groups?.port === undefined ? 'default' : groups.port === ANY ? 'any' : Number(groups.port);
-  if (name === undefined || port === undefined || (typeof port === 'number' && port > 65_535)) {
-    return invalid(entry, "a host as 'name', 'name:port' or 'name:*' (a DNS name, IPv4 or [IPv6] address; no scheme or path)");
-  }
-  return { name, port };
+  return name === undefined || (typeof port === 'number' && port > 65_535) ? undefined : { name, port };
 }
 
 function canonicalName(name: string): string | undefined {

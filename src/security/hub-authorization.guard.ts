@@ -1,6 +1,7 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { HubCallerContext } from '../hub/hub-caller-context.js';
 import type { HubInvocationContext } from '../hub/hub-invocation-context.js';
+import { rootModuleMissing } from '../errors/setup-errors.js';
 import { HubAuthorizer } from './hub-authorizer.js';
 
 /**
@@ -9,7 +10,10 @@ import { HubAuthorizer } from './hub-authorizer.js';
  */
 @Injectable()
 export class HubAuthorizationGuard implements CanActivate {
-  constructor(private readonly authorizer: HubAuthorizer) {}
+  // Optional only so that a hub without SignalRModule.forRoot() fails with what to add.
+  constructor(@Optional() private readonly authorizer: HubAuthorizer) {
+    if (authorizer === undefined) throw rootModuleMissing('A @Hub class');
+  }
 
   /** Whether this guard lets every invocation of `handler` through, so that it need not run. */
   alwaysAllows(hubClass: Function, handler: Function): boolean {

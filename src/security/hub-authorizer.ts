@@ -42,6 +42,12 @@ export class HubAuthorizer {
     return requirementsOf(hubClass).length === 0 && requirementsOf(method).length === 0 && !this.demandsIdentity(hubClass, method);
   }
 
+  /** Who may connect to the hub, in words, for the start-up log. */
+  describeHubAccess(hubClass: Function): string {
+    if (requirementsOf(hubClass).length > 0) return 'users meeting its @Authorize';
+    return this.demandsIdentity(hubClass) ? 'authenticated users (requireAuthentication)' : 'anyone';
+  }
+
   private demandsIdentity(hubClass: Function, method?: Function): boolean {
     if (!this.options.requireAuthentication) return false;
     return !isAnonymousAllowed(hubClass) && !(method && isAnonymousAllowed(method));

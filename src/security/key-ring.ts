@@ -27,6 +27,13 @@ export function assertValidKeyRing(keys: readonly Buffer[]): void {
   });
 }
 
+/** The ring of `keys` option entries, base64 strings (each may hold a comma-separated ring) read. */
+export function keyRingOf(keys: readonly (Buffer | string)[]): Buffer[] {
+  const ring = keys.flatMap((key) => (typeof key === 'string' ? parseKeyRing(key) : [key]));
+  assertValidKeyRing(ring);
+  return ring;
+}
+
 /**
  * Reads a key ring written as comma-separated base64 keys, newest first (as in the
  * `SIGNALR_KEYS` environment variable). Both base64 alphabets are accepted, padded or not.

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { flag, listOf, type OptionRules } from '../options/option-rules.js';
 
 export interface OriginPolicyOptions {
   /**
@@ -9,6 +10,18 @@ export interface OriginPolicyOptions {
   /** Whether pages on the allowed origins may send cookies and HTTP authentication. Default true. */
   readonly allowCredentials?: boolean;
 }
+
+/** What each option accepts; `'*'` with credentials is refused when the policy is built. */
+export const ORIGIN_POLICY_OPTION_RULES: OptionRules<OriginPolicyOptions> = {
+  allowedOrigins: listOf(
+    (entry) =>
+      entry === WILDCARD || (typeof entry === 'string' && normalizeOrigin(withoutTrailingSlash(entry)) !== undefined)
+        ? undefined
+        : `is ${JSON.stringify(entry)}, not an origin (scheme://host[:port], http or https, no path)`,
+    'origins',
+  ),
+  allowCredentials: flag,
+};
 
 /** `crossOrigin` is set when the caller must answer with CORS headers for that origin. */
 export type OriginDecision =

@@ -7,7 +7,11 @@ export interface Authentication {
 }
 
 type PassportCallback = (error: unknown, user: unknown, info: unknown) => void;
+/** Where Passport keeps its strategies by name: underscored, yet where it has been since Passport 0.1. */
+const STRATEGY_REGISTRY = '_strategies';
+
 interface PassportLike {
+  readonly [STRATEGY_REGISTRY]?: Readonly<Record<string, unknown>>;
   authenticate(
     strategies: string | string[],
     options: { session: boolean },
@@ -35,6 +39,19 @@ export class PassportAuthenticator {
       throw new Error("nestjs-signalr: 'authStrategies' needs the 'passport' and '@nestjs/passport' packages installed.");
     }
     return new PassportAuthenticator(passport, strategies);
+  }
+
+  /**
+   * The configured strategies Passport has no strategy registered under, and the names it has;
+   * asked once every provider (a `PassportStrategy` registers itself when built) exists.
+   */
+  unregisteredStrategies(): { unregistered: string[]; registered: string[] } {
+    const registry = this.passport[STRATEGY_REGISTRY];
+    if (typeof registry !== 'object' || registry === null) return { unregistered: [], registered: [] };
+    const unregistered = this.strategies.filter((name) => !Object.hasOwn(registry, name));
+    // Passport registers 'session' itself; it is never what an application meant.
+    const registered = Object.keys(registry).filter((name) => name !== 'session');
+    return { unregistered, registered };
   }
 
   authenticate(request: IncomingMessage): Promise<Authentication> {

@@ -1,7 +1,7 @@
 import { Logger, type Provider } from '@nestjs/common';
-import type { SignalRModuleOptions } from '../options/signalr-module-options.js';
+import { KEY_GENERATION_COMMAND, type SignalRModuleOptions } from '../options/signalr-module-options.js';
 import { SIGNALR_MODULE_OPTIONS } from '../signalr.module-definition.js';
-import { parseKeyRing } from './key-ring.js';
+import { keyRingOf } from './key-ring.js';
 import { TokenService } from './token-service.js';
 
 const DEVELOPMENT_ENVIRONMENTS = new Set(['development', 'test']);
@@ -11,12 +11,11 @@ const DEVELOPMENT_ENVIRONMENTS = new Set(['development', 'test']);
  * a key made at random would break every token at the next restart and on every other node.
  */
 export function createTokenService(options: SignalRModuleOptions, environment = process.env.NODE_ENV): TokenService {
-  const keys = (options.keys ?? []).flatMap((key) => (typeof key === 'string' ? parseKeyRing(key) : [key]));
-  if (keys.length > 0) return new TokenService(keys);
+  if (options.keys?.length) return new TokenService(keyRingOf(options.keys));
   if (!DEVELOPMENT_ENVIRONMENTS.has(environment ?? '')) {
     throw new Error(
       'nestjs-signalr: no key to seal connection tokens. Set the `keys` option to one or more 32-byte keys ' +
-        "(e.g. `node -e \"console.log(require('crypto').randomBytes(32).toString('base64'))\"`). " +
+        `(make one with \`${KEY_GENERATION_COMMAND}\`). ` +
         'Only NODE_ENV=development or test makes a temporary key.',
     );
   }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
+import { flag, listOf, type OptionRules } from '../options/option-rules.js';
 
 export interface TransportSecurityOptions {
   /** Refuse requests that did not arrive over TLS (https/wss), except from loopback. Default false. */
@@ -11,6 +12,11 @@ export interface TransportSecurityOptions {
    */
   readonly trustedProxies?: readonly string[];
 }
+
+export const TRANSPORT_SECURITY_OPTION_RULES: OptionRules<TransportSecurityOptions> = {
+  requireSecureTransport: flag,
+  trustedProxies: listOf((entry) => (typeof entry === 'string' && ipFamily(entry) ? undefined : `is ${JSON.stringify(entry)}, not an IP address`), 'IP addresses'),
+};
 
 // BlockList also matches IPv4-mapped IPv6 peers such as '::ffff:127.0.0.1' against IPv4 entries.
 const LOOPBACK = new BlockList();

@@ -1,3 +1,4 @@
+import { callback, type OptionRules } from '../options/option-rules.js';
 /** How the module reads an authenticated user; every function can be replaced in the options. */
 export interface UserIdentityOptions {
   /**
@@ -16,6 +17,12 @@ export interface UserIdentityOptions {
    */
   credentialExpiresAt?: (user: unknown, info: unknown) => number | Date | undefined;
 }
+
+export const USER_IDENTITY_OPTION_RULES: OptionRules<UserIdentityOptions> = {
+  userIdentifier: callback,
+  userRoles: callback,
+  credentialExpiresAt: callback,
+};
 
 const field = (user: unknown, name: string): unknown =>
   typeof user === 'object' && user !== null ? (user as Record<string, unknown>)[name] : undefined;

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
 import type { ConnectionRequest, TransportName } from '../hub/connection-request.js';
+import { listOf, oneOf, type OptionRules } from '../options/option-rules.js';
 import { ACCESS_TOKEN_PARAMETER, LIBRARY_TOKEN_PARAMETERS, REDACTED } from '../security/redact-url.js';
 
 /** A credential a request may carry, which hubs see only when the application asks for it. */
@@ -20,6 +21,10 @@ export interface ConnectionRequestOptions {
    */
   readonly exposeRequestCredentials?: readonly RequestCredential[];
 }
+
+export const CONNECTION_REQUEST_OPTION_RULES: OptionRules<ConnectionRequestOptions> = {
+  exposeRequestCredentials: listOf(oneOf(...REQUEST_CREDENTIALS), 'credential names'),
+};
 
 /** Who the gatekeeper admitted with the request. */
 export interface RequestAdmission {

@@ -1,3 +1,6 @@
+/** The transports a hub offers, as negotiate lists them. */
+export const AVAILABLE_TRANSPORTS = [{ transport: 'WebSockets', transferFormats: ['Text', 'Binary'] }] as const;
+
 /** The body of a successful negotiate (version 1 of the negotiate protocol at most). */
 export function negotiateResponse(
   requestedVersion: number,
@@ -5,7 +8,6 @@ export function negotiateResponse(
   useStatefulReconnect: boolean,
 ): string {
   const negotiateVersion = Math.min(requestedVersion, 1);
-  const availableTransports = [{ transport: 'WebSockets', transferFormats: ['Text', 'Binary'] }];
   // Version 0 clients have no separate token: the id they are given is what they present.
   const ids =
     negotiateVersion >= 1
@@ -13,5 +15,5 @@ export function negotiateResponse(
       : { connectionId: connection.connectionToken };
   // The flag appears only when granted: the client treats its presence as the server's consent.
   const stateful = useStatefulReconnect ? { useStatefulReconnect: true } : {};
-  return JSON.stringify({ negotiateVersion, ...ids, availableTransports, ...stateful });
+  return JSON.stringify({ negotiateVersion, ...ids, availableTransports: AVAILABLE_TRANSPORTS, ...stateful });
 }

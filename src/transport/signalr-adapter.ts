@@ -3,6 +3,7 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { rootModuleMissing } from '../errors/setup-errors.js';
 import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
 import { HubEndpoints } from '../hub-endpoints.js';
 import { isHubGatewayOptions } from '../hub/hub-metadata.js';
@@ -82,7 +83,7 @@ export class SignalRAdapter extends WsAdapter {
     try {
       return this.app.get(HubEndpoints, { strict: false });
     } catch {
-      throw new SignalRError(SignalRErrorCode.AdapterMissing, 'Import SignalRModule.forRoot() in the root module to serve hubs.');
+      throw rootModuleMissing('SignalRAdapter');
     }
   }
 

@@ -166,7 +166,7 @@ function entry(shape: Partial<HubMethodDescriptor> & { wireName: string }, invok
 }
 
 function dispatcherWith(options: HubOptions = {}): { dispatcher: ConnectionDispatcher; connection: RecordingConnection; hub: UnitHub } {
-  const resolved = resolveHubOptions(options);
+  const resolved = resolveHubOptions([options]);
   const hub = new UnitHub();
   const connection = new RecordingConnection();
   const dispatcher = new HubDispatcher(hub.methods(), resolved, new HubExceptionFilter(false)).attach(connection);

@@ -2,50 +2,34 @@
 // the tarball installed offline beside Nest into a fresh folder, and one small application
 // (fixture-app/) compiled with tsc twice, as an ES module and as CommonJS, started, and
 // reached by the official @microsoft/signalr client over JSON and MessagePack.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv } from '../support/child-env.js';
 import { ClientPool, nextCall, WIRE_PROTOCOLS } from '../support/client.js';
 import {
-  cloneWithoutBuild,
+  compile,
   installOffline,
-  pack,
+  NEST_NEW_COMPILER_OPTIONS,
+  packRepository,
+  REPO_ROOT,
   requiredPeers,
   run,
+  startApp,
+  writeApp,
   type Manifest,
   type PackedTarball,
-} from './offline-install.js';
+} from '../support/packed-package.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
 const fixture = fileURLToPath(new URL('./fixture-app/', import.meta.url));
 
 // Beside the package's required peers: the app's HTTP platform and Node's types, as any Nest app has.
 const APP_PACKAGES = ['@nestjs/platform-express', '@types/node'];
-
-// What `nest new` writes into tsconfig.json.
-const COMPILER_OPTIONS = {
-  module: 'nodenext',
-  moduleResolution: 'nodenext',
-  target: 'ES2023',
-  outDir: 'dist',
-  rootDir: 'src',
-  strict: true,
-  isolatedModules: true,
-  esModuleInterop: true,
-  experimentalDecorators: true,
-  emitDecoratorMetadata: true,
-  skipLibCheck: true,
-};
 
 // Nest 12's ESM app, with skipLibCheck off so that the package's declarations are checked too (once:
 // that doubles tsc's time); and Nest 11's CommonJS template (no "type"), which loads Nest 12 and
@@ -53,10 +37,10 @@ const COMPILER_OPTIONS = {
 const APP_KINDS = {
   esm: {
     packageType: { type: 'module' },
-    compilerOptions: { ...COMPILER_OPTIONS, skipLibCheck: false },
+    compilerOptions: { ...NEST_NEW_COMPILER_OPTIONS, skipLibCheck: false },
     loadsThePackageWith: "import { SignalRAdapter } from 'nestjs-signalr';",
   },
-  cjs: { packageType: {}, compilerOptions: COMPILER_OPTIONS, loadsThePackageWith: 'require("nestjs-signalr")' },
+  cjs: { packageType: {}, compilerOptions: NEST_NEW_COMPILER_OPTIONS, loadsThePackageWith: 'require("nestjs-signalr")' },
 } as const;
 type AppKind = keyof typeof APP_KINDS;
 
@@ -67,72 +51,24 @@ let tarball: PackedTarball;
 /** tsc's report per app: empty when it compiled. */
 const compiled = new Map<AppKind, Promise<string>>();
 
-async function compile(app: string): Promise<string> {
-  try {
-    await run(process.execPath, [tsc, '-p', app], { cwd: app, env: childEnv(), timeout: 60_000 });
-    return '';
-  } catch (error) {
-    const { stdout } = error as { stdout?: string };
-    return stdout || String(error);
-  }
-}
-
 /** Files under `folder`, relative to it, with `/` separators. */
 async function filesUnder(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { recursive: true, withFileTypes: true });
   return entries.filter((entry) => entry.isFile()).map((entry) => relative(folder, join(entry.parentPath, entry.name)).split('\\').join('/'));
 }
 
-interface RunningApp {
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-async function startApp(app: string): Promise<RunningApp> {
-  const child: ChildProcess = spawn(process.execPath, ['dist/main.js'], {
-    cwd: app,
-    env: childEnv({ NODE_ENV: 'production', SIGNALR_KEY: randomBytes(32).toString('base64'), NO_COLOR: '1' }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  };
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      const listening = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stripVTControlCharacters(output));
-      if (listening) resolve(listening[1]);
-    };
-    child.stdout?.on('data', read);
-    child.stderr?.on('data', read);
-    child.once('exit', (code, signal) => reject(new Error(`The app exited (${code ?? signal}) before listening:\n${output}`)));
-  }).catch(async (error: unknown) => {
-    await stop();
-    throw error;
-  });
-  return { url, stop };
-}
-
 describe('the packed package, installed into fresh Nest apps', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'nestjs-signalr-packed-'));
-    const clone = join(work, 'clone');
     apps = join(work, 'apps');
-    await cloneWithoutBuild(repoRoot, clone);
-    manifest = JSON.parse(await readFile(join(clone, 'package.json'), 'utf8')) as Manifest;
-    tarball = await pack(clone, work);
+    ({ manifest, tarball } = await packRepository(work));
 
     await mkdir(apps);
-    await installOffline(apps, repoRoot, tarball, manifest, [...requiredPeers(manifest), ...APP_PACKAGES]);
+    await installOffline(apps, REPO_ROOT, tarball, manifest, [...requiredPeers(manifest), ...APP_PACKAGES]);
     for (const [kind, { packageType, compilerOptions }] of Object.entries(APP_KINDS) as [AppKind, (typeof APP_KINDS)[AppKind]][]) {
       const app = join(apps, kind);
       await cp(fixture, app, { recursive: true });
-      await writeFile(join(app, 'package.json'), JSON.stringify({ name: `${kind}-app`, private: true, ...packageType }));
-      await writeFile(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['src'] }));
+      await writeApp(app, packageType, compilerOptions);
       compiled.set(kind, compile(app));
     }
   }, 120_000);
@@ -143,9 +79,9 @@ describe('the packed package, installed into fresh Nest apps', () => {
   });
 
   it('packs the library compiled from src/ (code and declarations) and the schematics, nothing else', async () => {
-    const sources = (await filesUnder(join(repoRoot, 'src'))).filter((file) => file.endsWith('.ts'));
+    const sources = (await filesUnder(join(REPO_ROOT, 'src'))).filter((file) => file.endsWith('.ts'));
     const compiledLibrary = sources.flatMap((file) => [`dist/src/${file.replace(/\.ts$/, '.js')}`, `dist/src/${file.replace(/\.ts$/, '.d.ts')}`]);
-    const schematics = (await filesUnder(join(repoRoot, 'schematics'))).map((file) => `schematics/${file}`);
+    const schematics = (await filesUnder(join(REPO_ROOT, 'schematics'))).map((file) => `schematics/${file}`);
     expect(tarball.files.toSorted()).toEqual([...compiledLibrary, ...schematics, 'LICENSE', 'README.md', 'package.json'].toSorted());
 
     const entryPoints = [
@@ -178,7 +114,7 @@ describe('the packed package, installed into fresh Nest apps', () => {
       expect(await compiled.get(kind)).toBe('');
       expect(await readFile(join(app, 'dist/main.js'), 'utf8')).toContain(APP_KINDS[kind].loadsThePackageWith);
 
-      const running = await startApp(app);
+      const running = await startApp(app, { NODE_ENV: 'production', SIGNALR_KEY: randomBytes(32).toString('base64') });
       try {
         for (const protocol of WIRE_PROTOCOLS) {
           const clients = new ClientPool(protocol);

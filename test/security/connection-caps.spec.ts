@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SignalRErrorCode } from '../../src/errors/signalr-error-codes.js';
+import { checkModuleOptions } from '../../src/module-options-check.js';
 import { connectionCaps, type ConnectionCapOptions } from '../../src/options/signalr-module-options.js';
 import { CONNECTION_CAP_RETRY_AFTER_SECONDS, ConnectionCaps, type ConnectionSlot } from '../../src/security/connection-caps.js';
 import type { Refusal } from '../../src/security/hub-gatekeeper.js';
@@ -108,11 +109,11 @@ describe('connectionCaps (module options)', () => {
     'refuses a %s that is not a positive integer',
     (option) => {
       for (const value of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '10' as unknown as number]) {
-        expect(() => connectionCaps({ [option]: value })).toThrow(
+        expect(() => checkModuleOptions({ [option]: value })).toThrow(
           expect.objectContaining({ name: 'SignalRError', code: SignalRErrorCode.InvalidOption, message: expect.stringContaining(`'${option}'`) }),
         );
       }
-      expect(connectionCaps({ [option]: 1 })[option]).toBe(1);
+      expect(connectionCaps(checkModuleOptions({ [option]: 1 }))[option]).toBe(1);
     },
   );
 });

@@ -1,8 +1,30 @@
-import { execFile } from 'node:child_process';
-import { cp, readFile, symlink, writeFile } from 'node:fs/promises';
+// The package as npm publishes it, for the suites that install it into fresh applications: a clean
+// clone packed with its lifecycle scripts, installed offline from this repository's node_modules,
+// compiled with tsc and started as a child process.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
-import { childEnv } from '../support/child-env.js';
+import { fileURLToPath } from 'node:url';
+import { promisify, stripVTControlCharacters } from 'node:util';
+import { childEnv } from './child-env.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** What `nest new` writes into tsconfig.json. */
+export const NEST_NEW_COMPILER_OPTIONS = {
+  module: 'nodenext',
+  moduleResolution: 'nodenext',
+  target: 'ES2023',
+  outDir: 'dist',
+  rootDir: 'src',
+  strict: true,
+  isolatedModules: true,
+  esModuleInterop: true,
+  experimentalDecorators: true,
+  emitDecoratorMetadata: true,
+  skipLibCheck: true,
+} as const;
 
 export const run = promisify(execFile);
 
@@ -127,4 +149,68 @@ export async function installOffline(
     env: childEnv(),
     timeout: 60_000,
   });
+}
+
+/** A clean clone of this repository packed into `work` (kept there as `clone/`), and its manifest. */
+export async function packRepository(work: string): Promise<{ manifest: Manifest; tarball: PackedTarball }> {
+  const clone = join(work, 'clone');
+  await cloneWithoutBuild(REPO_ROOT, clone);
+  const manifest = JSON.parse(await readFile(join(clone, 'package.json'), 'utf8')) as Manifest;
+  return { manifest, tarball: await pack(clone, work) };
+}
+
+/** `tsc -p app` with the compiler at `tsc` (a path under node_modules): its report, empty when it compiled. */
+export async function compile(app: string, tsc = join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), extraArguments: readonly string[] = []): Promise<string> {
+  try {
+    await run(process.execPath, [tsc, '-p', app, ...extraArguments], { cwd: app, env: childEnv(), timeout: 90_000 });
+    return '';
+  } catch (error) {
+    const { stdout } = error as { stdout?: string };
+    return stdout || String(error);
+  }
+}
+
+/** Writes `app/package.json` and `app/tsconfig.json` beside what is already in `app`. */
+export async function writeApp(app: string, packageFields: Record<string, unknown>, compilerOptions: Record<string, unknown>): Promise<void> {
+  await mkdir(app, { recursive: true });
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, ...packageFields }));
+  await writeFile(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['src'] }));
+}
+
+export interface RunningApp {
+  /** `http://127.0.0.1:<port>`, read from Nest's "listening on" line. */
+  readonly url: string;
+  /** Everything the app wrote so far, stdout and stderr, without colours. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `node dist/main.js` in `app`; resolves once it logs that it listens on 127.0.0.1. */
+export async function startApp(app: string, env: Record<string, string>): Promise<RunningApp> {
+  const child: ChildProcess = spawn(process.execPath, ['dist/main.js'], {
+    cwd: app,
+    env: childEnv({ NO_COLOR: '1', ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  };
+  const url = await new Promise<string>((resolve, reject) => {
+    const read = (chunk: Buffer) => {
+      output += stripVTControlCharacters(chunk.toString());
+      const listening = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (listening) resolve(listening[1]);
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', read);
+    child.once('exit', (code, signal) => reject(new Error(`The app exited (${code ?? signal}) before listening:\n${output}`)));
+  }).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  return { url, output: () => output, stop };
 }
