@@ -1,5 +1,11 @@
 import { MAX_LENGTH_PREFIX_SIZE } from '../protocol/messagepack-framing.js';
 
+/** The transports a hub can offer, in the order negotiate lists them (ASP.NET Core's order). */
+export const HUB_TRANSPORTS = ['WebSockets', 'ServerSentEvents', 'LongPolling'] as const;
+
+/** A transport, named as the client's `HttpTransportType` names it. */
+export type TransportName = (typeof HUB_TRANSPORTS)[number];
+
 /**
  * Limits and timeouts of a hub. Every field can be set for the whole module
  * (`SignalRModule.forRoot`) and again for one hub (`@Hub(path, options)`); the hub wins.
@@ -108,6 +114,33 @@ export interface HubOptions {
    * @default 100
    */
   maximumGroupsPerConnection?: number;
+  /**
+   * The transports clients may connect over. Negotiate lists them in ASP.NET Core's order
+   * (WebSockets, ServerSentEvents, LongPolling) whatever the order here, and the client takes the
+   * first it supports; a request over another is refused with 404
+   * `<transport> transport not supported by this end point type`.
+   * @default ['WebSockets', 'ServerSentEvents', 'LongPolling'] (all of them, as ASP.NET Core)
+   */
+  transports?: readonly TransportName[];
+  /**
+   * How long a long poll waits for messages before it is answered empty (200) and the client
+   * polls again; below the official client's own 100 s timeout of a poll.
+   * @default 90000 ms
+   */
+  longPollingTimeoutMs?: number;
+  /**
+   * A long-polling connection with no poll open for this long is closed: long polling has no
+   * pings, so a poll within this time is how its client shows it is there.
+   * @default 15000 ms
+   */
+  disconnectTimeoutMs?: number;
+  /**
+   * A write to a Server-Sent Events stream or a poll's answer that the client has not taken
+   * within this time closes the connection (a reader that stalled). WebSockets have the outbound
+   * limit and the client timeout instead.
+   * @default 10000 ms
+   */
+  transportSendTimeoutMs?: number;
 }
 
 export type ResolvedHubOptions = Required<HubOptions>;
@@ -129,6 +162,10 @@ export const DEFAULT_HUB_OPTIONS: ResolvedHubOptions = Object.freeze({
   maximumQueuedObservableItems: 1000,
   maximumReceiveFrameSize: 1024 * 1024,
   maximumGroupsPerConnection: 100,
+  transports: HUB_TRANSPORTS,
+  longPollingTimeoutMs: 90_000,
+  disconnectTimeoutMs: 15_000,
+  transportSendTimeoutMs: 10_000,
 });
 
 /**
@@ -162,7 +199,9 @@ export function resolveHubOptions(...layers: (HubOptions | undefined)[]): Resolv
 }
 
 function validateHubOptions(options: ResolvedHubOptions): void {
-  for (const [key, value] of Object.entries(options)) {
+  const { transports, ...limits } = options;
+  validateTransports(transports);
+  for (const [key, value] of Object.entries(limits)) {
     if (!Number.isFinite(value) || value <= 0) {
       throw new RangeError(`nestjs-signalr: hub option '${key}' must be a positive number, got ${String(value)}.`);
     }
@@ -180,6 +219,16 @@ function validateHubOptions(options: ResolvedHubOptions): void {
     throw new RangeError(
       `nestjs-signalr: hub option 'maximumBufferedBytesPerClient' must be at least ${floor} bytes ` +
         `(twice the ${STREAM_PAUSE_BYTES}-byte stream pause threshold, and statefulReconnectBufferSize), got ${options.maximumBufferedBytesPerClient}.`,
+    );
+  }
+}
+
+function validateTransports(transports: unknown): void {
+  const listed = Array.isArray(transports) ? (transports as unknown[]) : [];
+  const known = listed.length > 0 && listed.every((name) => HUB_TRANSPORTS.includes(name as TransportName));
+  if (!known) {
+    throw new RangeError(
+      `nestjs-signalr: hub option 'transports' must list one or more of ${HUB_TRANSPORTS.map((name) => `'${name}'`).join(', ')}, got ${JSON.stringify(transports)}.`,
     );
   }
 }

@@ -1,11 +1,27 @@
-/** The body of a successful negotiate (version 1 of the negotiate protocol at most). */
+import { HUB_TRANSPORTS, type TransportName } from '../options/hub-options.js';
+
+/** What each transport carries: Server-Sent Events are text only, so MessagePack clients skip them. */
+const TRANSFER_FORMATS: Readonly<Record<TransportName, readonly string[]>> = {
+  WebSockets: ['Text', 'Binary'],
+  ServerSentEvents: ['Text'],
+  LongPolling: ['Text', 'Binary'],
+};
+
+/**
+ * The body of a successful negotiate (version 1 of the negotiate protocol at most). The hub's
+ * transports are listed in ASP.NET Core's order, which is the client's order of preference.
+ */
 export function negotiateResponse(
   requestedVersion: number,
   connection: { connectionId: string; connectionToken: string },
   useStatefulReconnect: boolean,
+  transports: readonly TransportName[],
 ): string {
   const negotiateVersion = Math.min(requestedVersion, 1);
-  const availableTransports = [{ transport: 'WebSockets', transferFormats: ['Text', 'Binary'] }];
+  const availableTransports = HUB_TRANSPORTS.filter((transport) => transports.includes(transport)).map((transport) => ({
+    transport,
+    transferFormats: TRANSFER_FORMATS[transport],
+  }));
   // Version 0 clients have no separate token: the id they are given is what they present.
   const ids =
     negotiateVersion >= 1

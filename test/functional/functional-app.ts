@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
 import { loopbackCertificate } from '../support/tls.js';
-import { HubWithAuthorization, TestHub } from './test-hub.js';
+import { HubWithAuthorization, TestHub, TestHubWithoutWebSockets } from './test-hub.js';
 
 /** The endpoints their functional test server (FunctionalTests/Startup.cs) maps beside the hubs. */
 @Controller()
@@ -60,10 +60,10 @@ export class FunctionalTestFiles {
   }
 }
 
-/** Their server: both hubs, detailed errors on, JWT bearer authentication; over HTTP or HTTPS. */
+/** Their server: the hubs, detailed errors on, JWT bearer authentication; over HTTP or HTTPS. */
 export async function startFunctionalServer(scheme: 'http' | 'https'): Promise<RunningHubApp> {
   return startHubApp(
-    [TestHub, HubWithAuthorization],
+    [TestHub, TestHubWithoutWebSockets, HubWithAuthorization],
     { authStrategies: ['jwt'], detailedErrors: true },
     {
       imports: [TestAuthModule, SignalRModule.forFeature([TestHub])],

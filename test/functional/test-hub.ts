@@ -7,17 +7,19 @@ import {
   Hub,
   HubContext,
   HubMethod,
+  HubRequest,
   InjectHubContext,
   UploadStream,
+  type ConnectionRequest,
   type HubCallerClients,
   type HubCallerContext,
 } from 'nestjs-signalr';
 import { EMPTY, Observable, of } from 'rxjs';
 
 // The hubs of ASP.NET Core's TypeScript client functional tests (FunctionalTests/TestHub.cs and
-// AuthorizedHub.cs), method for method, so that their specs run unchanged in meaning. Methods that
-// read the HTTP request (GetHeader, GetCookie, GetNumRedirects, GetActiveTransportName,
-// GetContentTypeHeader) wait for hubs to see that request.
+// AuthorizedHub.cs), method for method, so that their specs run unchanged in meaning. Of the methods
+// that read the HTTP request, GetActiveTransportName is here; GetHeader, GetCookie, GetNumRedirects
+// and GetContentTypeHeader serve tests not ported.
 
 /** Their hub throws .NET's InvalidOperationException; with detailed errors the client sees its name. */
 export class InvalidOperationException extends Error {
@@ -71,6 +73,10 @@ export class TestHub {
 
   getCallerConnectionId(@Caller() caller: HubCallerContext): string {
     return caller.connectionId;
+  }
+
+  getActiveTransportName(@HubRequest() request: ConnectionRequest): string {
+    return request.transport;
   }
 
   throwException(message: string): never {
@@ -127,6 +133,10 @@ export class TestHub {
     };
   }
 }
+
+/** Their `/testhub-nowebsockets`: the same hub, offering only Server-Sent Events and long polling. */
+@Hub('/testhub-nowebsockets', { transports: ['ServerSentEvents', 'LongPolling'] })
+export class TestHubWithoutWebSockets extends TestHub {}
 
 @Hub('/authorizedhub')
 @Authorize()
