@@ -31,7 +31,9 @@ export async function createHubApp(
   const appOptions: NestApplicationOptions = { logger: process.env.TEST_LOGS ? undefined : false, abortOnError: false, ...options };
   const app =
     platform === 'fastify'
-      ? await NestFactory.create(rootModule, new FastifyAdapter(), appOptions)
+      ? // Closed with every connection, as Nest's Express adapter closes: a client's fetch may leave a
+        // connection it opened for a request it then aborted, which Fastify's close would wait for.
+        await NestFactory.create(rootModule, new FastifyAdapter({ forceCloseConnections: true }), appOptions)
       : await NestFactory.create(rootModule, appOptions);
   app.useWebSocketAdapter(new SignalRAdapter(app));
   app.enableShutdownHooks();
