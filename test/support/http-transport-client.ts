@@ -23,11 +23,14 @@ export class RawPollingClient {
     readonly hubUrl: string,
     readonly token: string,
     readonly headers: Record<string, string> = {},
+    /** The public id negotiate gave with the token, when this client negotiated. */
+    readonly connectionId?: string,
   ) {}
 
   /** Negotiates with `headers`, which every later request carries too. */
   static async negotiated(hubUrl: string, headers: Record<string, string> = {}): Promise<RawPollingClient> {
-    return new RawPollingClient(hubUrl, (await negotiate(hubUrl, { headers })).connectionToken, headers);
+    const { connectionToken, connectionId } = await negotiate(hubUrl, { headers });
+    return new RawPollingClient(hubUrl, connectionToken, headers, connectionId);
   }
 
   get url(): string {
