@@ -78,21 +78,23 @@ function connectPlatform(httpAdapter: AbstractHttpAdapter): HttpPlatform {
       if (Array.isArray(stack)) placeBeforeCatchAlls(stack, hubPaths);
     },
     request: (args) => args[0] as IncomingMessage,
-    reply(args) {
-      const response = args[1] as ServerResponse;
-      return {
-        send(status, headers, body) {
-          response.writeHead(status, headers).end(body);
-        },
-        stream(status, headers) {
-          return response.writeHead(status, headers);
-        },
-        get sent() {
-          return response.headersSent;
-        },
-        response,
-      };
+    reply: (args) => replyOn(args[1] as ServerResponse),
+  };
+}
+
+/** Answers through Node's response itself, keeping the headers middleware set on it. */
+export function replyOn(response: ServerResponse): HttpReply {
+  return {
+    send(status, headers, body) {
+      response.writeHead(status, headers).end(body);
     },
+    stream(status, headers) {
+      return response.writeHead(status, headers);
+    },
+    get sent() {
+      return response.headersSent;
+    },
+    response,
   };
 }
 

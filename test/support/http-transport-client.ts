@@ -41,7 +41,7 @@ export class RawPollingClient {
     return fetch(this.url, { ...init, headers: { ...this.headers, ...(init.headers as Record<string, string>) } }).then(answerOf);
   }
 
-  send(body: string | Uint8Array, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+  send(body: string, headers: Record<string, string> = {}): Promise<HttpAnswer> {
     return fetch(this.url, { method: 'POST', body, headers: { ...this.headers, ...headers } }).then(answerOf);
   }
 

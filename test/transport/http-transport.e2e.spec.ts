@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawEventStream, RawPollingClient, parseMessages } from '../support/http-transport-client.js';
+import { RawEventStream, RawFallbackConnection, RawPollingClient, parseMessages } from '../support/http-transport-client.js';
 import { HTTP_PLATFORMS, startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { negotiate, RawHubSocket, RS, upgradeStatus } from '../support/raw-client.js';
-import { EchoHub, EventsHub, PollingHub } from './transport-hubs.js';
+import { EchoHub, EventsHub, PollingHub, QuietHub } from './transport-hubs.js';
 
 // The wire of Server-Sent Events and long polling, answer by answer, as ASP.NET Core's
 // HttpConnectionDispatcher and its transports give them (shared/docs/fallback-transports.md).
@@ -17,7 +17,7 @@ describe.each(HTTP_PLATFORMS)('Server-Sent Events and long polling on the wire, 
   let server: RunningHubApp;
   const hub = (path: string) => `${server.baseUrl}${path}`;
 
-  beforeAll(async () => (server = await startHubApp([EchoHub, PollingHub, EventsHub], {}, { platform })));
+  beforeAll(async () => (server = await startHubApp([EchoHub, PollingHub, EventsHub, QuietHub], {}, { platform })));
   afterAll(() => server.close());
 
   it("lists a hub's transports in ASP.NET Core's order, and refuses the others with 404 and its text", async () => {
@@ -157,5 +157,16 @@ describe.each(HTTP_PLATFORMS)('Server-Sent Events and long polling on the wire, 
     expect(headersOf(unknown, Object.keys(NO_CACHE))).toEqual(NO_CACHE);
     const put = await fetch(hub('/hubs/echo'), { method: 'PUT' });
     expect([put.status, put.headers.get('allow'), await put.text()]).toEqual([405, 'GET, POST, DELETE', '']);
+  });
+
+  it('long polling keeps itself alive: no pings, and a client that sends nothing but polls is not timed out', async () => {
+    const polling = await RawFallbackConnection.open(hub('/hubs/quiet'), 'LongPolling');
+    // A WebSocket client on the same hub, as silent: pinged, then closed by the client timeout.
+    const socket = await RawHubSocket.connected(hub('/hubs/quiet'));
+    await socket.closed;
+    expect(socket.messages().some((message) => message.type === 6)).toBe(true);
+    expect(await polling.invoke('5', 'Echo', 'alive')).toMatchObject({ result: 'alive' });
+    expect(polling.messages.filter((message) => message.type === 6)).toEqual([]);
+    await polling.stop();
   });
 });

@@ -15,3 +15,7 @@ export class PollingHub extends EchoHub {}
 /** Server-Sent Events only. */
 @Hub('/hubs/events', { transports: ['ServerSentEvents'] })
 export class EventsHub extends EchoHub {}
+
+/** Pings every 50 ms, and a client silent for 200 ms is gone. */
+@Hub('/hubs/quiet', { keepAliveIntervalMs: 50, clientTimeoutIntervalMs: 200 })
+export class QuietHub extends EchoHub {}
