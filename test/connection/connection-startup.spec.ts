@@ -6,6 +6,7 @@ import type { HubRuntime } from '../../src/connection/hub-runtime.js';
 import { HubRegistration } from '../../src/connection/hub-registration.js';
 import type { HubLifetimeManager } from '../../src/lifetime/hub-lifetime-manager.js';
 import type { ResolvedHubOptions } from '../../src/options/hub-options.js';
+import type { HubProtocol } from '../../src/protocol/hub-protocol.js';
 import { JsonHubProtocol } from '../../src/protocol/json-hub-protocol.js';
 import { MessagePackHubProtocol } from '../../src/protocol/messagepack-hub-protocol.js';
 import { bareRuntime, type FrameLog, Loopback } from '../support/loopback.js';
@@ -28,7 +29,7 @@ class HubProbe {
       onDisconnected: async () => void this.heard.push('unregistered'),
     } as unknown as HubLifetimeManager;
     return bareRuntime(options, {
-      protocols: new Map([
+      protocols: new Map<string, HubProtocol>([
         [json.name, json],
         [messagePack.name, messagePack],
       ]),

@@ -44,7 +44,11 @@ export class FunctionalTestEndpoints {
   }
 }
 
-/** What their server serves as files (wwwroot): a page to open in a browser, the client's web worker bundle. */
+function clientBundle(build: 'browser' | 'webworker'): Promise<string> {
+  return readFile(createRequire(import.meta.url).resolve(`@microsoft/signalr/dist/${build}/signalr.js`), 'utf8');
+}
+
+/** What their server serves as files (wwwroot): a page to open in a browser, the client's browser and web worker bundles. */
 @Controller()
 export class FunctionalTestFiles {
   @Get()
@@ -56,7 +60,13 @@ export class FunctionalTestFiles {
   @Get('lib/signalr-webworker/signalr.js')
   @Header('Content-Type', 'text/javascript; charset=utf-8')
   webWorkerClient(): Promise<string> {
-    return readFile(createRequire(import.meta.url).resolve('@microsoft/signalr/dist/webworker/signalr.js'), 'utf8');
+    return clientBundle('webworker');
+  }
+
+  @Get('lib/signalr/signalr.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  browserClient(): Promise<string> {
+    return clientBundle('browser');
   }
 }
 
