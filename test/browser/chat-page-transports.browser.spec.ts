@@ -66,6 +66,8 @@ describe.runIf(chromiumAvailable()).each(['ServerSentEvents', 'LongPolling'] as 
     const { page } = await signInOver('alice');
     const outcome = await page.evaluate(async (transportName) => {
       const signalR = (window as unknown as { signalR: typeof import('@microsoft/signalr') }).signalR;
+      // Runs in the page, which the test's own scope does not reach.
+      // oxlint-disable-next-line unicorn/consistent-function-scoping
       const login = async (username: string) => {
         const response = await fetch('/auth/login', {
           method: 'POST',

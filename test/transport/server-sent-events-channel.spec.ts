@@ -15,30 +15,30 @@ describe('serverSentEvent', () => {
   });
 });
 
-describe('ServerSentEventsChannel', () => {
-  /** A real event stream on 127.0.0.1: the server's response and what the client reads of it. */
-  async function stream(): Promise<{ response: ServerResponse; client: IncomingMessage; close(): void }> {
-    const server = createServer();
-    const taken = new Promise<ServerResponse>((resolve) => server.once('request', (_request, response) => resolve(response)));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
-    const clientRequest = request(`http://127.0.0.1:${port}/`);
-    clientRequest.end();
-    const response = await taken;
-    response.writeHead(200, { 'Content-Type': 'text/event-stream' }).flushHeaders();
-    const [client] = (await once(clientRequest, 'response')) as [IncomingMessage];
-    client.setEncoding('utf8');
-    return {
-      response,
-      client,
-      close: () => {
-        server.closeAllConnections();
-        server.close();
-      },
-    };
-  }
+/** A real event stream on 127.0.0.1: the server's response and what the client reads of it. */
+async function stream(): Promise<{ response: ServerResponse; client: IncomingMessage; close(): void }> {
+  const server = createServer();
+  const taken = new Promise<ServerResponse>((resolve) => server.once('request', (_request, response) => resolve(response)));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const clientRequest = request(`http://127.0.0.1:${port}/`);
+  clientRequest.end();
+  const response = await taken;
+  response.writeHead(200, { 'Content-Type': 'text/event-stream' }).flushHeaders();
+  const [client] = (await once(clientRequest, 'response')) as [IncomingMessage];
+  client.setEncoding('utf8');
+  return {
+    response,
+    client,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
 
+describe('ServerSentEventsChannel', () => {
   it("starts with ASP.NET Core's comment line, sends each frame as an event, and ends the stream on close", async () => {
     const { response, client, close } = await stream();
     let text = '';
