@@ -1,9 +1,9 @@
 /// <reference lib="dom" />
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { createSampleApp } from '../../sample-app/bootstrap.js';
-import { chromiumAvailable, launchChromium } from '../support/chromium.js';
-import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
+import { chromiumAvailable, withChromium } from '../support/chromium.js';
+import { listenOnLoopback } from '../support/hub-app.js';
 
 // The sample page over the transports a browser falls back to (sample-app-contract.md,
 // "Transports"); WebSockets are chat-page.browser.spec.ts's. A file of its own: each sample app
@@ -17,29 +17,18 @@ async function join(page: Page, room: string): Promise<void> {
 }
 
 describe.runIf(chromiumAvailable()).each(['ServerSentEvents', 'LongPolling'] as const)('the sample chat page in headless Chromium, forced to %s by ?transport=', (transport) => {
-  let server: RunningHubApp;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await listenOnLoopback(await createSampleApp({ logger: false }));
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = withChromium(async () => listenOnLoopback(await createSampleApp({ logger: false })));
 
   /** Signs in on `?transport=`, noting how the page reached the chat hub. */
   async function signInOver(username: string): Promise<{ page: Page; used: Set<string> }> {
-    const page = await (await browser.newContext()).newPage();
+    const page = await (await suite.browser.newContext()).newPage();
     const used = new Set<string>();
     page.on('websocket', (socket) => socket.url().includes('/hubs/chat') && used.add('WebSockets'));
     page.on('request', (request) => {
       if (!request.url().includes('/hubs/chat?id=') || request.method() !== 'GET') return;
       used.add(request.headers().accept === 'text/event-stream' ? 'ServerSentEvents' : 'LongPolling');
     });
-    await page.goto(`${server.baseUrl}/?transport=${transport}`);
+    await page.goto(`${suite.server.baseUrl}/?transport=${transport}`);
     await page.fill('input[name=username]', username);
     await page.fill('input[name=password]', `${username}-pass`);
     await page.click('#login button[type=submit]');

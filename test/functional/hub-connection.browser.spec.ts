@@ -1,29 +1,17 @@
 /// <reference lib="dom" />
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, launchChromium } from '../support/chromium.js';
-import type { RunningHubApp } from '../support/hub-app.js';
+import { describe, expect, it } from 'vitest';
+import { chromiumAvailable, withChromium } from '../support/chromium.js';
 import { startFunctionalServer } from './functional-app.js';
 
 // Their HubConnectionTests.ts test that runs in browsers only ("there will always be a WebSockets
 // implementation on Node"): with WebSocket broken, the client falls back to the next transport.
 
 describe.runIf(chromiumAvailable())('hubConnection in headless Chromium', () => {
-  let server: RunningHubApp;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startFunctionalServer('http'), launchChromium()]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = withChromium(() => startFunctionalServer('http'));
 
   it('transport falls back from WebSockets to SSE or LongPolling', async () => {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(server.baseUrl);
+    const page = await (await suite.browser.newContext()).newPage();
+    await page.goto(suite.server.baseUrl);
     await page.addScriptTag({ url: '/lib/signalr/signalr.js' });
     const transportName = await page.evaluate(async () => {
       const signalR = (window as unknown as { signalR: typeof import('@microsoft/signalr') }).signalR;

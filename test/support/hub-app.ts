@@ -28,12 +28,12 @@ export async function createHubApp(
   options: NestApplicationOptions = {},
   platform: HttpPlatformName = 'express',
 ): Promise<INestApplication> {
-  const appOptions: NestApplicationOptions = { logger: process.env.TEST_LOGS ? undefined : false, abortOnError: false, ...options };
+  // Closed with every connection: a client's fetch may keep a connection it opened for a request
+  // it then aborted (a long poll at its stop), which a graceful close would wait for.
+  const appOptions: NestApplicationOptions = { logger: process.env.TEST_LOGS ? undefined : false, abortOnError: false, forceCloseConnections: true, ...options };
   const app =
     platform === 'fastify'
-      ? // Closed with every connection, as Nest's Express adapter closes: a client's fetch may leave a
-        // connection it opened for a request it then aborted, which Fastify's close would wait for.
-        await NestFactory.create(rootModule, new FastifyAdapter({ forceCloseConnections: true }), appOptions)
+      ? await NestFactory.create(rootModule, new FastifyAdapter({ forceCloseConnections: true }), appOptions)
       : await NestFactory.create(rootModule, appOptions);
   app.useWebSocketAdapter(new SignalRAdapter(app));
   app.enableShutdownHooks();
