@@ -1,20 +1,24 @@
 import type { IncomingMessage } from 'node:http';
 
-/** A request's body, or the status that refuses it: 413 past the limit, 400 when its client left mid-way. */
+/** A request's body, or the status that refuses it: 413 past the limit, 400 when its client left mid-way or it cannot be had. */
 export type BodyOutcome = { readonly body: Buffer } | { readonly status: 400 | 413 };
 
 const TOO_LARGE = { status: 413 } as const;
 const ABORTED = { status: 400 } as const;
+const UNREADABLE = { status: 400 } as const;
 
 /**
  * Reads a POST's body into memory, never more than `limit` bytes of it: a declared length past
  * the limit is refused unread, a longer stream as soon as it passes the limit. A body the
- * application's own parser already read (`express.text()`, `express.raw()`) is taken from it.
+ * application's own parser already read is taken as it kept it (`express.text()`,
+ * `express.raw()`, Nest's `rawBody`); one it turned into something else cannot be (400).
  */
 export function readBody(request: IncomingMessage, limit: number): Promise<BodyOutcome> {
-  const parsed = (request as { body?: unknown }).body;
-  if (request.readableEnded && (typeof parsed === 'string' || Buffer.isBuffer(parsed))) {
-    const body = Buffer.isBuffer(parsed) ? parsed : Buffer.from(parsed);
+  if (request.readableEnded) {
+    const { body: parsed, rawBody } = request as { body?: unknown; rawBody?: unknown };
+    const kept = Buffer.isBuffer(rawBody) ? rawBody : Buffer.isBuffer(parsed) || typeof parsed === 'string' ? parsed : undefined;
+    if (kept === undefined) return Promise.resolve(UNREADABLE);
+    const body = Buffer.isBuffer(kept) ? kept : Buffer.from(kept);
     return Promise.resolve(body.length > limit ? TOO_LARGE : { body });
   }
   if (Number(request.headers['content-length']) > limit) return Promise.resolve(TOO_LARGE);

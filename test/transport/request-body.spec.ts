@@ -21,4 +21,14 @@ describe('readBody', () => {
     });
     expect(verdict).toEqual([{ body: Buffer.from('parsed') }, { status: 413 }]);
   });
+
+  it('refuses a body the application parsed into something else (400), rather than wait for it', async () => {
+    const verdict = await judgeRealRequest(createServer(), 'http', { method: 'POST' }, async (request) => {
+      request.resume();
+      await new Promise((resolve) => request.once('end', resolve));
+      Object.assign(request, { body: { parsed: true } });
+      return readBody(request, 10);
+    });
+    expect(verdict).toEqual({ status: 400 });
+  });
 });
