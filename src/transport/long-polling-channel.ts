@@ -76,6 +76,8 @@ export class LongPollingChannel extends HttpChannel {
       reply.send(204, { ...headers, ...NO_CACHE, 'Content-Type': 'text/plain' });
       return Promise.resolve();
     }
+    // Its client left while it was being admitted: as if it never came.
+    if (reply.response.destroyed) return Promise.resolve();
     clearTimeout(this.disconnect);
     if (this.open) this.answerEmpty(204);
     return new Promise((resolve) => {

@@ -37,10 +37,13 @@ export class ServerSentEventsChannel extends HttpChannel {
       logger.warn(`Connection ${connectionId} took nothing from its Server-Sent Events stream for ${sendTimeoutMs} ms; closing it.`);
       this.terminate();
     });
-    stream.once('close', () => {
+    const closed = () => {
       this.deadline.dispose();
       this.ended(this.readyState === CHANNEL_CLOSING ? NORMAL_CLOSURE : ABNORMAL_CLOSURE);
-    });
+    };
+    // The client may have left while its request was being admitted: the connection then ends at once.
+    if (stream.destroyed) queueMicrotask(closed);
+    else stream.once('close', closed);
     // ASP.NET Core's workaround for browsers that fire EventSource's open only once data came.
     this.write(':\r\n');
   }

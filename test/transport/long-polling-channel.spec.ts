@@ -94,6 +94,19 @@ describe('LongPollingChannel', () => {
     expect(await closed).toEqual([1006]);
   });
 
+  it('takes a poll whose client left before it got there as one that never came', async () => {
+    const channel = new LongPollingChannel('c6', TIMES);
+    const held = await server.poll();
+    void channel.poll(replyOn(held.response), {});
+    const gone = await server.poll();
+    gone.abort();
+    await once(gone.response, 'close');
+    await channel.poll(replyOn(gone.response), {});
+    channel.send('for the poll still open', { binary: false });
+    expect(await held.answer).toEqual({ status: 200, body: 'for the poll still open' });
+    channel.terminate();
+  });
+
   it('holds a POST while the connection does not read, and refuses it once the channel closed', async () => {
     const channel = new LongPollingChannel('c5', TIMES);
     const frames: string[] = [];

@@ -63,4 +63,13 @@ describe('ServerSentEventsChannel', () => {
     expect(await closed).toEqual([1006]);
     close();
   });
+
+  it('ends at once when its client left before the stream was opened', async () => {
+    const { response, client, close } = await stream();
+    client.destroy();
+    await once(response, 'close');
+    const channel = new ServerSentEventsChannel(response, 'c3', 60_000);
+    expect(await once(channel, 'close')).toEqual([1006]);
+    close();
+  });
 });
