@@ -148,7 +148,8 @@ export class HttpTransportSocket extends EventEmitter {
   private fail(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.emit('error', new Error(reason));
+    // As a ws socket's: heard by whoever listens (the worker counts it), never thrown at a sender that does not.
+    if (this.listenerCount('error') > 0) this.emit('error', new Error(reason));
     this.emit('close', 1006);
   }
 }
