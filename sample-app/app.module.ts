@@ -20,6 +20,8 @@ import { WebController } from './web/web.controller.js';
         allowedOrigins: config.allowedOrigins,
         allowedHosts: config.allowedHosts,
         allowStatefulReconnect: true,
+        // All three, as by default: clients behind proxies that block WebSockets fall back to the others.
+        transports: ['WebSockets', 'ServerSentEvents', 'LongPolling'],
         ...CONNECTION_CAPS,
         lifetimeManager: config.redisUrl ? redisLifetimeManager({ url: config.redisUrl, channelPrefix: 'sample-chat' }) : undefined,
       }),

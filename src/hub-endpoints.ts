@@ -35,8 +35,9 @@ import { TransportSecurity } from './security/transport-security.js';
 import { HubConnections } from './connection/hub-connections.js';
 import { ConnectionRequestCapture } from './transport/connection-request-capture.js';
 import { HubEndpoint } from './transport/hub-endpoint.js';
+import { HttpTransport } from './transport/http-transport.js';
 import { HubPaths } from './transport/hub-paths.js';
-import { AVAILABLE_TRANSPORTS } from './transport/negotiate-response.js';
+import { offeredTransports } from './transport/negotiate-response.js';
 import { WebSocketTransport } from './transport/websocket-transport.js';
 
 const logger = new Logger('SignalR:Module');
@@ -167,27 +168,33 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       authenticator: this.authenticator ?? undefined,
       authorizer: this.authorizer,
     });
-    const webSocket = new WebSocketTransport({
+    // What every transport checks a connection's requests with.
+    const transportParts = {
       path,
       connections,
       gatekeeper,
       connectionTokens: this.connectionTokens,
-      groupsTokens: this.groupsTokens,
       registry,
       caps: this.caps,
       negotiateTokenLifetimeMs: this.lifetimes.negotiateTokenLifetimeMs,
-      allowSkipNegotiation: this.options.allowSkipNegotiation ?? true,
       closeOnCredentialExpiry: this.options.closeOnCredentialExpiry ?? true,
-      maximumReceiveFrameSize: options.maximumReceiveFrameSize,
       requestCapture: this.requestCapture,
+    };
+    const webSocket = new WebSocketTransport({
+      ...transportParts,
+      groupsTokens: this.groupsTokens,
+      allowSkipNegotiation: this.options.allowSkipNegotiation ?? true,
+      maximumReceiveFrameSize: options.maximumReceiveFrameSize,
+      enabled: options.transports.includes('WebSockets'),
     });
+    const http = new HttpTransport({ ...transportParts, options });
     const proxies = this.proxyRenderer(hubClass, path, proxyMethods);
     const strategies = this.options.authStrategies?.length ? `Passport ${this.options.authStrategies.join(', ')}` : 'none (anonymous)';
     logger.log(
-      `Serving ${hubClass.name} at ${path}: transports ${AVAILABLE_TRANSPORTS.map(({ transport }) => transport).join(', ')}; ` +
+      `Serving ${hubClass.name} at ${path}: transports ${offeredTransports(options.transports).map(({ transport }) => transport).join(', ')}; ` +
         `protocols ${protocols.map(({ name }) => name).join(', ')}; authentication ${strategies}; connects ${this.authorizer.describeHubAccess(hubClass)}.`,
     );
-    return new HubEndpoint({ path, connections, webSocket, gatekeeper, connectionTokens: this.connectionTokens, caps: this.caps, proxies });
+    return new HubEndpoint({ path, connections, webSocket, http, gatekeeper, connectionTokens: this.connectionTokens, caps: this.caps, proxies });
   }
 
   private proxyRenderer(hubClass: Function, path: string, methods: ProxyMethod[]): HubProxyRenderer | undefined {

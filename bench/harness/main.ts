@@ -4,7 +4,7 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { CROSS_NODE_SETUPS, runCrossNode, SETUP_LABELS } from './cross-node.js';
 import { cpuSnapshot, otherCores } from './machine-load.js';
-import { DEFAULT_SCENARIOS, drivesFlowControl, readOptions, type TargetId } from './options.js';
+import { DEFAULT_SCENARIOS, drivesFlowControl, HTTP_TRANSPORT_TARGETS, readOptions, type TargetId } from './options.js';
 import { runIdleHold } from './idle-hold.js';
 import { slowFanoutKey } from './report-flow-control.js';
 import { runSlowConsumers } from './slow-consumers.js';
@@ -41,6 +41,8 @@ const results: Results = {
 /** Only this package has a backplane to scale out over. */
 const SCALE_OUT_TARGETS = options.targets.filter((target) => target === 'signalr-json' || target === 'signalr-msgpack');
 const FLOW_TARGETS = options.targets.filter(drivesFlowControl);
+/** Memory and connects are measured on WebSocket connections only. */
+const SOCKET_TARGETS = options.targets.filter((target) => !HTTP_TRANSPORT_TARGETS.includes(target));
 const MIB = 2 ** 20;
 
 let messagePackMissing: string | undefined;
@@ -110,12 +112,12 @@ for (const scenario of options.scenarios) {
       }
       break;
     case 'memory': {
-      const outcomes = await row(`memory @${options.idleConnections}`, (target) => runMemory(context, target, options.idleConnections), (r) => r.rssPerConnection, (r) => `${fixed(r.rssPerConnection / 1024, 1)} KiB RSS, ${fixed(r.heapPerConnection / 1024, 1)} KiB heap per connection${note(r)}`);
+      const outcomes = await row(`memory @${options.idleConnections}`, (target) => runMemory(context, target, options.idleConnections), (r) => r.rssPerConnection, (r) => `${fixed(r.rssPerConnection / 1024, 1)} KiB RSS, ${fixed(r.heapPerConnection / 1024, 1)} KiB heap per connection${note(r)}`, SOCKET_TARGETS);
       for (const [target, outcome] of outcomes) results.memory.set(target, outcome);
       break;
     }
     case 'connect': {
-      const outcomes = await row('connect', (target) => runConnect(context, target), (r) => r.plainPerSecond, (r) => `${fixed(r.plainPerSecond)}/s (${fixed(r.plainCpu)} µs CPU, load ${fixed(r.plainLoadCpu)} µs)${r.jwtPerSecond === undefined ? '' : `, JWT ${fixed(r.jwtPerSecond)}/s (${fixed(r.jwtCpu ?? Number.NaN)} µs CPU)`}${note(r)}`);
+      const outcomes = await row('connect', (target) => runConnect(context, target), (r) => r.plainPerSecond, (r) => `${fixed(r.plainPerSecond)}/s (${fixed(r.plainCpu)} µs CPU, load ${fixed(r.plainLoadCpu)} µs)${r.jwtPerSecond === undefined ? '' : `, JWT ${fixed(r.jwtPerSecond)}/s (${fixed(r.jwtCpu ?? Number.NaN)} µs CPU)`}${note(r)}`, SOCKET_TARGETS);
       for (const [target, outcome] of outcomes) results.connect.set(target, outcome);
       break;
     }

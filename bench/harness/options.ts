@@ -3,8 +3,15 @@
  * environment variables (dashes become underscores), then the defaults below: sized so that the
  * whole run takes a few minutes on two cores.
  */
-export const TARGET_IDS = ['raw-ws', 'nest-ws', 'nest-socketio', 'signalr-json', 'signalr-msgpack'] as const;
+export const TARGET_IDS = ['raw-ws', 'nest-ws', 'nest-socketio', 'signalr-json', 'signalr-msgpack', 'signalr-sse', 'signalr-lp'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
+
+/**
+ * This package over Server-Sent Events and long polling (JSON): only when named in --targets,
+ * and only in the invoke and fan-out scenarios.
+ */
+export const HTTP_TRANSPORT_TARGETS: readonly TargetId[] = ['signalr-sse', 'signalr-lp'];
+const DEFAULT_TARGETS = TARGET_IDS.filter((target) => !HTTP_TRANSPORT_TARGETS.includes(target));
 
 export const SCENARIO_IDS = ['invoke', 'fanout', 'memory', 'connect', 'cross-node', 'slow-consumers', 'idle-hold', 'slow-fanout'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
@@ -106,7 +113,7 @@ export interface BenchOptions {
 }
 
 const DEFAULTS = {
-  targets: TARGET_IDS.join(','),
+  targets: DEFAULT_TARGETS.join(','),
   scenarios: DEFAULT_SCENARIOS.join(','),
   workers: '2',
   'invoke-connections': '1,100,1000',

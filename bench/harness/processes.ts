@@ -13,6 +13,8 @@ const SERVER_SCRIPTS: Record<TargetId, string> = {
   'nest-socketio': 'nest-socketio.js',
   'signalr-json': 'signalr.js',
   'signalr-msgpack': 'signalr.js',
+  'signalr-sse': 'signalr.js',
+  'signalr-lp': 'signalr.js',
 };
 
 const STARTUP_TIMEOUT_MS = 30_000;

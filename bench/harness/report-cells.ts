@@ -12,6 +12,8 @@ export const LABELS: Record<TargetId, string> = {
   'nest-socketio': '(c) Nest + platform-socket.io',
   'signalr-json': '(d) nestjs-signalr, JSON',
   'signalr-msgpack': '(d) nestjs-signalr, MessagePack',
+  'signalr-sse': '(d) nestjs-signalr, SSE (JSON)',
+  'signalr-lp': '(d) nestjs-signalr, long polling (JSON)',
 };
 
 export const key = (target: TargetId, size: number) => `${target}:${size}`;

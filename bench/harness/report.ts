@@ -1,5 +1,5 @@
 import type { ProfileSummary } from './profile-summary.js';
-import { DEFAULT_SCENARIOS, drivesFlowControl, type BenchOptions, type TargetId } from './options.js';
+import { DEFAULT_SCENARIOS, drivesFlowControl, HTTP_TRANSPORT_TARGETS, type BenchOptions, type TargetId } from './options.js';
 import type { CrossNodeResult } from './cross-node.js';
 import type { IdleHoldResult } from './idle-hold.js';
 import { fieldOf, key, LABELS, noteOf, number, withRatio, type Outcome } from './report-cells.js';
@@ -100,7 +100,7 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
     push('|---|---:|---:|---:|---:|---:|---:|---:|');
     const memoryBase = results.memory.get('raw-ws');
     const connectBase = results.connect.get('raw-ws');
-    for (const target of targets) {
+    for (const target of targets.filter((id) => !HTTP_TRANSPORT_TARGETS.includes(id))) {
       const memory = results.memory.get(target);
       const connect = results.connect.get(target);
       push(

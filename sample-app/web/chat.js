@@ -1,6 +1,6 @@
 // The sample chat page. Every piece of user text goes through textContent, never innerHTML,
 // so a message like <img src=x onerror=...> shows as text and runs nothing.
-const { HubConnectionBuilder, HubConnectionState, LogLevel } = window.signalR;
+const { HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel } = window.signalR;
 
 const $ = (selector) => document.querySelector(selector);
 let connection;
@@ -44,9 +44,17 @@ async function signIn(username, password) {
   return (await response.json()).access_token;
 }
 
-async function connect() {
+// `?transport=WebSockets`, `ServerSentEvents` or `LongPolling` picks the transport (the form's
+// selector shows it); without one, the client takes the first the server offers that works.
+const TRANSPORTS = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
+const requestedTransport = new URLSearchParams(location.search).get('transport');
+if (TRANSPORTS.includes(requestedTransport)) $('#login').elements.transport.value = requestedTransport;
+
+async function connect(transportName) {
+  // Stateful reconnect is carried by WebSockets only; the client asks for it there alone.
+  const transport = TRANSPORTS.includes(transportName) ? { transport: HttpTransportType[transportName] } : {};
   connection = new HubConnectionBuilder()
-    .withUrl('/hubs/chat', { accessTokenFactory: () => accessToken })
+    .withUrl('/hubs/chat', { accessTokenFactory: () => accessToken, ...transport })
     .withStatefulReconnect()
     .withAutomaticReconnect()
     .configureLogging(LogLevel.Warning)
@@ -69,7 +77,7 @@ $('#login').addEventListener('submit', async (event) => {
   try {
     showError('#login-error');
     accessToken = await signIn(form.get('username'), form.get('password'));
-    await connect();
+    await connect(form.get('transport'));
     $('#login').hidden = true;
     $('#chat').hidden = false;
   } catch (error) {

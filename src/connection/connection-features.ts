@@ -13,6 +13,18 @@ export interface ConnectionFeatures {
   /** The client opted in to groups tokens (the client extension asks on its hub URL). */
   readonly groupsTokens: boolean;
   readonly takeover?: Takeover;
+  /** The transport carries text only (Server-Sent Events): a binary protocol is refused at the handshake. */
+  readonly textOnly?: boolean;
+  /**
+   * False when the transport cannot carry stateful reconnect: only a WebSocket can be replaced by
+   * a new one (the official client asks for it over WebSockets only).
+   */
+  readonly statefulReconnect?: boolean;
+  /**
+   * The transport shows by itself that the client is there (long polling: a poll within the
+   * disconnect timeout), so neither side pings and the client's silence does not count.
+   */
+  readonly inherentKeepAlive?: boolean;
 }
 
 export interface ConnectionIdentity {

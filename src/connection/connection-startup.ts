@@ -3,6 +3,7 @@ import { closeErrors } from '../errors/invocation-errors.js';
 import { PRE_CONNECT_BUFFER_BYTES } from '../options/hub-options.js';
 import { handshakeError, HANDSHAKE_SUCCESS } from '../protocol/handshake.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
+import type { ConnectionFeatures } from './connection-features.js';
 import type { ConnectionSocket } from './connection-socket.js';
 import { EarlyFrames } from './early-frames.js';
 import { HandshakeReader } from './handshake-reader.js';
@@ -47,9 +48,10 @@ export class ConnectionStartup {
     private readonly wire: ConnectionSocket,
     private readonly registration: HubRegistration,
     private readonly steps: StartupSteps,
+    private readonly features: Pick<ConnectionFeatures, 'textOnly' | 'statefulReconnect'> = {},
   ) {
     const { options } = runtime;
-    this.handshake = new HandshakeReader(runtime.protocols, options.maximumReceiveMessageSize);
+    this.handshake = new HandshakeReader(runtime.protocols, options.maximumReceiveMessageSize, features.textOnly);
     this.earlyFrames = new EarlyFrames(options.maximumQueuedInvocationsPerClient, Math.max(PRE_CONNECT_BUFFER_BYTES, options.maximumReceiveFrameSize));
     this.deadline = setTimeout(() => this.deadlinePassed(), options.handshakeTimeoutMs);
   }
@@ -87,7 +89,7 @@ export class ConnectionStartup {
     const { protocol, version, remaining } = outcome;
     this.phase = Phase.Connecting;
     // Clients ask for version 2 only when negotiate offered stateful reconnect.
-    const stateful = version >= 2 && this.runtime.allowStatefulReconnect;
+    const stateful = version >= 2 && this.runtime.allowStatefulReconnect && this.features.statefulReconnect !== false;
     this.steps.agreed(protocol, stateful ? new StatefulReconnectBuffer() : undefined);
     this.wire.sendNow(HANDSHAKE_SUCCESS, protocol.transferFormat === 'Binary');
     if (remaining.length > 0) this.hold(remaining);

@@ -12,7 +12,8 @@ export type HandshakeOutcome =
 
 /**
  * Reads a client's handshake request, which may span frames, up to the message size limit, and
- * checks the protocol and version it asks for against those the hub speaks.
+ * checks the protocol and version it asks for against those the hub speaks, and the protocol's
+ * transfer format against what the transport carries.
  */
 export class HandshakeReader {
   private buffered: Buffer | undefined;
@@ -20,6 +21,8 @@ export class HandshakeReader {
   constructor(
     private readonly protocols: ReadonlyMap<string, HubProtocol>,
     private readonly maxSize: number,
+    /** Server-Sent Events carry text only. */
+    private readonly textOnly = false,
   ) {}
 
   read(frame: Buffer): HandshakeOutcome {
@@ -40,6 +43,9 @@ export class HandshakeReader {
     const protocol = this.protocols.get(name);
     if (!protocol) return { kind: 'failed', error: closeErrors.unsupportedProtocol(name) };
     if (version < 1 || version > protocol.version) return { kind: 'failed', error: closeErrors.unsupportedVersion(name, version) };
+    if (this.textOnly && protocol.transferFormat === 'Binary') {
+      return { kind: 'failed', error: closeErrors.unsupportedTransferFormat(name, protocol.transferFormat) };
+    }
     return { kind: 'agreed', protocol, version, remaining: parsed.remaining };
   }
 }

@@ -92,7 +92,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
       started: (heldFrames) => this.started(heldFrames),
       failed: () => this.closeWithError(closeErrors.generic),
       refused: () => void this.teardown(),
-    });
+    }, features);
     const { takeover } = features;
     if (!takeover) return;
     this.agreed(takeover.protocol, StatefulReconnectBuffer.afterTakeover(takeover.receivedByClient), takeover.membershipVersion);
@@ -280,11 +280,12 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   /**
    * Called by the keep-alive ticker: pings idle connections and drops silent ones. The handshake
    * and onConnected have their own deadline, and a dropped socket its reconnect window; a client
-   * whose onConnected is slow is still pinged, so that it does not give up on the server.
+   * whose onConnected is slow is still pinged, so that it does not give up on the server. Over a
+   * transport with an inherent keep-alive (long polling) neither side pings.
    */
   tick(now: number): void {
     this.liveness.fold(now);
-    if (this.state !== State.Connected && !this.startup.connecting) return;
+    if (this.features.inherentKeepAlive || (this.state !== State.Connected && !this.startup.connecting)) return;
     const { clientTimeoutIntervalMs, keepAliveIntervalMs } = this.runtime.options;
     // While onConnected runs the client is not read, so its silence does not count.
     const connected = this.state === State.Connected;

@@ -5,7 +5,7 @@ import type { HubLifecycle } from '../hub/hub-lifecycle.js';
 import type { GroupManager, HubCallerClients } from '../lifetime/client-proxy.js';
 import type { HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
 import { LifetimeManagerCallerClients } from '../lifetime/lifetime-manager-clients.js';
-import type { ResolvedHubOptions } from '../options/hub-options.js';
+import type { ResolvedHubOptions, TransportName } from '../options/hub-options.js';
 import type { CanRejoin } from '../options/signalr-module-options.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
 import type { ConnectionSlot } from '../security/connection-caps.js';
@@ -83,6 +83,11 @@ export class HubConnections implements HubRuntime {
 
   has(connectionId: string): boolean {
     return this.connections.has(connectionId);
+  }
+
+  /** The transport of the connection, if this node holds it. */
+  transportOf(connectionId: string): TransportName | undefined {
+    return this.connections.get(connectionId)?.connection.request.transport;
   }
 
   /** The connection, if this node holds it and a new socket may take it over (stateful reconnect). */

@@ -35,4 +35,6 @@ export const closeErrors = {
   unsupportedProtocol: (name: string) => `The protocol '${name}' is not supported.`,
   unsupportedVersion: (name: string, version: number) =>
     `The server does not support version ${version} of the '${name}' protocol.`,
+  unsupportedTransferFormat: (name: string, transferFormat: string) =>
+    `Cannot use the '${name}' protocol on the current transport. The transport does not support '${transferFormat}' transfer format.`,
 } as const;

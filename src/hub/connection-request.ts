@@ -1,5 +1,7 @@
+import type { TransportName } from '../options/hub-options.js';
+
 /** How a connection's socket reaches the server, named as the client's `HttpTransportType` names it. */
-export type TransportName = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
+export type { TransportName };
 
 /**
  * The HTTP request behind a connection, as ASP.NET Core's `Context.GetHttpContext()` shows it to

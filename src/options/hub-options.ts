@@ -1,5 +1,11 @@
 import { MAX_LENGTH_PREFIX_SIZE } from '../protocol/messagepack-framing.js';
-import { invalidOptions, milliseconds, optionProblems, positiveInteger, type OptionRules } from './option-rules.js';
+import { invalidOptions, listOf, milliseconds, oneOf, optionProblems, positiveInteger, type OptionRules } from './option-rules.js';
+
+/** The transports a hub can offer, in the order negotiate lists them (ASP.NET Core's order). */
+export const HUB_TRANSPORTS = ['WebSockets', 'ServerSentEvents', 'LongPolling'] as const;
+
+/** A transport, named as the client's `HttpTransportType` names it. */
+export type TransportName = (typeof HUB_TRANSPORTS)[number];
 
 /**
  * Limits and timeouts of a hub. Every field can be set for the whole module
@@ -109,6 +115,33 @@ export interface HubOptions {
    * @default 100
    */
   maximumGroupsPerConnection?: number;
+  /**
+   * The transports clients may connect over. Negotiate lists them in ASP.NET Core's order
+   * (WebSockets, ServerSentEvents, LongPolling) whatever the order here, and the client takes the
+   * first it supports; a request over another is refused with 404
+   * `<transport> transport not supported by this end point type`.
+   * @default ['WebSockets', 'ServerSentEvents', 'LongPolling'] (all of them, as ASP.NET Core)
+   */
+  transports?: readonly TransportName[];
+  /**
+   * How long a long poll waits for messages before it is answered empty (200) and the client
+   * polls again; below the official client's own 100 s timeout of a poll.
+   * @default 90000 ms
+   */
+  longPollingTimeoutMs?: number;
+  /**
+   * A long-polling connection with no poll open for this long is closed: long polling has no
+   * pings, so a poll within this time is how its client shows it is there.
+   * @default 15000 ms
+   */
+  disconnectTimeoutMs?: number;
+  /**
+   * A write to a Server-Sent Events stream or a poll's answer that the client has not taken
+   * within this time closes the connection (a reader that stalled). WebSockets have the outbound
+   * limit and the client timeout instead.
+   * @default 10000 ms
+   */
+  transportSendTimeoutMs?: number;
 }
 
 export type ResolvedHubOptions = Required<HubOptions>;
@@ -130,6 +163,10 @@ export const DEFAULT_HUB_OPTIONS: ResolvedHubOptions = Object.freeze({
   maximumQueuedObservableItems: 1000,
   maximumReceiveFrameSize: 1024 * 1024,
   maximumGroupsPerConnection: 100,
+  transports: HUB_TRANSPORTS,
+  longPollingTimeoutMs: 90_000,
+  disconnectTimeoutMs: 15_000,
+  transportSendTimeoutMs: 10_000,
 });
 
 /**
@@ -166,6 +203,13 @@ export const HUB_OPTION_RULES: OptionRules<HubOptions> = {
   maximumQueuedObservableItems: positiveInteger('items'),
   maximumNestingDepth: positiveInteger('levels'),
   maximumGroupsPerConnection: positiveInteger('groups'),
+  transports: (value) => {
+    const problem = listOf(oneOf(...HUB_TRANSPORTS), 'transport names')(value);
+    return problem ?? ((value as unknown[]).length === 0 ? 'must list at least one transport' : undefined);
+  },
+  longPollingTimeoutMs: milliseconds,
+  disconnectTimeoutMs: milliseconds,
+  transportSendTimeoutMs: milliseconds,
 };
 
 /** A hub's own options (`@Hub(path, options)`): known, of their type and in range; how they fit the module's is asked when it is served. */

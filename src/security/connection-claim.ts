@@ -1,3 +1,5 @@
+import { transportErrors } from '../errors/transport-errors.js';
+import type { TransportName } from '../options/hub-options.js';
 import type { ConnectionTokenClaims } from './connection-tokens.js';
 import type { GroupsTokenClaims, GroupsTokens } from './groups-tokens.js';
 import { refusal, type Refusal } from './hub-gatekeeper.js';
@@ -5,7 +7,9 @@ import { refusal, type Refusal } from './hub-gatekeeper.js';
 /** Classic SignalR's words, kept so that clients and logs recognize the case. */
 export const IDENTITY_CHANGED = 'The user identity cannot change during an active connection.';
 
-const UNKNOWN_CONNECTION = 'No Connection with that ID';
+/** ASP.NET Core's words for an id it does not know, and for one that has its transport already. */
+export const UNKNOWN_CONNECTION = 'No Connection with that ID';
+export const CONNECTION_IN_USE = 'Connection ID already in use';
 
 export interface ClaimRules {
   readonly hubPath: string;
@@ -13,15 +17,36 @@ export interface ClaimRules {
   readonly unusedLifetimeMs: number;
   /** Whether this node holds the connection and it waits for its client to come back (stateful reconnect). */
   readonly isResumable: (connectionId: string) => boolean;
-  /** Whether this node holds the connection on a socket now. */
-  readonly isLive: (connectionId: string) => boolean;
+  /** The transport of the connection this node holds under that id now, if it holds one. */
+  readonly liveTransport: (connectionId: string) => TransportName | undefined;
+  /** The transport the token is presented on. */
+  readonly transport: TransportName;
+}
+
+/** What a connection token names, once it passed the checks. */
+export interface ClaimedConnection {
+  readonly connectionId: string;
+  readonly issuedAt: number;
 }
 
 /**
- * Checks a connection token presented on upgrade (opened: `undefined` when it was not authentic)
- * against who is presenting it. Anything not
- * issued by us for this hub is unknown (404), as is a token past its use; a token of another
- * user is refused (403) even when authentic. The checks run again on every reconnect. What other
+ * Checks a connection token presented with a request (opened: `undefined` when it was not
+ * authentic) against who is presenting it: anything not issued by us for this hub is unknown
+ * (404); a token of another user is refused (403) even when authentic. Every request of a
+ * connection passes this, whatever its transport; whether the token may still open a
+ * connection is `claimConnection`'s to add.
+ */
+export function claimRequest(claims: ConnectionTokenClaims | undefined, userKey: string | undefined, hubPath: string): ClaimedConnection | Refusal {
+  if (!claims || claims.hubPath !== hubPath) return refusal(404, UNKNOWN_CONNECTION);
+  if (claims.userKey !== userKey) return refusal(403, IDENTITY_CHANGED);
+  return { connectionId: claims.connectionId, issuedAt: claims.issuedAt };
+}
+
+/**
+ * Checks a connection token presented on upgrade as `claimRequest` does, and whether it may open
+ * (or, stateful, reconnect) its connection: a token past its use is unknown (404), a connection
+ * with a socket already is in use (409), or, on another transport, cannot change it (400). The
+ * checks run again on every reconnect. What other
  * nodes know (ended or live elsewhere) is the connection registry's to add.
  */
 export function claimConnection(
@@ -29,14 +54,15 @@ export function claimConnection(
   userKey: string | undefined,
   rules: ClaimRules,
   now = Date.now(),
-): { connectionId: string; issuedAt: number } | Refusal {
-  if (!claims || claims.hubPath !== rules.hubPath) return refusal(404, UNKNOWN_CONNECTION);
-  if (claims.userKey !== userKey) return refusal(403, IDENTITY_CHANGED);
+): ClaimedConnection | Refusal {
+  const claimed = claimRequest(claims, userKey, rules.hubPath);
+  if ('admitted' in claimed) return claimed;
   // A reconnecting client presents the token it negotiated long ago: liveness, not age, counts.
-  if (rules.isResumable(claims.connectionId)) return { connectionId: claims.connectionId, issuedAt: claims.issuedAt };
-  if (rules.isLive(claims.connectionId)) return refusal(409, 'Connection ID already in use');
-  if (claims.issuedAt + rules.unusedLifetimeMs <= now) return refusal(404, UNKNOWN_CONNECTION);
-  return { connectionId: claims.connectionId, issuedAt: claims.issuedAt };
+  if (rules.isResumable(claimed.connectionId)) return claimed;
+  const live = rules.liveTransport(claimed.connectionId);
+  if (live !== undefined) return live === rules.transport ? refusal(409, CONNECTION_IN_USE) : refusal(400, transportErrors.cannotChange);
+  if (claimed.issuedAt + rules.unusedLifetimeMs <= now) return refusal(404, UNKNOWN_CONNECTION);
+  return claimed;
 }
 
 /** Why a resumption was refused, for the log; the client only learns the status. */

@@ -37,8 +37,9 @@ const BARE_ORIGIN = /^https?:\/\/(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i
 // X-SignalR-User-Agent (browsers forbid scripts to set User-Agent), Authorization (with an
 // accessTokenFactory) and Content-Type (on requests with a body).
 const ALLOWED_REQUEST_HEADERS = ['X-Requested-With', 'X-SignalR-User-Agent', 'Authorization', 'Content-Type'];
-// The hub endpoint speaks WebSockets only: negotiate is the one cross-origin fetch.
-const ALLOWED_METHODS = 'POST, OPTIONS';
+// Negotiate, and on the hub's path the long polls and event streams (GET), the client's sends
+// (POST) and the end of a long-polling connection (DELETE).
+const ALLOWED_METHODS = 'GET, POST, DELETE, OPTIONS';
 const PREFLIGHT_MAX_AGE_SECONDS = '600';
 
 /**

@@ -24,6 +24,11 @@ export function replyError(reply: HttpReply, status: number, text: string, heade
   }, text);
 }
 
+/** An answer whose status says it all, as ASP.NET Core's transports answer: `text/plain`, empty. */
+export function replyEmpty(reply: HttpReply, status: number, headers: Record<string, string> = {}): void {
+  replyError(reply, status, '', headers);
+}
+
 /** An answer without a body: an allowed CORS preflight. */
 export function replyNoContent(reply: HttpReply, headers: Record<string, string>): void {
   reply.send(204, { ...headers, ...NO_SNIFF });

@@ -10,6 +10,7 @@ import { redactUrl } from '../security/redact-url.js';
 import type { HttpReply } from './http-platform.js';
 import { refuseUpgrade, replyError, replyJson, replyNoContent, replyScript } from './http-replies.js';
 import { negotiateResponse } from './negotiate-response.js';
+import type { HttpTransport } from './http-transport.js';
 import type { WebSocketTransport } from './websocket-transport.js';
 
 const logger = new Logger('SignalR:Endpoint');
@@ -21,6 +22,8 @@ export interface HubEndpointParts {
   readonly path: string;
   readonly connections: HubConnections;
   readonly webSocket: WebSocketTransport;
+  /** Server-Sent Events and long polling, on the hub's own path. */
+  readonly http: HttpTransport;
   readonly gatekeeper: HubGatekeeper;
   readonly connectionTokens: ConnectionTokens;
   /** The node's connection caps, shared by every hub of the module. */
@@ -30,9 +33,10 @@ export interface HubEndpointParts {
 }
 
 /**
- * One hub's HTTP face: answers negotiate (and the proxy files), and passes WebSocket upgrades to
- * the WebSocket transport, which hands admitted sockets to the hub's connections. Requests reach
- * it through the application's HTTP pipeline (`HubRequests`), upgrades through the adapter.
+ * One hub's HTTP face: answers negotiate (and the proxy files), passes the requests on its own
+ * path to the Server-Sent Events and long-polling transport, and WebSocket upgrades to the
+ * WebSocket transport; both hand what they admitted to the hub's connections. Requests reach it
+ * through the application's HTTP pipeline (`HubRequests`), upgrades through the adapter.
  */
 export class HubEndpoint {
   readonly path: string;
@@ -46,26 +50,33 @@ export class HubEndpoint {
 
   /** Whether `rest`, what follows the hub's path (lower-cased), names one of its HTTP resources. */
   servesHttp(rest: string): boolean {
-    return rest === NEGOTIATE || (this.parts.proxies !== undefined && PROXY_FILES.has(rest));
+    return rest === '' || rest === NEGOTIATE || (this.parts.proxies !== undefined && PROXY_FILES.has(rest));
+  }
+
+  /** The paths of its HTTP resources that a catch-all route of the application must not take. */
+  get httpPaths(): string[] {
+    return [this.path, `${this.path}${NEGOTIATE}`];
   }
 
   /**
-   * Answers the request if it is a CORS preflight of negotiate (only an allowed cross origin gets
-   * permission headers); returns whether it was.
+   * Answers the request if it is a CORS preflight of negotiate or of the hub's path (only an
+   * allowed cross origin gets permission headers); returns whether it was.
    */
   answerPreflight(request: IncomingMessage, reply: HttpReply, rest: string): boolean {
-    if (rest !== NEGOTIATE || request.method !== 'OPTIONS') return false;
+    if ((rest !== NEGOTIATE && rest !== '') || request.method !== 'OPTIONS') return false;
     const preflight = this.parts.gatekeeper.preflight(request);
     if (isRefusal(preflight)) replyError(reply, preflight.status, preflight.body, preflight.headers);
     else replyNoContent(reply, preflight);
     return true;
   }
 
-  /** Answers negotiate or a proxy file (`rest` as `servesHttp` accepted it). */
+  /** Answers negotiate, a proxy file or a request of the HTTP transports (`rest` as `servesHttp` accepted it). */
   async serveHttp(request: IncomingMessage, reply: HttpReply, rest: string, query: URLSearchParams): Promise<void> {
-    request.resume();
+    // Only the transports' POSTs carry a body the hub reads.
+    if (rest !== '') request.resume();
     try {
-      if (rest === NEGOTIATE) await this.negotiate(request, reply, query);
+      if (rest === '') await this.parts.http.serve(request, reply, query);
+      else if (rest === NEGOTIATE) await this.negotiate(request, reply, query);
       else await this.serveProxy(request, reply, this.parts.proxies!, rest === '/proxy.d.ts');
     } catch (error) {
       logger.error(`Request failed on ${redactUrl(request.url)}`, (error as Error).stack);
@@ -103,7 +114,8 @@ export class HubEndpoint {
     const requestedVersion = Number.parseInt(query.get('negotiateVersion') ?? '0', 10);
     const connection = connectionTokens.issue(this.path, admission.userKey);
     const statefulReconnect = this.connections.allowStatefulReconnect && query.get('useStatefulReconnect') === 'true';
-    const body = negotiateResponse(Number.isNaN(requestedVersion) ? 0 : requestedVersion, connection, statefulReconnect);
+    const version = Number.isNaN(requestedVersion) ? 0 : requestedVersion;
+    const body = negotiateResponse(version, connection, statefulReconnect, this.connections.options.transports);
     replyJson(reply, body, admission.corsHeaders);
   }
 

@@ -20,6 +20,11 @@ export class HubPaths {
     return this.byPath.size;
   }
 
+  /** The paths the hubs answer HTTP requests on. */
+  httpPaths(): string[] {
+    return [...this.byPath.values()].flatMap((endpoint) => endpoint.httpPaths);
+  }
+
   add(endpoint: HubEndpoint): void {
     const key = endpoint.path.toLowerCase();
     const holder = this.byPath.get(key);

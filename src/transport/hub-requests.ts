@@ -5,15 +5,20 @@ import { httpPlatformOf, type HttpPlatform, type PlatformArgs } from './http-pla
 import { splitUrl } from './hub-paths.js';
 
 /**
- * Negotiate and the proxy files, served inside the application's HTTP pipeline, as a route of
- * its own would be: after its middleware (`app.use`, `app.enableCors`, the modules' middleware,
- * Fastify's hooks), through its global guards, interceptors and exception filters, and only
- * for requests no route of the application answered, so unknown paths keep the platform's 404.
- * Guards see `context.getClass()` as `HubRequests` and `getHandler()` as its `serve` method.
+ * A hub's HTTP requests (negotiate, the proxy files, and on its own path the event streams,
+ * polls, sends and deletes of Server-Sent Events and long polling), served inside the
+ * application's HTTP pipeline, as a route of its own would be: after its middleware (`app.use`,
+ * `app.enableCors`, the modules' middleware, Fastify's hooks), through its global guards,
+ * interceptors and exception filters. Only requests for a hub's resources are taken, and only
+ * those no route of the application answers or a route with a parameter or a wildcard would (a
+ * catch-all, an SPA fallback, which ASP.NET Core ranks below the hub's literal paths), so
+ * unknown paths keep the platform's 404. An event stream's handler returns when the stream
+ * ends, a poll's when it is answered. Guards see `context.getClass()` as `HubRequests` and
+ * `getHandler()` as its `serve` method.
  *
- * A CORS preflight of negotiate is answered before the guards, as a CORS layer would answer it:
- * browsers send no credentials with one. The hub's own checks (Host, Origin, authentication,
- * `@Authorize`, caps) run inside, with their own statuses.
+ * A CORS preflight is answered before the guards, as a CORS layer would answer it: browsers send
+ * no credentials with one. The hub's own checks (Host, Origin, authentication, `@Authorize`,
+ * the connection token, caps) run inside, with their own statuses.
  */
 @Injectable()
 export class HubRequests implements OnModuleInit {
@@ -43,7 +48,7 @@ export class HubRequests implements OnModuleInit {
         () => undefined,
         (error: unknown) => unfiltered.catch(error, httpArgumentsHost(args)),
       );
-    });
+    }, this.hubs.served.httpPaths());
   }
 
   /** The handler the application's guards and interceptors run around. */

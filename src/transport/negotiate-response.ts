@@ -1,11 +1,21 @@
-/** The transports a hub offers, as negotiate lists them. */
-export const AVAILABLE_TRANSPORTS = [{ transport: 'WebSockets', transferFormats: ['Text', 'Binary'] }] as const;
+import { HUB_TRANSPORTS, type TransportName } from '../options/hub-options.js';
 
-/** The body of a successful negotiate (version 1 of the negotiate protocol at most). */
+/** What each transport carries: Server-Sent Events are text only, so MessagePack clients skip them. */
+const TRANSFER_FORMATS: Readonly<Record<TransportName, readonly string[]>> = {
+  WebSockets: ['Text', 'Binary'],
+  ServerSentEvents: ['Text'],
+  LongPolling: ['Text', 'Binary'],
+};
+
+/**
+ * The body of a successful negotiate (version 1 of the negotiate protocol at most). The hub's
+ * transports are listed in ASP.NET Core's order, which is the client's order of preference.
+ */
 export function negotiateResponse(
   requestedVersion: number,
   connection: { connectionId: string; connectionToken: string },
   useStatefulReconnect: boolean,
+  transports: readonly TransportName[],
 ): string {
   const negotiateVersion = Math.min(requestedVersion, 1);
   // Version 0 clients have no separate token: the id they are given is what they present.
@@ -15,5 +25,13 @@ export function negotiateResponse(
       : { connectionId: connection.connectionToken };
   // The flag appears only when granted: the client treats its presence as the server's consent.
   const stateful = useStatefulReconnect ? { useStatefulReconnect: true } : {};
-  return JSON.stringify({ negotiateVersion, ...ids, availableTransports: AVAILABLE_TRANSPORTS, ...stateful });
+  return JSON.stringify({ negotiateVersion, ...ids, availableTransports: offeredTransports(transports), ...stateful });
+}
+
+/** A hub's transports as negotiate lists them: in ASP.NET Core's order, with what each carries. */
+export function offeredTransports(transports: readonly TransportName[]): { transport: TransportName; transferFormats: readonly string[] }[] {
+  return HUB_TRANSPORTS.filter((transport) => transports.includes(transport)).map((transport) => ({
+    transport,
+    transferFormats: TRANSFER_FORMATS[transport],
+  }));
 }

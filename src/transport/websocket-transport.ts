@@ -6,11 +6,13 @@ import type { ConnectionFeatures, ConnectionIdentity } from '../connection/conne
 import type { HubConnection } from '../connection/hub-connection.js';
 import type { HubConnections } from '../connection/hub-connections.js';
 import type { ConnectionCaps, ConnectionSlot } from '../security/connection-caps.js';
-import { claimConnection, claimResumption } from '../security/connection-claim.js';
+import { claimConnection, claimResumption, CONNECTION_IN_USE, UNKNOWN_CONNECTION } from '../security/connection-claim.js';
 import type { ConnectionRegistry } from '../security/connection-registry.js';
 import { newConnectionId, type ConnectionTokenClaims, type ConnectionTokens } from '../security/connection-tokens.js';
 import type { GroupsTokens } from '../security/groups-tokens.js';
 import type { Admitted, HubGatekeeper } from '../security/hub-gatekeeper.js';
+import { transportErrors } from '../errors/transport-errors.js';
+import { claimNewId, holdingSlot } from './connection-opening.js';
 import type { ConnectionRequestCapture } from './connection-request-capture.js';
 import { refuseUpgrade } from './http-replies.js';
 
@@ -40,6 +42,8 @@ export interface WebSocketTransportParts {
   /** Largest frame read from a client; ws refuses a larger one from its header (close 1009). */
   readonly maximumReceiveFrameSize: number;
   readonly requestCapture: ConnectionRequestCapture;
+  /** Whether the hub offers WebSockets (its `transports` option). */
+  readonly enabled: boolean;
 }
 
 /** What one upgrade request brings: its socket, and who was admitted with it. */
@@ -72,11 +76,12 @@ export class WebSocketTransport {
     const admission = await this.parts.gatekeeper.admit(request);
     if (!admission.admitted) return refuseUpgrade(socket, admission.status, admission.body);
     const upgrade: Upgrade = { request, socket, head, query, admission };
+    if (!this.parts.enabled) return this.refuse(upgrade, 404, transportErrors.notSupported('WebSockets'), 'transport not enabled');
     const features: ConnectionFeatures = { groupsTokens: query.get(GROUPS_TOKEN_OPT_IN) === 'true' };
     const connectionToken = query.get('id');
     // skipNegotiation: the client never negotiated, so the server names the connection.
     if (connectionToken === null) {
-      if (!this.parts.allowSkipNegotiation) return this.refuse(upgrade, 400, 'Connection ID required', 'upgrade without negotiate');
+      if (!this.parts.allowSkipNegotiation) return this.refuse(upgrade, 400, transportErrors.connectionIdRequired, 'upgrade without negotiate');
       return this.holdingSlot(upgrade, (slot) => this.accept(upgrade, newConnectionId(), Date.now(), features, slot));
     }
     // Opened once: every check below reads these claims.
@@ -100,7 +105,8 @@ export class WebSocketTransport {
       hubPath: this.parts.path,
       unusedLifetimeMs: negotiateTokenLifetimeMs,
       isResumable: (id) => connections.resumable(id) !== undefined,
-      isLive: (id) => connections.has(id),
+      liveTransport: (id) => connections.transportOf(id),
+      transport: 'WebSockets',
     });
     if ('admitted' in checked) return this.refuse(upgrade, checked.status, checked.body, 'connection token refused');
     const resuming = connections.resumable(checked.connectionId);
@@ -110,29 +116,15 @@ export class WebSocketTransport {
       return;
     }
     return this.holdingSlot(upgrade, async (slot) => {
-      const forgetAt = checked.issuedAt + negotiateTokenLifetimeMs;
-      // Admission awaited authentication: the id may have been claimed meanwhile, here or on another node.
-      const claimed = await this.parts.registry.claim(checked.connectionId, forgetAt - Date.now());
-      if (claimed === 'live') return this.refuse(upgrade, 409, 'Connection ID already in use', 'connection id in use');
-      if (claimed === 'ended') return this.refuse(upgrade, 404, 'No Connection with that ID', 'connection ended');
-      return this.accept(upgrade, checked.connectionId, forgetAt, features, slot);
+      const claimed = await claimNewId(this.parts.registry, checked, negotiateTokenLifetimeMs);
+      if ('admitted' in claimed) return this.refuse(upgrade, claimed.status, claimed.body, claimed.reason);
+      return this.accept(upgrade, checked.connectionId, claimed.forgetAt, features, slot);
     });
   }
 
-  /**
-   * Runs `start` holding a slot under the caps, taken before the registry hears of the id: the
-   * connection `start` opens keeps the slot until it is forgotten; a refusal gives it back.
-   */
   private async holdingSlot(upgrade: Upgrade, start: (slot: ConnectionSlot) => Promise<HubConnection | void>): Promise<void> {
-    const { userKey, address } = upgrade.admission;
-    const slot = this.parts.caps.take(this.parts.path, userKey, address);
-    if (!slot.admitted) return refuseUpgrade(upgrade.socket, slot.status, slot.body, slot.headers);
-    let connection: HubConnection | void = undefined;
-    try {
-      connection = await start(slot);
-    } finally {
-      if (!connection) slot.release();
-    }
+    const refused = await holdingSlot(this.parts.caps, this.parts.path, upgrade.admission, start);
+    if (refused) refuseUpgrade(upgrade.socket, refused.status, refused.body, refused.headers);
   }
 
   /**
@@ -162,10 +154,10 @@ export class WebSocketTransport {
       logger.warn(`Cannot resume a connection while the connection registry is unreachable: ${(error as Error).message}`);
       return refuseUpgrade(upgrade.socket, 503, 'Service Unavailable');
     }
-    if (taken === 'ended') return this.refuse(upgrade, 404, 'No Connection with that ID', 'resumption of an ended connection');
-    if (taken === 'busy') return this.refuse(upgrade, 409, 'Connection ID already in use', 'resumption of a connection another node did not let go');
+    if (taken === 'ended') return this.refuse(upgrade, 404, UNKNOWN_CONNECTION, 'resumption of an ended connection');
+    if (taken === 'busy') return this.refuse(upgrade, 409, CONNECTION_IN_USE, 'resumption of a connection another node did not let go');
     // Two sockets may race to resume the same connection on this node: the first one wins.
-    if (connections.has(claims.connectionId)) return this.refuse(upgrade, 409, 'Connection ID already in use', 'connection id in use');
+    if (connections.has(claims.connectionId)) return this.refuse(upgrade, 409, CONNECTION_IN_USE, 'connection id in use');
     const recordedVersion = taken.membershipVersion;
     const membershipVersion = Math.max(claims.membershipVersion, recordedVersion ?? 0);
     const features: ConnectionFeatures = { groupsTokens: true, takeover: { protocol, receivedByClient, membershipVersion } };

@@ -1,11 +1,11 @@
 /// <reference lib="dom" />
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { FAILED_LOGINS_PER_WINDOW } from '../../sample-app/auth/failed-logins.js';
 import { createSampleApp } from '../../sample-app/bootstrap.js';
-import { chromiumAvailable, launchChromium } from '../support/chromium.js';
+import { chromiumAvailable, withChromium } from '../support/chromium.js';
 import { connectClient } from '../support/client.js';
-import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
+import { listenOnLoopback } from '../support/hub-app.js';
 
 const XSS = '<img src=x onerror="window.xssRan = true">';
 
@@ -19,21 +19,10 @@ async function join(page: Page, room: string): Promise<void> {
 const text = (i: number) => `${String(i).padStart(4, '0')} ${'m'.repeat(1995)}`;
 
 describe.runIf(chromiumAvailable())('the sample chat page in headless Chromium', () => {
-  let server: RunningHubApp;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await listenOnLoopback(await createSampleApp({ logger: false }));
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = withChromium(async () => listenOnLoopback(await createSampleApp({ logger: false })));
 
   async function loginToken(username: string): Promise<string> {
-    const response = await fetch(`${server.baseUrl}/auth/login`, {
+    const response = await fetch(`${suite.server.baseUrl}/auth/login`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ username, password: `${username}-pass` }),
@@ -42,12 +31,12 @@ describe.runIf(chromiumAvailable())('the sample chat page in headless Chromium',
   }
 
   async function signIn(username: string, beforeLoad: (page: Page) => void = () => undefined): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
+    const page = await (await suite.browser.newContext()).newPage();
     beforeLoad(page);
     page.on('dialog', (dialog) => {
       throw new Error(`unexpected dialog: ${dialog.message()}`);
     });
-    await page.goto(server.baseUrl);
+    await page.goto(suite.server.baseUrl);
     await page.fill('input[name=username]', username);
     await page.fill('input[name=password]', `${username}-pass`);
     await page.click('#login button[type=submit]');
@@ -119,7 +108,7 @@ describe.runIf(chromiumAvailable())('the sample chat page in headless Chromium',
     const senders = [];
     for (const name of ['alice', 'bob']) {
       const token = await loginToken(name);
-      const sender = await connectClient(`${server.baseUrl}/hubs/chat`, { accessTokenFactory: () => token });
+      const sender = await connectClient(`${suite.server.baseUrl}/hubs/chat`, { accessTokenFactory: () => token });
       await sender.invoke('JoinRoom', 'burst');
       senders.push(sender);
     }
@@ -166,7 +155,7 @@ describe.runIf(chromiumAvailable())('the sample chat page in headless Chromium',
         });
         expect(response.status).toBe(401);
       }
-      const page = await (await browser.newContext()).newPage();
+      const page = await (await suite.browser.newContext()).newPage();
       await page.goto(blocking.baseUrl);
       const answer = page.waitForResponse((response) => response.url().endsWith('/auth/login'));
       await page.click('#login button[type=submit]');

@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConnectionFeatures } from '../../src/connection/connection-features.js';
 import { ConnectionSocket } from '../../src/connection/connection-socket.js';
 import { ConnectionStartup, type StartupSteps } from '../../src/connection/connection-startup.js';
 import type { HubRuntime } from '../../src/connection/hub-runtime.js';
 import { HubRegistration } from '../../src/connection/hub-registration.js';
 import type { HubLifetimeManager } from '../../src/lifetime/hub-lifetime-manager.js';
 import type { ResolvedHubOptions } from '../../src/options/hub-options.js';
+import type { HubProtocol } from '../../src/protocol/hub-protocol.js';
+import { JsonHubProtocol } from '../../src/protocol/json-hub-protocol.js';
+import { MessagePackHubProtocol } from '../../src/protocol/messagepack-hub-protocol.js';
 import { bareRuntime, type FrameLog, Loopback } from '../support/loopback.js';
 import { waitFor } from '../support/wait.js';
 
@@ -18,11 +22,17 @@ class HubProbe {
   private readonly onConnectedMayReturn = new Promise<void>((resolve) => (this.release = resolve));
 
   runtime(options: Partial<ResolvedHubOptions>): HubRuntime {
+    const json = new JsonHubProtocol();
+    const messagePack = new MessagePackHubProtocol();
     const lifetimeManager = {
       onConnected: async () => void this.heard.push('registered'),
       onDisconnected: async () => void this.heard.push('unregistered'),
     } as unknown as HubLifetimeManager;
     return bareRuntime(options, {
+      protocols: new Map<string, HubProtocol>([
+        [json.name, json],
+        [messagePack.name, messagePack],
+      ]),
       lifetimeManager,
       onConnected: async () => {
         this.heard.push('onConnected');
@@ -44,7 +54,7 @@ let loopback: Loopback;
 beforeAll(async () => (loopback = await Loopback.start()));
 afterAll(() => loopback.close());
 
-async function start(probe: HubProbe, options: Partial<ResolvedHubOptions> = {}): Promise<Started> {
+async function start(probe: HubProbe, options: Partial<ResolvedHubOptions> = {}, features: ConnectionFeatures = { groupsTokens: false }): Promise<Started> {
   const { client, serverSide } = await loopback.connect();
   const runtime = probe.runtime(options);
   const steps: string[] = [];
@@ -57,7 +67,7 @@ async function start(probe: HubProbe, options: Partial<ResolvedHubOptions> = {})
   });
   const registration = new HubRegistration(runtime, { connectionId: 'c1' } as never);
   const record: StartupSteps = {
-    agreed: (protocol) => void steps.push(`agreed ${protocol.name}`),
+    agreed: (protocol, replay) => void steps.push(`agreed ${protocol.name}${replay ? ', stateful' : ''}`),
     started: (frames) => {
       steps.push('started');
       held.push(...frames.map((frame) => frame.toString('utf8')));
@@ -65,7 +75,7 @@ async function start(probe: HubProbe, options: Partial<ResolvedHubOptions> = {})
     failed: () => void steps.push('failed'),
     refused: () => void steps.push('refused'),
   };
-  const startup = new ConnectionStartup(runtime, 'c1', wire, registration, record);
+  const startup = new ConnectionStartup(runtime, 'c1', wire, registration, record, features);
   return { client, startup, steps, held };
 }
 
@@ -115,5 +125,24 @@ describe('ConnectionStartup, on a real loopback socket', () => {
     await waitFor(() => probe.heard.includes('onDisconnected'), 5000);
     expect(probe.heard).toEqual(['registered', 'onConnected', 'unregistered', 'onDisconnected']);
     expect(steps).toEqual(['agreed json']);
+  });
+
+  it('keeps a replay for a version 2 client only where the transport carries stateful reconnect', async () => {
+    const stateful = await start(new HubProbe());
+    stateful.client.socket.send(`{"protocol":"json","version":2}${RS}`);
+    const overHttp = await start(new HubProbe(), {}, { groupsTokens: false, statefulReconnect: false });
+    overHttp.client.socket.send(`{"protocol":"json","version":2}${RS}`);
+    await waitFor(() => stateful.steps.length > 0 && overHttp.steps.length > 0, 5000);
+    expect([stateful.steps, overHttp.steps]).toEqual([['agreed json, stateful'], ['agreed json']]);
+  });
+
+  it("refuses a binary protocol over a text-only transport, with ASP.NET Core's text", async () => {
+    const { client, steps } = await start(new HubProbe(), {}, { groupsTokens: false, textOnly: true });
+    client.socket.send(`{"protocol":"messagepack","version":1}${RS}`);
+    expect(await client.closed).toBe(1000);
+    expect(client.frames).toEqual([
+      `{"error":"Cannot use the 'messagepack' protocol on the current transport. The transport does not support 'Binary' transfer format."}${RS}`,
+    ]);
+    expect(steps).toEqual(['refused']);
   });
 });

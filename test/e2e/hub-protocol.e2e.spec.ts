@@ -1,14 +1,14 @@
 import { HubConnectionState, Subject, type HubConnection } from '@microsoft/signalr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientPool, connectClient, WIRE_PROTOCOLS } from '../support/client.js';
+import { ClientPool, TRANSPORTS_AND_PROTOCOLS } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { HubEvents, TestHub } from './test-hubs.js';
 import { waitFor } from '../support/wait.js';
 
-describe.each(WIRE_PROTOCOLS)('hub protocol with the official @microsoft/signalr client (%s)', (protocol) => {
+describe.each(TRANSPORTS_AND_PROTOCOLS)('hub protocol with the official @microsoft/signalr client over %s (%s)', (transport, protocol) => {
   let server: RunningHubApp;
   let hubUrl: string;
-  const clients = new ClientPool(protocol);
+  const clients = new ClientPool(protocol, false, transport);
   const connect = (options = {}) => clients.connect(hubUrl, options);
 
   beforeAll(async () => {
@@ -233,14 +233,14 @@ describe.each(WIRE_PROTOCOLS)('hub protocol with the official @microsoft/signalr
 
   it('calls onConnected and onDisconnected', async () => {
     const events = server.app.get(HubEvents);
-    const client = await connectClient(hubUrl, {}, undefined, protocol);
+    const client = await connect();
     const id = client.connectionId!;
     expect(events.connected).toContain(id);
     await client.stop();
     await waitFor(() => events.disconnected.includes(id), 5000);
   });
 
-  it('connects with skipNegotiation', async () => {
+  it.runIf(transport === 'WebSockets')('connects with skipNegotiation', async () => {
     const client = await connect({ skipNegotiation: true });
     await expect(client.invoke('Add', 20, 22)).resolves.toBe(42);
   });

@@ -48,7 +48,11 @@ describe('what the official client cannot provoke (raw sockets)', () => {
     const body = await negotiate(hubUrl);
     expect(body).toMatchObject({
       negotiateVersion: 1,
-      availableTransports: [{ transport: 'WebSockets', transferFormats: ['Text', 'Binary'] }],
+      availableTransports: [
+        { transport: 'WebSockets', transferFormats: ['Text', 'Binary'] },
+        { transport: 'ServerSentEvents', transferFormats: ['Text'] },
+        { transport: 'LongPolling', transferFormats: ['Text', 'Binary'] },
+      ],
     });
     expect(body).not.toHaveProperty('ProtocolVersion');
     expect(body.connectionId).not.toBe(body.connectionToken);

@@ -112,3 +112,12 @@ export class FlowHub implements OnHubConnected, OnHubDisconnected {
     return total;
   }
 }
+
+/** The same hub with short transport timeouts, a large outbound limit and a small frame limit. */
+@Hub('/hubs/flow-brief', {
+  disconnectTimeoutMs: 200,
+  transportSendTimeoutMs: 300,
+  maximumBufferedBytesPerClient: 64 * 1024 * 1024,
+  maximumReceiveFrameSize: 64 * 1024,
+})
+export class BriefFlowHub extends FlowHub {}

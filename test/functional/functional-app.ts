@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
 import { loopbackCertificate } from '../support/tls.js';
-import { HubWithAuthorization, TestHub } from './test-hub.js';
+import { HubWithAuthorization, TestHub, TestHubWithoutWebSockets } from './test-hub.js';
 
 /** The endpoints their functional test server (FunctionalTests/Startup.cs) maps beside the hubs. */
 @Controller()
@@ -42,7 +42,11 @@ export class FunctionalTestEndpoints {
   }
 }
 
-/** What their server serves as files (wwwroot): a page to open in a browser, the client's web worker bundle. */
+function clientBundle(build: 'browser' | 'webworker'): Promise<string> {
+  return readFile(createRequire(import.meta.url).resolve(`@microsoft/signalr/dist/${build}/signalr.js`), 'utf8');
+}
+
+/** What their server serves as files (wwwroot): a page to open in a browser, the client's browser and web worker bundles. */
 @Controller()
 export class FunctionalTestFiles {
   @Get()
@@ -54,7 +58,13 @@ export class FunctionalTestFiles {
   @Get('lib/signalr-webworker/signalr.js')
   @Header('Content-Type', 'text/javascript; charset=utf-8')
   webWorkerClient(): Promise<string> {
-    return readFile(createRequire(import.meta.url).resolve('@microsoft/signalr/dist/webworker/signalr.js'), 'utf8');
+    return clientBundle('webworker');
+  }
+
+  @Get('lib/signalr/signalr.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  browserClient(): Promise<string> {
+    return clientBundle('browser');
   }
 }
 
@@ -79,12 +89,12 @@ function setCookiesOnNegotiate(secure: boolean): (request: IncomingMessage, resp
 }
 
 /**
- * Their server: both hubs, detailed errors on, JWT bearer authentication; over HTTP or HTTPS.
+ * Their server: the hubs, detailed errors on, JWT bearer authentication; over HTTP or HTTPS.
  * Hubs see cookies, which theirs read, and which this package redacts unless told otherwise.
  */
 export async function startFunctionalServer(scheme: 'http' | 'https'): Promise<RunningHubApp> {
   return startHubApp(
-    [TestHub, HubWithAuthorization],
+    [TestHub, TestHubWithoutWebSockets, HubWithAuthorization],
     { authStrategies: ['jwt'], detailedErrors: true, exposeRequestCredentials: ['cookies'] },
     {
       imports: [TestAuthModule, SignalRModule.forFeature([TestHub])],

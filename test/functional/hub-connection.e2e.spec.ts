@@ -1,10 +1,14 @@
 import {
+  AbortError,
   DefaultHttpClient,
+  HttpClient,
   HttpTransportType,
   HubConnectionBuilder,
   JsonHubProtocol,
   LogLevel,
   NullLogger,
+  type HttpRequest,
+  type HttpResponse,
   VERSION,
   type HubConnection,
   type IHttpConnectionOptions,
@@ -21,10 +25,12 @@ import { startFunctionalServer } from './functional-app.js';
 // The official client's own functional tests (dotnet/aspnetcore, src/SignalR/clients/ts/
 // FunctionalTests/ts/HubConnectionTests.ts), against the Nest port of their server: same tests,
 // same names, same expectations, in this project's style. Run on Node, where theirs use one HTTP
-// client (fetch): DefaultHttpClient picks it.
+// client (fetch): DefaultHttpClient picks it. Server-Sent Events run here too: in Node the client
+// takes its EventSource from the `eventsource` package it depends on (theirs skip the SSE
+// negotiation test where no global EventSource exists).
 
 /** Every transport the server offers; each suite below runs once per entry. */
-const TRANSPORTS: readonly HttpTransportType[] = [HttpTransportType.WebSockets];
+const TRANSPORTS: readonly HttpTransportType[] = [HttpTransportType.WebSockets, HttpTransportType.ServerSentEvents, HttpTransportType.LongPolling];
 const SCHEMES = ['http', 'https'] as const;
 
 const MESSAGE = '你好，世界！';
@@ -114,7 +120,7 @@ describe.each(SCHEMES)('hubConnection over %s', (scheme) => {
     const { url = testHubUrl, options = {}, protocol = 'json', automaticReconnect = false } = setup;
     const builder = new HubConnectionBuilder()
       .configureLogging(LogLevel.None)
-      .withUrl(url, { ...options, ...(transport === undefined ? {} : { transport }), httpClient })
+      .withUrl(url, { httpClient, ...options, ...(transport === undefined ? {} : { transport }) })
       .withHubProtocol(protocol === 'json' ? new JsonHubProtocol() : new MessagePackHubProtocol());
     const connection = (automaticReconnect ? builder.withAutomaticReconnect() : builder).build();
     built.push(connection);
@@ -443,6 +449,47 @@ describe.each(SCHEMES)('hubConnection over %s', (scheme) => {
     expect(await connection.invoke('GetCallerConnectionId')).toBe(newConnectionId);
     await connection.stop();
     expect(connection.connectionId).toBeNull();
+  });
+
+  it('allows Server-Sent Events when negotiating for JSON protocol', async () => {
+    const connection = build(undefined, { url: `${server.baseUrl}/testhub-nowebsockets`, protocol: 'json' });
+    await connection.start();
+    // Which transport was used, as the server tells.
+    expect(await connection.invoke('GetActiveTransportName')).toBe('ServerSentEvents');
+    await connection.stop();
+  });
+
+  it('skips Server-Sent Events when negotiating for MessagePack protocol', async () => {
+    const connection = build(undefined, { url: `${server.baseUrl}/testhub-nowebsockets`, protocol: 'messagepack' });
+    await connection.start();
+    expect(await connection.invoke('GetActiveTransportName')).toBe('LongPolling');
+    await connection.stop();
+  });
+
+  it('over LongPolling it sends DELETE request and waits for poll to terminate', async () => {
+    /** Their TestClient: the default client, keeping the last poll it sent. */
+    class PollCapturingClient extends HttpClient {
+      pollPromise: Promise<HttpResponse> | null = null;
+      readonly methods: string[] = [];
+
+      override send(request: HttpRequest): Promise<HttpResponse> {
+        this.methods.push(request.method!);
+        const response = httpClient.send(request);
+        if (request.method === 'GET') this.pollPromise = response;
+        return response;
+      }
+    }
+    const pollCapturing = new PollCapturingClient();
+    const connection = build(HttpTransportType.LongPolling, { options: { httpClient: pollCapturing } });
+    await connection.start();
+    expect(pollCapturing.pollPromise).not.toBeNull();
+    // Stopping aborts the poll, which may then reject with an AbortError, and sends the DELETE.
+    const stopped = connection.stop();
+    await pollCapturing.pollPromise!.catch((error: unknown) => {
+      if (!(error instanceof AbortError)) throw error;
+    });
+    await stopped;
+    expect(pollCapturing.methods.at(-1)).toBe('DELETE');
   });
 
   // skipNegotiation exists for WebSockets only.

@@ -74,6 +74,10 @@ export class TestHub {
     return caller.connectionId;
   }
 
+  getActiveTransportName(@HubRequest() request: ConnectionRequest): string {
+    return request.transport;
+  }
+
   throwException(message: string): never {
     throw new InvalidOperationException(message);
   }
@@ -126,10 +130,6 @@ export class TestHub {
     return request.headers['content-type'] ?? null;
   }
 
-  getActiveTransportName(@HubRequest() request: ConnectionRequest): string {
-    return request.transport;
-  }
-
   /** How many negotiate redirects led here: the redirect endpoint writes the count into the hub's URL. */
   getNumRedirects(@HubRequest() request: ConnectionRequest): number {
     return Number(request.query.numRedirects);
@@ -150,6 +150,10 @@ export class TestHub {
     };
   }
 }
+
+/** Their `/testhub-nowebsockets`: the same hub, offering only Server-Sent Events and long polling. */
+@Hub('/testhub-nowebsockets', { transports: ['ServerSentEvents', 'LongPolling'] })
+export class TestHubWithoutWebSockets extends TestHub {}
 
 @Hub('/authorizedhub')
 @Authorize()

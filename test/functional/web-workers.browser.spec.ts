@@ -1,8 +1,6 @@
 /// <reference lib="dom" />
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, launchChromium } from '../support/chromium.js';
-import type { RunningHubApp } from '../support/hub-app.js';
+import { describe, expect, it } from 'vitest';
+import { chromiumAvailable, withChromium } from '../support/chromium.js';
 import { startFunctionalServer } from './functional-app.js';
 
 // Their WebWorkerTests.ts: the client's web worker bundle, in a worker of headless Chromium,
@@ -28,22 +26,12 @@ const WORKER_SOURCE = `
   };`;
 
 describe.runIf(chromiumAvailable())('WebWorkers', () => {
-  let server: RunningHubApp;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startFunctionalServer('http'), launchChromium()]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = withChromium(() => startFunctionalServer('http'));
 
   it('can use SignalR client', async () => {
-    const page = await (await browser.newContext()).newPage();
+    const page = await (await suite.browser.newContext()).newPage();
     // A worker made from a blob has the page's origin, so the page comes from the server.
-    await page.goto(server.baseUrl);
+    await page.goto(suite.server.baseUrl);
     const received = await page.evaluate(
       ({ source, baseUrl, message }) =>
         new Promise<string>((resolve, reject) => {
@@ -60,7 +48,7 @@ describe.runIf(chromiumAvailable())('WebWorkers', () => {
           });
           tell(baseUrl);
         }),
-      { source: WORKER_SOURCE, baseUrl: server.baseUrl, message: 'Hello World!' },
+      { source: WORKER_SOURCE, baseUrl: suite.server.baseUrl, message: 'Hello World!' },
     );
     expect(received).toBe('Received message: Hello World!');
   });

@@ -1,13 +1,14 @@
 import { Subject } from '@microsoft/signalr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSampleApp } from '../../sample-app/bootstrap.js';
-import { ClientPool, nextCall, WIRE_PROTOCOLS } from '../support/client.js';
+import { ClientPool, nextCall, TRANSPORTS_AND_PROTOCOLS } from '../support/client.js';
+import { RawEventStream } from '../support/http-transport-client.js';
 import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
 import { negotiate, upgradeStatus } from '../support/raw-client.js';
 
-describe.each(WIRE_PROTOCOLS)('sample app over %s (contract: sample-app-contract.md)', (protocol) => {
+describe.each(TRANSPORTS_AND_PROTOCOLS)('sample app over %s with %s (contract: sample-app-contract.md)', (transport, protocol) => {
   let server: RunningHubApp;
-  const clients = new ClientPool(protocol);
+  const clients = new ClientPool(protocol, false, transport);
   const login = async (username: string, password = `${username}-pass`, ttlSeconds?: number) => {
     const response = await fetch(`${server.baseUrl}/auth/login`, {
       method: 'POST',
@@ -20,6 +21,15 @@ describe.each(WIRE_PROTOCOLS)('sample app over %s (contract: sample-app-contract
   const connect = async (hub: string, username?: string) => {
     const token = username ? await tokenOf(username) : undefined;
     return clients.connect(`${server.baseUrl}${hub}`, token ? { accessTokenFactory: () => token } : {});
+  };
+
+  /** The status of the request that opens a connection over this transport: the upgrade, the event stream, the first poll. */
+  const openStatus = async (url: string, headers: Record<string, string> = {}) => {
+    if (transport === 'WebSockets') return (await upgradeStatus(url, headers)).status;
+    if (transport === 'LongPolling') return (await fetch(url, { headers })).status;
+    const stream = await RawEventStream.open(url, headers);
+    stream.close();
+    return stream.status;
   };
 
   beforeAll(async () => {
@@ -65,7 +75,19 @@ describe.each(WIRE_PROTOCOLS)('sample app over %s (contract: sample-app-contract
   it('/hubs/chat refuses anonymous negotiate and connect (401)', async () => {
     const response = await fetch(`${server.baseUrl}/hubs/chat/negotiate?negotiateVersion=1`, { method: 'POST' });
     expect(response.status).toBe(401);
-    expect((await upgradeStatus(`${server.baseUrl}/hubs/chat`)).status).toBe(401);
+    const { connectionToken } = await negotiate(`${server.baseUrl}/hubs/chat`, { headers: { Authorization: `Bearer ${await tokenOf('alice')}` } });
+    expect(await openStatus(`${server.baseUrl}/hubs/chat?id=${encodeURIComponent(connectionToken)}`)).toBe(401);
+  });
+
+  it('offers WebSockets, ServerSentEvents and LongPolling on both hubs, in that order', async () => {
+    for (const hub of ['/hubs/chat', '/hubs/public']) {
+      const response = await fetch(`${server.baseUrl}${hub}/negotiate?negotiateVersion=1`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${await tokenOf('alice')}` },
+      });
+      const { availableTransports } = (await response.json()) as { availableTransports: { transport: string }[] };
+      expect(availableTransports.map(({ transport: name }) => name)).toEqual(['WebSockets', 'ServerSentEvents', 'LongPolling']);
+    }
   });
 
   it('/hubs/chat: Whoami names the caller and its roles', async () => {
@@ -160,9 +182,8 @@ describe.each(WIRE_PROTOCOLS)('sample app over %s (contract: sample-app-contract
     const alice = await tokenOf('alice');
     const hubUrl = `${server.baseUrl}/hubs/chat`;
     const { connectionToken } = await negotiate(hubUrl, { headers: { Authorization: `Bearer ${alice}` } });
-    const asBob = await upgradeStatus(`${hubUrl}?id=${connectionToken}`, { Authorization: `Bearer ${await tokenOf('bob')}` });
-    expect(asBob.status).toBe(403);
+    expect(await openStatus(`${hubUrl}?id=${connectionToken}`, { Authorization: `Bearer ${await tokenOf('bob')}` })).toBe(403);
     const publicToken = (await negotiate(`${server.baseUrl}/hubs/public`, { headers: { Authorization: `Bearer ${alice}` } })).connectionToken;
-    expect((await upgradeStatus(`${server.baseUrl}/hubs/public?id=${publicToken}`)).status).toBe(403);
+    expect(await openStatus(`${server.baseUrl}/hubs/public?id=${publicToken}`)).toBe(403);
   });
 });

@@ -1,3 +1,4 @@
+import { HttpTransportType } from '@microsoft/signalr';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createSampleApp } from '../../sample-app/bootstrap.js';
 import { ClientPool, nextCall } from '../support/client.js';
@@ -37,14 +38,14 @@ describeWithRedis('sample app with REDIS_URL: two nodes, one chat', () => {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
 
-  const signIn = async (node: RunningHubApp, username: string) => {
+  const signIn = async (node: RunningHubApp, username: string, transport = HttpTransportType.WebSockets) => {
     const response = await fetch(`${node.baseUrl}/auth/login`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ username, password: `${username}-pass` }),
     });
     const { access_token } = (await response.json()) as { access_token: string };
-    return clients.connect(`${node.baseUrl}/hubs/chat`, { accessTokenFactory: () => access_token });
+    return clients.connect(`${node.baseUrl}/hubs/chat`, { accessTokenFactory: () => access_token, transport });
   };
 
   it('delivers room messages and announcements across nodes', async () => {
@@ -59,6 +60,20 @@ describeWithRedis('sample app with REDIS_URL: two nodes, one chat', () => {
     const announced = nextCall(alice, 'Announcement');
     await admin.invoke('Announce', 'for every node');
     await expect(announced).resolves.toEqual(['admin', 'for every node']);
+  });
+
+  it('delivers across nodes whatever transport each member came over', async () => {
+    const members = [
+      await signIn(nodes[0], 'alice', HttpTransportType.ServerSentEvents),
+      await signIn(nodes[1], 'bob', HttpTransportType.LongPolling),
+      await signIn(nodes[1], 'admin', HttpTransportType.WebSockets),
+    ];
+    for (const member of members) await member.invoke('JoinRoom', 'mixed');
+    for (const [index, sender] of members.entries()) {
+      const received = members.filter((member) => member !== sender).map((member) => nextCall(member, 'ReceiveMessage'));
+      await sender.invoke('SendToRoom', 'mixed', `message ${index}`);
+      for (const message of await Promise.all(received)) expect(message[2]).toBe(`message ${index}`);
+    }
   });
 
   it('accepts on one node a token negotiated on the other (no sticky sessions)', async () => {

@@ -18,19 +18,19 @@ async function startLogged(options: SignalRModuleOptions, logger: CapturingLogge
   return listenOnLoopback(await createHubApp(HostsAppModule, { logger }));
 }
 
-/** Every kind of hub request, sent with exactly the given Host (and Origin) headers. */
+/** Every kind of hub request, each sent with exactly the given Host (and Origin) headers when called. */
 function hubRequests(server: RunningHubApp, headers: readonly Header[]) {
   return {
-    negotiate: rawHttp(server.baseUrl, 'POST', '/hubs/open/negotiate?negotiateVersion=1', [...headers, ['Content-Length', '0']]),
-    upgrade: rawHttp(server.baseUrl, 'GET', '/hubs/open', [...headers, ...UPGRADE_HEADERS]),
-    proxy: rawHttp(server.baseUrl, 'GET', '/hubs/open/proxy.js', headers),
-    preflight: rawHttp(server.baseUrl, 'OPTIONS', '/hubs/open/negotiate', [...headers, ['Access-Control-Request-Method', 'POST']]),
+    negotiate: () => rawHttp(server.baseUrl, 'POST', '/hubs/open/negotiate?negotiateVersion=1', [...headers, ['Content-Length', '0']]),
+    upgrade: () => rawHttp(server.baseUrl, 'GET', '/hubs/open', [...headers, ...UPGRADE_HEADERS]),
+    proxy: () => rawHttp(server.baseUrl, 'GET', '/hubs/open/proxy.js', headers),
+    preflight: () => rawHttp(server.baseUrl, 'OPTIONS', '/hubs/open/negotiate', [...headers, ['Access-Control-Request-Method', 'POST']]),
   };
 }
 
 async function statuses(server: RunningHubApp, headers: readonly Header[]) {
   const { negotiate, upgrade, proxy } = hubRequests(server, headers);
-  return { negotiate: (await negotiate).status, upgrade: (await upgrade).status, proxy: (await proxy).status };
+  return { negotiate: (await negotiate()).status, upgrade: (await upgrade()).status, proxy: (await proxy()).status };
 }
 
 /** Host and Origin of a page served under `name` and re-pointed at the server by DNS rebinding. */
@@ -60,7 +60,7 @@ describe('Host allowlist against DNS rebinding (allowedHosts)', () => {
   it('refuses a rebinding page (its own name in Host and Origin) with 400 on negotiate, upgrade, proxy and preflight, before any hub code', async () => {
     const requests = hubRequests(server, rebinding(server));
     for (const request of Object.values(requests)) {
-      const { status, head, body } = await request;
+      const { status, head, body } = await request();
       expect(status).toBe(400);
       expect(body).toBe(HOST_NOT_ALLOWED);
       expect(head.toLowerCase()).not.toContain('access-control-allow-origin');
@@ -100,7 +100,7 @@ describe('Host allowlist against DNS rebinding (allowedHosts)', () => {
         server,
         hosts.map((host): Header => ['Host', host]),
       );
-      for (const { status, body } of [await negotiate, await upgrade]) {
+      for (const { status, body } of [await negotiate(), await upgrade()]) {
         expect(status).toBe(400);
         expect(body).toBe('A request must carry exactly one Host header.');
       }
@@ -110,7 +110,7 @@ describe('Host allowlist against DNS rebinding (allowedHosts)', () => {
   it('logs refusals at warn, naming the host and the hub, at most once per interval however many come', async () => {
     const before = hostWarnings().length;
     const refusals = 20;
-    for (let i = 0; i < refusals; i++) expect((await hubRequests(server, rebinding(server, `rebind${i}.attacker.test`)).negotiate).status).toBe(400);
+    for (let i = 0; i < refusals; i++) expect((await hubRequests(server, rebinding(server, `rebind${i}.attacker.test`)).negotiate()).status).toBe(400);
     const after = hostWarnings();
     expect(after.length - before).toBeLessThan(refusals);
     expect(after.join('\n')).toMatch(/Refused a request to \/hubs\/open: Host rebind\d*\.attacker\.test:\d+ is not in allowedHosts/);

@@ -190,7 +190,7 @@ describe('HubGatekeeper.preflight', () => {
     expect(await ask({ Origin: ALLOWED, ...preflightHeaders }, (request) => gatekeeper.preflight(request), 'OPTIONS')).toEqual({
       'Access-Control-Allow-Origin': ALLOWED,
       'Access-Control-Allow-Credentials': 'true',
-      'Access-Control-Allow-Methods': 'POST, OPTIONS',
+      'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
       'Access-Control-Allow-Headers': 'Authorization',
       'Access-Control-Max-Age': '600',
       Vary: 'Origin, Access-Control-Request-Headers',

@@ -238,7 +238,7 @@ describe('OriginPolicy CORS headers', () => {
     }
   });
 
-  it('answer a preflight with POST, the requested SignalR headers and a cache lifetime', () => {
+  it("answer a preflight with the hub's methods, the requested SignalR headers and a cache lifetime", () => {
     const preflight = requestWith({
       origin: APP,
       'access-control-request-method': 'POST',
@@ -247,7 +247,7 @@ describe('OriginPolicy CORS headers', () => {
     expect(policy.preflightHeaders(APP, preflight)).toEqual({
       'Access-Control-Allow-Origin': APP,
       'Access-Control-Allow-Credentials': 'true',
-      'Access-Control-Allow-Methods': 'POST, OPTIONS',
+      'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
       'Access-Control-Allow-Headers': 'X-Requested-With, X-SignalR-User-Agent, Authorization, Content-Type',
       'Access-Control-Max-Age': '600',
       Vary: 'Origin, Access-Control-Request-Headers',

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import type { RunningHubApp } from './hub-app.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -19,4 +21,23 @@ export function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM_PATH,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
+}
+
+/** A suite's server and headless Chromium: started before its tests, closed after them. */
+export interface BrowserSuite {
+  readonly server: RunningHubApp;
+  readonly browser: Browser;
+}
+
+/** Starts `start`'s server and Chromium together for the suite this is called in. */
+export function withChromium(start: () => Promise<RunningHubApp>): BrowserSuite {
+  const suite = {} as { server: RunningHubApp; browser: Browser };
+  beforeAll(async () => {
+    [suite.server, suite.browser] = await Promise.all([start(), launchChromium()]);
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.server?.close();
+  });
+  return suite;
 }

@@ -13,6 +13,16 @@ export type WireProtocol = 'json' | 'messagepack';
 /** The wire formats the server speaks; interop suites run once for each. */
 export const WIRE_PROTOCOLS: readonly WireProtocol[] = ['json', 'messagepack'];
 
+export type TransportName = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
+
+/** The transports the server offers, in the order negotiate lists them. */
+export const TRANSPORT_NAMES: readonly TransportName[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
+
+/** Every transport with every wire format it carries: Server-Sent Events are text only, so never MessagePack. */
+export const TRANSPORTS_AND_PROTOCOLS: readonly (readonly [TransportName, WireProtocol])[] = TRANSPORT_NAMES.flatMap((transport) =>
+  WIRE_PROTOCOLS.filter((protocol) => transport !== 'ServerSentEvents' || protocol === 'json').map((protocol) => [transport, protocol] as const),
+);
+
 /** Builds and starts an unmodified @microsoft/signalr client. */
 export async function connectClient(
   url: string,
@@ -43,6 +53,7 @@ export class ClientPool {
   constructor(
     private readonly protocol: WireProtocol = 'json',
     private readonly stateful = false,
+    private readonly transport: TransportName = 'WebSockets',
   ) {}
 
   async connect(
@@ -50,7 +61,8 @@ export class ClientPool {
     options: IHttpConnectionOptions = {},
     configure?: (connection: HubConnection) => void,
   ): Promise<HubConnection> {
-    const connection = await connectClient(url, options, configure, this.protocol, this.stateful);
+    const transport = HttpTransportType[this.transport];
+    const connection = await connectClient(url, { transport, ...options }, configure, this.protocol, this.stateful);
     this.connections.push(connection);
     return connection;
   }

@@ -28,10 +28,12 @@ export async function createHubApp(
   options: NestApplicationOptions = {},
   platform: HttpPlatformName = 'express',
 ): Promise<INestApplication> {
-  const appOptions: NestApplicationOptions = { logger: process.env.TEST_LOGS ? undefined : false, abortOnError: false, ...options };
+  // Closed with every connection: a client's fetch may keep a connection it opened for a request
+  // it then aborted (a long poll at its stop), which a graceful close would wait for.
+  const appOptions: NestApplicationOptions = { logger: process.env.TEST_LOGS ? undefined : false, abortOnError: false, forceCloseConnections: true, ...options };
   const app =
     platform === 'fastify'
-      ? await NestFactory.create(rootModule, new FastifyAdapter(), appOptions)
+      ? await NestFactory.create(rootModule, new FastifyAdapter({ forceCloseConnections: true }), appOptions)
       : await NestFactory.create(rootModule, appOptions);
   app.useWebSocketAdapter(new SignalRAdapter(app));
   app.enableShutdownHooks();

@@ -65,7 +65,11 @@ describe.each(HTTP_PLATFORMS)('HubEndpoint on %s: negotiate', (platform) => {
       negotiateVersion: 1,
       connectionId: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
       connectionToken: expect.any(String),
-      availableTransports: [{ transport: 'WebSockets', transferFormats: ['Text', 'Binary'] }],
+      availableTransports: [
+        { transport: 'WebSockets', transferFormats: ['Text', 'Binary'] },
+        { transport: 'ServerSentEvents', transferFormats: ['Text'] },
+        { transport: 'LongPolling', transferFormats: ['Text', 'Binary'] },
+      ],
     });
   });
 
@@ -96,7 +100,7 @@ describe.each(HTTP_PLATFORMS)('HubEndpoint on %s: negotiate', (platform) => {
     const allowed = await preflight(ALLOWED);
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe(ALLOWED);
-    expect(allowed.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
+    expect(allowed.headers.get('access-control-allow-methods')).toBe('GET, POST, DELETE, OPTIONS');
     const foreign = await preflight('https://evil.example.test');
     expect(foreign.status).toBe(403);
     expect(await foreign.text()).toBe('Forbidden');

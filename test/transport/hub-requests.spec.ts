@@ -13,6 +13,7 @@ import {
   type MiddlewareConsumer,
   type NestInterceptor,
   type NestModule,
+  type Type,
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
@@ -20,7 +21,7 @@ import { HubRequests, SignalRModule } from 'nestjs-signalr';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientPool } from '../support/client.js';
+import { ClientPool, TRANSPORT_NAMES } from '../support/client.js';
 import { createHubApp, HTTP_PLATFORMS, listenOnLoopback, type HttpPlatformName, type RunningHubApp } from '../support/hub-app.js';
 import { rawHttp, upgradeStatus } from '../support/raw-client.js';
 import { HubCodeRuns, NotBannedPolicy, OpenHub, PrivateHub } from '../security/security-hubs.js';
@@ -257,5 +258,43 @@ describe.each(HTTP_PLATFORMS)('negotiate under a global rate limiter (@nestjs/th
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await third.json()).toEqual({ statusCode: 429, message: 'ThrottlerException: Too Many Requests' });
     await expect(new ClientPool().connect(`${server.baseUrl}/hubs/open`)).rejects.toThrow("Status code '429'");
+  });
+});
+
+/** An SPA's fallback: every GET no other route takes gets the page, in each platform's catch-all syntax. */
+function singlePageModule(platform: HttpPlatformName): Type {
+  @Controller()
+  class SinglePageFallback {
+    @Get(platform === 'fastify' ? '*' : '{*path}')
+    page(): string {
+      return 'the single-page app';
+    }
+  }
+
+  @Module({ imports: [SignalRModule.forRoot({})], controllers: [SinglePageFallback], providers: HUBS })
+  class SinglePageModule {}
+  return SinglePageModule;
+}
+
+describe.each(HTTP_PLATFORMS)("a hub beside the application's catch-all route on %s", (platform) => {
+  let server: RunningHubApp;
+  const pools = TRANSPORT_NAMES.map((transport) => new ClientPool('json', false, transport));
+
+  beforeAll(async () => (server = await listenOnLoopback(await createHubApp(singlePageModule(platform), {}, platform))));
+  afterAll(async () => {
+    await Promise.all(pools.map((pool) => pool.stopAll()));
+    await server.close();
+  });
+
+  it("keeps the hub's path the hub's on every transport, as ASP.NET Core ranks a catch-all below it, and leaves every other GET to the catch-all", async () => {
+    for (const pool of pools) {
+      const client = await pool.connect(`${server.baseUrl}/hubs/open`);
+      await expect(client.invoke('Ping')).resolves.toBe('pong');
+    }
+    const withoutToken = await fetch(`${server.baseUrl}/hubs/open`);
+    expect([withoutToken.status, await withoutToken.text()]).toEqual([400, 'Connection ID required']);
+    for (const path of ['/', '/rooms/general', '/hubs/open/other', '/hubs/nowhere']) {
+      expect(await (await fetch(`${server.baseUrl}${path}`)).text()).toBe('the single-page app');
+    }
   });
 });

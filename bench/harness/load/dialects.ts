@@ -2,6 +2,7 @@ import { Decoder, Encoder } from '@msgpack/msgpack';
 import { Agent, request } from 'node:http';
 import { WebSocket } from 'ws';
 import type { TargetId } from '../options.js';
+import { HttpTransportSocket, type HttpTransportName } from './http-transports.js';
 
 /**
  * The wire protocol of each server, spoken by a bare `ws` client: cheap enough that one load
@@ -59,6 +60,10 @@ export function dialectFor(target: TargetId, payloadBytes: number): Dialect {
       return new SignalRJsonDialect(filler);
     case 'signalr-msgpack':
       return new SignalRMessagePackDialect(filler);
+    case 'signalr-sse':
+      return new SignalRHttpDialect(filler, 'ServerSentEvents');
+    case 'signalr-lp':
+      return new SignalRHttpDialect(filler, 'LongPolling');
   }
 }
 
@@ -328,6 +333,24 @@ class SignalRJsonDialect extends SignalRDialect {
       messages.push(JSON.parse(text.slice(start, end)) as HubMessageLike);
     }
     return messages;
+  }
+}
+
+/** JSON over Server-Sent Events or long polling: the same messages, through a stand-in for the socket. */
+class SignalRHttpDialect extends SignalRJsonDialect {
+  constructor(
+    filler: string,
+    private readonly transport: HttpTransportName,
+  ) {
+    super(filler);
+  }
+
+  override async connect(port: number, options: ConnectOptions = {}): Promise<WebSocket> {
+    const hubPath = options.token ? '/hubs/secure' : '/hubs/bench';
+    const headers: Record<string, string> = options.token ? { Authorization: `Bearer ${options.token}` } : {};
+    const { connectionToken } = await negotiate(port, hubPath, headers);
+    // The worker uses what a ws socket and this have in common: send, message, close, pause.
+    return (await HttpTransportSocket.open(port, hubPath, connectionToken, this.transport, headers)) as unknown as WebSocket;
   }
 }
 
