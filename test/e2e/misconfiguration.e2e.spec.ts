@@ -119,7 +119,7 @@ describe('a misconfigured application fails at start with the package error that
 
     const served = logger.lines.filter((line) => line.includes('Serving FirstHub'));
     expect(served).toEqual([
-      'Serving FirstHub at /hubs/a: transports WebSockets; protocols json, messagepack; authentication Passport jwt; connects anyone. SignalR:Module',
+      'Serving FirstHub at /hubs/a: transports WebSockets, ServerSentEvents, LongPolling; protocols json, messagepack; authentication Passport jwt; connects anyone. SignalR:Module',
     ]);
     const clients = new ClientPool();
     try {
