@@ -37,6 +37,8 @@ import { ConnectionRequestCapture } from './transport/connection-request-capture
 import { HubEndpoint } from './transport/hub-endpoint.js';
 import { HubPaths } from './transport/hub-paths.js';
 import { WebSocketTransport } from './transport/websocket-transport.js';
+import { SIGNALR_TELEMETRY } from './telemetry/telemetry-provider.js';
+import type { HubTelemetry, Telemetry } from './telemetry/telemetry.js';
 
 /**
  * Builds, once per hub class, what serving it takes: the lifetime manager shared by the hub and
@@ -49,6 +51,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly lifetimeManagers = new Map<Function, HubLifetimeManager>();
   private readonly connectionRegistries: ConnectionRegistry[] = [];
   private readonly endpoints = new Map<Function, HubEndpoint>();
+  private readonly hubTelemetry = new Map<Function, HubTelemetry>();
 
   private readonly transportSecurity: TransportSecurity;
   private readonly hostPolicy: HostPolicy;
@@ -70,6 +73,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly authorizer: HubAuthorizer,
     @Inject(PASSPORT_AUTHENTICATOR) private readonly authenticator: PassportAuthenticator | null,
     tokenService: TokenService,
+    @Inject(SIGNALR_TELEMETRY) private readonly telemetry: Telemetry | null,
   ) {
     // Built at start-up so that a bad host or origin list or proxy address fails the application early.
     this.transportSecurity = new TransportSecurity(options);
@@ -78,7 +82,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     this.connectionTokens = new ConnectionTokens(tokenService);
     this.groupsTokens = new GroupsTokens(tokenService);
     this.lifetimes = tokenLifetimes(options);
-    this.caps = new ConnectionCaps(connectionCaps(options));
+    this.caps = new ConnectionCaps(connectionCaps(options), undefined, telemetry?.refusals);
     this.exceptionFilter = new HubExceptionFilter(options.detailedErrors ?? false);
     this.proxyUnknownGuards = proxyUnknownGuards(options);
     this.requestCapture = new ConnectionRequestCapture(options);
@@ -111,6 +115,8 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     if (!manager) {
       const { path } = hubMetadataOf(hubClass);
       manager = this.options.lifetimeManager?.(path) ?? new InProcessLifetimeManager();
+      const backplane = this.telemetryOf(hubClass)?.backplane;
+      if (backplane) manager.observeBackplane?.(backplane);
       this.lifetimeManagers.set(hubClass, manager);
     }
     return manager;
@@ -128,6 +134,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       proxyMethods.push({ descriptor, handler: (hubClass.prototype as Record<string, Function>)[descriptor.methodName], guards });
     }
     const lifetimeManager = this.lifetimeManagerFor(hubClass);
+    const telemetry = this.telemetryOf(hubClass);
     const { path } = metadata;
     const registry = this.connectionRegistryFor(path, lifetimeManager);
     const connections = new HubConnections({
@@ -138,14 +145,15 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
         new JsonHubProtocol({ maxDepth: options.maximumNestingDepth, maxMessageSize: options.maximumReceiveMessageSize }),
         new MessagePackHubProtocol({ maxDepth: options.maximumNestingDepth, maxMessageSize: options.maximumReceiveMessageSize }),
       ],
-      dispatcher: new HubDispatcher(methods, options, this.exceptionFilter),
+      dispatcher: new HubDispatcher(telemetry ? telemetry.methods(methods) : methods, options, this.exceptionFilter, telemetry?.invocationRefusals),
       lifetimeManager,
       groups: new LifetimeManagerGroups(lifetimeManager),
-      lifecycle: hubLifecycleOf(hub),
+      lifecycle: telemetry ? telemetry.lifecycle(hubLifecycleOf(hub)) : hubLifecycleOf(hub),
       registry,
       groupsTokens: this.groupsTokens,
       groupsTokenLifetimeMs: this.lifetimes.groupsTokenLifetimeMs,
       canRejoin: this.options.canRejoin ?? (() => true),
+      telemetry: telemetry?.connections,
     });
     const gatekeeper = new HubGatekeeper({
       hubClass,
@@ -155,6 +163,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       origins: this.originPolicy,
       authenticator: this.authenticator ?? undefined,
       authorizer: this.authorizer,
+      refusals: this.telemetry?.refusals,
     });
     const webSocket = new WebSocketTransport({
       path,
@@ -172,6 +181,14 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     });
     const proxies = this.proxyRenderer(hubClass, path, proxyMethods);
     return new HubEndpoint({ path, connections, webSocket, gatekeeper, connectionTokens: this.connectionTokens, caps: this.caps, proxies });
+  }
+
+  /** One per hub class, shared by its lifetime manager and its endpoint; undefined without an SDK. */
+  private telemetryOf(hubClass: Function): HubTelemetry | undefined {
+    if (!this.telemetry) return undefined;
+    let hub = this.hubTelemetry.get(hubClass);
+    if (!hub) this.hubTelemetry.set(hubClass, (hub = this.telemetry.forHub(hubClass.name)));
+    return hub;
   }
 
   private proxyRenderer(hubClass: Function, path: string, methods: ProxyMethod[]): HubProxyRenderer | undefined {
