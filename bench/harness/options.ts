@@ -3,7 +3,7 @@
  * environment variables (dashes become underscores), then the defaults below: sized so that the
  * whole run takes a few minutes on two cores.
  */
-export const OPENTELEMETRY_CASES = ['absent', 'api', 'sdk'] as const;
+export const OPENTELEMETRY_CASES = ['absent', 'api', 'sdk', 'sdk-metrics', 'sdk-traces', 'sdk-sampled'] as const;
 export type OpenTelemetryCase = (typeof OPENTELEMETRY_CASES)[number];
 
 export const TARGET_IDS = ['raw-ws', 'nest-ws', 'nest-socketio', 'signalr-json', 'signalr-msgpack'] as const;
@@ -108,7 +108,8 @@ export interface BenchOptions {
   readonly label: string;
   /**
    * What the SignalR servers find of OpenTelemetry: `absent` (the API not installed), `api`
-   * (installed, no SDK registered), `sdk` (the SDK registered). See servers/open-telemetry.ts.
+   * (installed, no SDK registered), `sdk` (the SDK registered), or a part of it (`sdk-metrics`,
+   * `sdk-traces`, `sdk-sampled`). See servers/open-telemetry.ts.
    */
   readonly opentelemetry: OpenTelemetryCase;
 }

@@ -1,9 +1,10 @@
-import type { Attributes, Context, Counter, Histogram, Tracer } from '@opentelemetry/api';
+import type { Attributes, Context, Histogram, Tracer } from '@opentelemetry/api';
 import type { HubCallerContext } from '../hub/hub-caller-context.js';
 import type { HubInvocationContext } from '../hub/hub-invocation-context.js';
 import type { HubInvoker } from '../hub/hub-invoker.js';
 import type { HubMethod } from '../hub/hub-methods.js';
 import type { ConnectionTracing } from './connection-tracing.js';
+import type { InvocationCounts } from './invocation-counts.js';
 import { errorTypeOf, outcomeOf, type InvocationOutcome } from './invocation-outcome.js';
 import type { OpenTelemetryApi } from './open-telemetry-api.js';
 import { markFailed } from './span-failure.js';
@@ -12,7 +13,7 @@ import type { InvocationRefusals } from './meters.js';
 import { ATTR_ERROR_TYPE, ATTR_INVOCATION_OUTCOME, ATTR_RPC_METHOD, ATTR_RPC_SERVICE, ATTR_RPC_SYSTEM, OTHER_VALUE, RPC_SYSTEM } from './telemetry-names.js';
 
 export interface InvocationInstruments {
-  readonly invocations: Counter;
+  readonly counts: InvocationCounts;
   readonly duration: Histogram;
 }
 
@@ -42,6 +43,7 @@ export class InvocationTelemetry implements InvocationRefusals {
     const { wireName, streaming } = method.descriptor;
     const attributes = this.attributesOf(wireName);
     const okAttributes = { ...attributes, [ATTR_INVOCATION_OUTCOME]: 'ok' satisfies InvocationOutcome };
+    const okCount = this.instruments?.counts.tally(okAttributes);
     const inner = method.invoke;
     const invoke: HubInvoker = async (caller, context) => {
       const startedAt = performance.now();
@@ -49,7 +51,7 @@ export class InvocationTelemetry implements InvocationRefusals {
       const finish: Finish = (error, failed) => {
         if (this.instruments) {
           const outcomeAttributes = failed ? { ...attributes, [ATTR_INVOCATION_OUTCOME]: outcomeOf(error), [ATTR_ERROR_TYPE]: errorTypeOf(error) } : okAttributes;
-          this.instruments.invocations.add(1, outcomeAttributes);
+          (failed ? this.instruments.counts.tally(outcomeAttributes) : okCount!).count++;
           this.instruments.duration.record((performance.now() - startedAt) / 1000, outcomeAttributes);
         }
         if (!traced) return;
@@ -71,7 +73,7 @@ export class InvocationTelemetry implements InvocationRefusals {
   }
 
   refused(wireName: string | undefined, outcome: 'refused' | 'validation'): void {
-    this.instruments?.invocations.add(1, { ...this.attributesOf(wireName ?? OTHER_VALUE), [ATTR_INVOCATION_OUTCOME]: outcome });
+    if (this.instruments) this.instruments.counts.tally({ ...this.attributesOf(wireName ?? OTHER_VALUE), [ATTR_INVOCATION_OUTCOME]: outcome }).count++;
   }
 
   private attributesOf(wireName: string): Attributes {

@@ -1,6 +1,7 @@
 import type { Counter, Histogram, Meter, Tracer } from '@opentelemetry/api';
 import { ConnectionMetrics } from './connection-metrics.js';
 import { HubTelemetryOf } from './hub-telemetry.js';
+import { InvocationCounts } from './invocation-counts.js';
 import type { InvocationInstruments } from './invocation-telemetry.js';
 import type { OpenTelemetryApi } from './open-telemetry-api.js';
 import type { RefusalMeter, RefusalReason, RefusalStage } from './meters.js';
@@ -13,7 +14,6 @@ import {
   BACKPLANE_PUBLISH_DURATION,
   DATABASE_SECONDS_BUCKETS,
   INVOCATION_DURATION,
-  INVOCATIONS,
   REFUSALS,
   SHORT_SECONDS_BUCKETS,
 } from './telemetry-names.js';
@@ -60,10 +60,7 @@ function instrumentsOf(meter: Meter): NodeInstruments {
   return {
     connections: new ConnectionMetrics(meter),
     invocations: {
-      invocations: meter.createCounter(INVOCATIONS, {
-        unit: '{invocation}',
-        description: 'Hub method invocations by outcome: ok, hub_error, refused (before or by a guard), validation.',
-      }),
+      counts: new InvocationCounts(meter),
       duration: meter.createHistogram(INVOCATION_DURATION, {
         unit: 's',
         description: 'The duration of hub method invocations that ran; for a stream, until it ended.',
