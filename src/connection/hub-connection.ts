@@ -67,7 +67,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   /** The connection is ending: nothing more is recorded for replay. */
   private closing = false;
   private handedOff = false;
-  private silent = false;
+  private endedByTimeout = false;
 
   constructor(
     socket: FrameChannel,
@@ -132,7 +132,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
 
   /** Whether it ended for its client's silence, or for not coming back within the reconnect window. */
   get timedOut(): boolean {
-    return this.silent;
+    return this.endedByTimeout;
   }
 
   /** A connected session may wait for its client to come back on a new socket. */
@@ -140,7 +140,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     const waiting =
       this.state === State.Connected &&
       this.session?.openWindow(code, () => {
-        this.silent = true;
+        this.endedByTimeout = true;
         void this.teardown();
       });
     if (waiting) this.state = State.Disconnected;
@@ -309,7 +309,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     const verdict = this.liveness.verdict(now, keepAliveIntervalMs, clientTimeoutIntervalMs, connected);
     if (verdict === LivenessVerdict.Silent) {
       HubConnection.logger.debug(`Client sent nothing for ${clientTimeoutIntervalMs} ms; closing.`);
-      this.silent = true;
+      this.endedByTimeout = true;
       return this.closeWithError(closeErrors.generic);
     }
     // A stateful client over its replay limit must acknowledge something within the client timeout.
