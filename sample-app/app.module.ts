@@ -6,6 +6,7 @@ import { ChatModule } from './chat/chat.module.js';
 import { ConfigModule } from './config.module.js';
 import { CONNECTION_CAPS, SAMPLE_CONFIG, type SampleConfig } from './config.js';
 import { HealthController } from './health/health.controller.js';
+import { OpenTelemetryShutdown } from './observability/open-telemetry.js';
 import { PublicHub } from './public/public.hub.js';
 import { WebController } from './web/web.controller.js';
 
@@ -31,6 +32,6 @@ import { WebController } from './web/web.controller.js';
     TerminusModule.forRoot(),
   ],
   controllers: [HealthController, WebController],
-  providers: [PublicHub],
+  providers: [PublicHub, OpenTelemetryShutdown],
 })
 export class AppModule {}

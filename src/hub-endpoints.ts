@@ -39,6 +39,8 @@ import { HttpTransport } from './transport/http-transport.js';
 import { HubPaths } from './transport/hub-paths.js';
 import { offeredTransports } from './transport/negotiate-response.js';
 import { WebSocketTransport } from './transport/websocket-transport.js';
+import { SIGNALR_TELEMETRY } from './telemetry/telemetry-provider.js';
+import type { HubTelemetry, Telemetry } from './telemetry/telemetry.js';
 
 const logger = new Logger('SignalR:Module');
 
@@ -53,6 +55,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly lifetimeManagers = new Map<Function, HubLifetimeManager>();
   private readonly connectionRegistries: ConnectionRegistry[] = [];
   private readonly endpoints = new Map<Function, HubEndpoint>();
+  private readonly hubTelemetry = new Map<Function, HubTelemetry>();
 
   private readonly transportSecurity: TransportSecurity;
   private readonly hostPolicy: HostPolicy;
@@ -74,6 +77,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly authorizer: HubAuthorizer,
     @Inject(PASSPORT_AUTHENTICATOR) private readonly authenticator: PassportAuthenticator | null,
     tokenService: TokenService,
+    @Inject(SIGNALR_TELEMETRY) private readonly telemetry: Telemetry | null,
   ) {
     // Built at start-up so that a bad host or origin list or proxy address fails the application early.
     this.transportSecurity = new TransportSecurity(options);
@@ -82,7 +86,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     this.connectionTokens = new ConnectionTokens(tokenService);
     this.groupsTokens = new GroupsTokens(tokenService);
     this.lifetimes = tokenLifetimes(options);
-    this.caps = new ConnectionCaps(connectionCaps(options));
+    this.caps = new ConnectionCaps(connectionCaps(options), undefined, telemetry?.refusals);
     this.exceptionFilter = new HubExceptionFilter(options.detailedErrors ?? false);
     this.proxyUnknownGuards = proxyUnknownGuards(options);
     this.requestCapture = new ConnectionRequestCapture(options);
@@ -122,6 +126,8 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     if (!manager) {
       const { path } = hubMetadataOf(hubClass);
       manager = this.options.lifetimeManager?.(path) ?? new InProcessLifetimeManager();
+      const backplane = this.telemetryOf(hubClass)?.backplane;
+      if (backplane) manager.observeBackplane?.(backplane);
       this.lifetimeManagers.set(hubClass, manager);
     }
     return manager;
@@ -139,6 +145,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       proxyMethods.push({ descriptor, handler: (hubClass.prototype as Record<string, Function>)[descriptor.methodName], guards });
     }
     const lifetimeManager = this.lifetimeManagerFor(hubClass);
+    const telemetry = this.telemetryOf(hubClass);
     const { path } = metadata;
     const registry = this.connectionRegistryFor(path, lifetimeManager);
     const protocols = [
@@ -150,14 +157,15 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       options,
       allowStatefulReconnect: this.options.allowStatefulReconnect ?? true,
       protocols,
-      dispatcher: new HubDispatcher(methods, options, this.exceptionFilter),
+      dispatcher: new HubDispatcher(telemetry ? telemetry.methods(methods) : methods, options, this.exceptionFilter, telemetry?.invocationRefusals),
       lifetimeManager,
       groups: new LifetimeManagerGroups(lifetimeManager),
-      lifecycle: hubLifecycleOf(hub),
+      lifecycle: telemetry ? telemetry.lifecycle(hubLifecycleOf(hub)) : hubLifecycleOf(hub),
       registry,
       groupsTokens: this.groupsTokens,
       groupsTokenLifetimeMs: this.lifetimes.groupsTokenLifetimeMs,
       canRejoin: this.options.canRejoin ?? (() => true),
+      telemetry: telemetry?.connections,
     });
     const gatekeeper = new HubGatekeeper({
       hubClass,
@@ -167,6 +175,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       origins: this.originPolicy,
       authenticator: this.authenticator ?? undefined,
       authorizer: this.authorizer,
+      refusals: this.telemetry?.refusals,
     });
     // What every transport checks a connection's requests with.
     const transportParts = {
@@ -195,6 +204,14 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
         `protocols ${protocols.map(({ name }) => name).join(', ')}; authentication ${strategies}; connects ${this.authorizer.describeHubAccess(hubClass)}.`,
     );
     return new HubEndpoint({ path, connections, webSocket, http, gatekeeper, connectionTokens: this.connectionTokens, caps: this.caps, proxies });
+  }
+
+  /** One per hub class, shared by its lifetime manager and its endpoint; undefined without an SDK. */
+  private telemetryOf(hubClass: Function): HubTelemetry | undefined {
+    if (!this.telemetry) return undefined;
+    let hub = this.hubTelemetry.get(hubClass);
+    if (!hub) this.hubTelemetry.set(hubClass, (hub = this.telemetry.forHub(hubClass.name)));
+    return hub;
   }
 
   private proxyRenderer(hubClass: Function, path: string, methods: ProxyMethod[]): HubProxyRenderer | undefined {

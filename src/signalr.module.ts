@@ -12,6 +12,7 @@ import { TokenService } from './security/token-service.js';
 import { tokenServiceProvider } from './security/token-service.provider.js';
 import { SignalRConfigurableModule } from './signalr.module-definition.js';
 import { HubRequests } from './transport/hub-requests.js';
+import { telemetryProvider } from './telemetry/telemetry-provider.js';
 
 /** Holds hub contexts for one feature module; its own class, so it never duplicates the registry. */
 @Module({})
@@ -34,6 +35,7 @@ class SignalRFeatureModule {}
     passportAuthenticatorProvider,
     ...hubValidationProviders,
     SignalRBackplaneHealthIndicator,
+    telemetryProvider,
   ],
   exports: [
     HubEndpoints,

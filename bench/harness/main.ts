@@ -25,6 +25,8 @@ const cpuAtStart = cpuSnapshot();
 const started = performance.now();
 const root = process.env.BENCH_ROOT ?? process.cwd();
 const options = readOptions();
+// The servers read it from the environment they inherit.
+process.env.BENCH_OPENTELEMETRY = options.opentelemetry;
 const log = (line: string) => console.log(line);
 if (loadBefore > 0.5) log(`Load average is ${loadBefore.toFixed(2)}: other work on this machine will skew the numbers.`);
 const context = newContext(options, join(root, 'bench', 'results', 'profiles'), log);

@@ -3,6 +3,9 @@
  * environment variables (dashes become underscores), then the defaults below: sized so that the
  * whole run takes a few minutes on two cores.
  */
+export const OPENTELEMETRY_CASES = ['absent', 'api', 'sdk', 'sdk-metrics', 'sdk-traces', 'sdk-sampled'] as const;
+export type OpenTelemetryCase = (typeof OPENTELEMETRY_CASES)[number];
+
 export const TARGET_IDS = ['raw-ws', 'nest-ws', 'nest-socketio', 'signalr-json', 'signalr-msgpack', 'signalr-sse', 'signalr-lp'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
@@ -110,6 +113,12 @@ export interface BenchOptions {
    * same day does not replace the first. Letters, digits and dashes.
    */
   readonly label: string;
+  /**
+   * What the SignalR servers find of OpenTelemetry: `absent` (the API not installed), `api`
+   * (installed, no SDK registered), `sdk` (the SDK registered), or a part of it (`sdk-metrics`,
+   * `sdk-traces`, `sdk-sampled`). See servers/open-telemetry.ts.
+   */
+  readonly opentelemetry: OpenTelemetryCase;
 }
 
 const DEFAULTS = {
@@ -151,6 +160,7 @@ const DEFAULTS = {
   src: '',
   out: 'bench/results',
   label: '',
+  opentelemetry: 'api',
 } satisfies Record<string, string>;
 
 type Key = keyof typeof DEFAULTS;
@@ -222,6 +232,7 @@ export function readOptions(argv: readonly string[] = process.argv.slice(2), env
     src: get('src'),
     out: get('out'),
     label: fileLabel(get('label')),
+    opentelemetry: oneOf('opentelemetry', OPENTELEMETRY_CASES)[0],
   };
 }
 

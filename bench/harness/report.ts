@@ -47,6 +47,7 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
   const others = info.load.otherCores === undefined ? 'unknown' : `${info.load.otherCores.toFixed(2)} cores on average`;
   push(`- other processes: load average ${info.load.before.toFixed(2)} at the start; CPU used by other processes during the run: ${others}`);
   push(`- package: ${info.commit}`);
+  push(`- OpenTelemetry in the SignalR servers: ${options.opentelemetry}`);
   push(
     `- settings: ${options.workers} load processes; invocations ${options.depth} in flight per connection, ` +
       `${options.warmupMs} ms warm-up + ${options.durationMs} ms measured; fan-out ${options.rounds} rounds after 2 warm-up rounds; ` +

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { ConnectionMeter } from '../telemetry/meters.js';
 import { CHANNEL_CLOSED, CHANNEL_OPEN, type FrameChannel } from './frame-channel.js';
 import { OutboundFlow } from './outbound-flow.js';
 import { OutgoingBatch, type Payload } from './outgoing-batch.js';
@@ -31,20 +32,31 @@ export class ConnectionSocket {
   private closing = false;
   readonly flow: OutboundFlow;
 
+  /** `meter`, while metrics are on, counts what passes; without it nothing is added per frame. */
   constructor(
     socket: FrameChannel,
     private readonly limitBytes: number,
     replayLimit: number,
     private readonly events: SocketEvents,
+    private readonly meter?: ConnectionMeter,
   ) {
     this.socket = socket;
+    if (meter) this.onFrame = (data) => (meter.received(data.length), events.frame(data));
     this.flow = new OutboundFlow({ unwrittenBytes: () => this.unwrittenBytes(), unacknowledgedBytes: () => events.unacknowledgedBytes() }, replayLimit);
     this.listen(socket);
   }
 
   /** The protocol is known: from here everything goes out in batches of its frame type. */
   startBatching(binary: boolean): void {
-    this.outgoing = new OutgoingBatch(binary, (frame, isBinary) => this.sendFrame(frame, isBinary));
+    const { meter } = this;
+    this.outgoing = new OutgoingBatch(
+      binary,
+      meter
+        ? (frame, isBinary, messages) => {
+            if (this.sendFrame(frame, isBinary)) meter.sent(frame, messages);
+          }
+        : (frame, isBinary) => void this.sendFrame(frame, isBinary),
+    );
   }
 
   /** Queued for the end of the turn; dropped unless the socket is open. */
@@ -109,17 +121,23 @@ export class ConnectionSocket {
     this.socket.terminate();
   }
 
+  private onFrame = (data: Buffer): void => this.events.frame(data);
+
   private listen(socket: FrameChannel): void {
-    socket.on('message', (data: Buffer) => this.events.frame(data));
+    socket.on('message', this.onFrame);
     socket.on('close', (code: number) => this.events.closed(code));
     socket.on('error', (error) => logger.debug(`Socket error: ${error.message}`));
   }
 
-  /** Batches go out here; the outbound limit is checked once per frame, not per message. */
-  private sendFrame(frame: Payload, binary: boolean): void {
-    if (this.socket.readyState !== CHANNEL_OPEN) return;
-    if (!this.closing && this.socket.bufferedAmount + frame.length > this.limitBytes) return this.events.overLimit();
+  /** Batches go out here; the outbound limit is checked once per frame, not per message. Returns whether it went. */
+  private sendFrame(frame: Payload, binary: boolean): boolean {
+    if (this.socket.readyState !== CHANNEL_OPEN) return false;
+    if (!this.closing && this.socket.bufferedAmount + frame.length > this.limitBytes) {
+      this.events.overLimit();
+      return false;
+    }
     this.socket.send(frame, binary ? BINARY_FRAME : TEXT_FRAME, this.flow.hasWaiters ? this.frameWritten : undefined);
+    return true;
   }
 
   /** While producers wait, each frame the socket hands to the kernel may be the one that lets them go on. */

@@ -19,6 +19,7 @@ import { CredentialExpiry } from './credential-expiry.js';
 import { ConnectionSocket } from './connection-socket.js';
 import { ConnectionStartup } from './connection-startup.js';
 import type { FrameChannel } from './frame-channel.js';
+import type { ConnectionMeter } from '../telemetry/meters.js';
 import { Liveness, LivenessVerdict } from './liveness.js';
 import type { Payload } from './outgoing-batch.js';
 import { GOING_AWAY, ResumableSession } from './resumable-session.js';
@@ -66,6 +67,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   /** The connection is ending: nothing more is recorded for replay. */
   private closing = false;
   private handedOff = false;
+  private endedByTimeout = false;
 
   constructor(
     socket: FrameChannel,
@@ -73,6 +75,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     identity: ConnectionIdentity,
     private readonly runtime: HubRuntime,
     private readonly features: ConnectionFeatures = { groupsTokens: false },
+    private readonly meter?: ConnectionMeter,
   ) {
     const { options } = runtime;
     this.identity = identity;
@@ -86,7 +89,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
       closed: (code) => this.onSocketClosed(code),
       overLimit: () => this.closeAsSlowConsumer(),
       unacknowledgedBytes: () => this.unacknowledgedBytes(),
-    });
+    }, meter);
     this.startup = new ConnectionStartup(runtime, connectionId, this.wire, this.registration, {
       agreed: (protocol, replay) => this.agreed(protocol, replay, 0),
       started: (heldFrames) => this.started(heldFrames),
@@ -127,9 +130,19 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     for (const payload of payloads) this.writePayload(payload);
   }
 
+  /** Whether it ended for its client's silence, or for not coming back within the reconnect window. */
+  get timedOut(): boolean {
+    return this.endedByTimeout;
+  }
+
   /** A connected session may wait for its client to come back on a new socket. */
   private onSocketClosed(code: number): void {
-    const waiting = this.state === State.Connected && this.session?.openWindow(code, () => void this.teardown());
+    const waiting =
+      this.state === State.Connected &&
+      this.session?.openWindow(code, () => {
+        this.endedByTimeout = true;
+        void this.teardown();
+      });
     if (waiting) this.state = State.Disconnected;
     else void this.teardown();
   }
@@ -198,6 +211,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
    */
   private closeAsSlowConsumer(): void {
     if (this.closing) return;
+    this.meter?.closedAsSlowConsumer();
     HubConnection.logger.warn(
       `Connection ${this.connectionId} did not read ${this.runtime.options.maximumBufferedBytesPerClient} bytes sent to it; closing it as a slow consumer.`,
     );
@@ -296,6 +310,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     const verdict = this.liveness.verdict(now, keepAliveIntervalMs, clientTimeoutIntervalMs, connected);
     if (verdict === LivenessVerdict.Silent) {
       HubConnection.logger.debug(`Client sent nothing for ${clientTimeoutIntervalMs} ms; closing.`);
+      this.endedByTimeout = true;
       return this.closeWithError(closeErrors.generic);
     }
     // A stateful client over its replay limit must acknowledge something within the client timeout.
@@ -348,7 +363,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   }
 
   private started(heldFrames: Buffer[]): void {
-    this.dispatcher = this.runtime.dispatcher.attach(this);
+    this.dispatcher = this.runtime.dispatcher.attach(this, this.meter);
     this.state = State.Connected;
     // The socket was not read while onConnected ran: the client's silence starts counting now.
     this.liveness.received();

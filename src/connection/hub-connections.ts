@@ -11,6 +11,7 @@ import type { HubProtocol } from '../protocol/hub-protocol.js';
 import type { ConnectionSlot } from '../security/connection-caps.js';
 import type { ConnectionRegistry } from '../security/connection-registry.js';
 import type { GroupsTokens } from '../security/groups-tokens.js';
+import type { ConnectionEnd, HubConnectionsTelemetry, ObservedConnection } from '../telemetry/meters.js';
 import { rejoinGroups, type PendingRejoin } from './group-rejoin.js';
 import type { ConnectionFeatures, ConnectionIdentity } from './connection-features.js';
 import type { FrameChannel } from './frame-channel.js';
@@ -32,6 +33,8 @@ export interface HubConnectionsParts {
   readonly groupsTokens: GroupsTokens;
   readonly groupsTokenLifetimeMs: number;
   readonly canRejoin: CanRejoin;
+  /** Present while the application's OpenTelemetry SDK takes metrics or traces. */
+  readonly telemetry?: HubConnectionsTelemetry;
 }
 
 /** What the set keeps beside each live connection. */
@@ -41,6 +44,7 @@ interface Entry {
   readonly forgetAt: number;
   /** Its place under the node's caps, held from its first socket to its end. */
   readonly slot: ConnectionSlot;
+  readonly observed: ObservedConnection | undefined;
 }
 
 /**
@@ -62,6 +66,8 @@ export class HubConnections implements HubRuntime {
   /** Warned about once each: how often a connection's groups outgrow a token is its client's choice. */
   private readonly warnedGroupsDoNotFit = new WeakSet<HubConnection>();
   private readonly ticker: NodeJS.Timeout;
+  /** The node shuts down: connections end with it. */
+  private closing = false;
 
   constructor(private readonly parts: HubConnectionsParts) {
     ({ path: this.path, options: this.options, dispatcher: this.dispatcher, lifetimeManager: this.lifetimeManager, groups: this.groups } = parts);
@@ -76,8 +82,11 @@ export class HubConnections implements HubRuntime {
 
   /** Starts a connection on an admitted socket; it keeps `slot` until it is forgotten. */
   open(channel: FrameChannel, connectionId: string, identity: ConnectionIdentity, features: ConnectionFeatures, forgetAt: number, slot: ConnectionSlot): HubConnection {
-    const connection = new HubConnection(channel, connectionId, identity, this, features);
-    this.connections.set(connectionId, { connection, forgetAt, slot });
+    // Every transport hands its connections over here: where ASP.NET Core counts a transport's start.
+    const observed = this.parts.telemetry?.opened(identity.request);
+    const connection = new HubConnection(channel, connectionId, identity, this, features, observed?.meter);
+    observed?.track(connection);
+    this.connections.set(connectionId, { connection, forgetAt, slot, observed });
     return connection;
   }
 
@@ -128,6 +137,7 @@ export class HubConnections implements HubRuntime {
     if (entry?.connection !== connection) return;
     this.connections.delete(connection.connectionId);
     entry.slot.release();
+    entry.observed?.closed(this.endOf(connection));
     if (ended) this.recordEnd(connection.connectionId, entry.forgetAt, connection.resumableElsewhere);
   }
 
@@ -165,11 +175,17 @@ export class HubConnections implements HubRuntime {
    * others are told they may reconnect.
    */
   close(): void {
+    this.closing = true;
     clearInterval(this.ticker);
     // Deleting from a Map while iterating it is safe: closing connections forget themselves.
     for (const { connection } of this.connections.values()) connection.handOff();
     void this.parts.registry.dispose().catch(logRegistryFailure);
     void this.lifetimeManager.dispose().catch((error: Error) => logger.error(error.message));
+  }
+
+  private endOf(connection: HubConnection): ConnectionEnd {
+    if (this.closing) return 'app_shutdown';
+    return connection.timedOut ? 'timeout' : 'normal_closure';
   }
 
   private tick(): void {

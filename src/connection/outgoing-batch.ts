@@ -21,7 +21,8 @@ export class OutgoingBatch implements Flushable {
 
   constructor(
     private readonly binary: boolean,
-    private readonly sendFrame: (frame: Payload, binary: boolean) => void,
+    /** `messages`: how many the frame joins. */
+    private readonly sendFrame: (frame: Payload, binary: boolean, messages: number) => void,
   ) {}
 
   /** What waits for the end of the turn (UTF-16 units for text: close enough to bytes for limits). */
@@ -43,9 +44,10 @@ export class OutgoingBatch implements Flushable {
     this.waiting = false;
     const { payloads } = this;
     if (payloads.length === 0) return;
-    const frame = payloads.length === 1 ? payloads[0] : join(payloads, this.bytes, this.binary);
+    const messages = payloads.length;
+    const frame = messages === 1 ? payloads[0] : join(payloads, this.bytes, this.binary);
     this.discard();
-    this.sendFrame(frame, this.binary);
+    this.sendFrame(frame, this.binary, messages);
   }
 
   /** Drops what is queued: it was meant for a socket that is gone. */

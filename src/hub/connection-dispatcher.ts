@@ -21,6 +21,14 @@ import { UploadStream } from './upload-stream.js';
 
 type Call = InvocationMessage | StreamInvocationMessage;
 
+/** Why a call is answered before any hub code runs: its arguments, or anything else about it. */
+interface Refusal {
+  readonly text: string;
+  readonly outcome: 'refused' | 'validation';
+}
+
+const refused = (text: string): Refusal => ({ text, outcome: 'refused' });
+
 // Most calls carry no streams: shared empties keep them from allocating any per invocation.
 const NO_STREAM_IDS: readonly string[] = Object.freeze([]);
 const NO_UPLOADS: ReadonlyMap<number, UploadStream> = new Map();
@@ -85,7 +93,8 @@ export class ConnectionDispatcher {
     const isStreamCall = call.type === MessageType.StreamInvocation;
     const refusal = this.refusalFor(call, method, isStreamCall);
     if (refusal !== undefined) {
-      if (invocationId !== undefined) this.complete(invocationId, refusal);
+      this.hub.invocationRefusals?.refused(method?.descriptor.wireName, refusal.outcome);
+      if (invocationId !== undefined) this.complete(invocationId, refusal.text);
       return;
     }
     let serverStream: ServerStream | undefined;
@@ -108,20 +117,20 @@ export class ConnectionDispatcher {
     this.connection.invocationBacklogEased();
   }
 
-  private refusalFor(call: Call, method: HubMethod | undefined, isStreamCall: boolean): string | undefined {
+  private refusalFor(call: Call, method: HubMethod | undefined, isStreamCall: boolean): Refusal | undefined {
     const { target, invocationId } = call;
-    if (!method) return invocationErrors.methodNotFound(target);
+    if (!method) return refused(invocationErrors.methodNotFound(target));
     const { descriptor } = method;
-    if (descriptor.streaming && !isStreamCall) return invocationErrors.streamingMethodCalledAsNonStreaming(target);
-    if (!descriptor.streaming && isStreamCall) return invocationErrors.nonStreamingMethodCalledAsStreaming(target);
+    if (descriptor.streaming && !isStreamCall) return refused(invocationErrors.streamingMethodCalledAsNonStreaming(target));
+    if (!descriptor.streaming && isStreamCall) return refused(invocationErrors.nonStreamingMethodCalledAsStreaming(target));
     if (invocationId !== undefined && (this.pendingInvocationIds.has(invocationId) || this.serverStreams.has(invocationId))) {
-      return invocationErrors.invocationIdInUse(invocationId);
+      return refused(invocationErrors.invocationIdInUse(invocationId));
     }
     const streamIds = call.streamIds ?? NO_STREAM_IDS;
     const unbound = bindingError(descriptor, call.arguments, streamIds) ?? (streamIds.length > 0 ? this.streamIdsReused(streamIds) : undefined);
-    if (unbound) return this.errorText(call, unbound);
+    if (unbound) return { text: this.errorText(call, unbound), outcome: 'validation' };
     const streamLimit = this.options.maximumConcurrentStreamsPerClient;
-    return this.openStreams + streamsOpenedBy(call) > streamLimit ? invocationErrors.tooManyStreams(target, streamLimit) : undefined;
+    return this.openStreams + streamsOpenedBy(call) > streamLimit ? refused(invocationErrors.tooManyStreams(target, streamLimit)) : undefined;
   }
 
   private streamIdsReused(streamIds: readonly string[]): ArgumentBindingError | undefined {
@@ -152,6 +161,7 @@ export class ConnectionDispatcher {
       target,
       arguments: call.arguments,
       invocationId,
+      headers: call.headers,
       clients: this.connection.clients,
       groups: this.connection.groups,
       uploadStreamFor:

@@ -10,6 +10,8 @@ export interface HubInvocationContext {
   readonly arguments: readonly unknown[];
   /** Absent for fire-and-forget `send()` calls. */
   readonly invocationId: string | undefined;
+  /** The invocation's headers as the client sent them, if any: where a client propagates its trace context. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
   readonly clients: HubCallerClients;
   readonly groups: GroupManager;
   uploadStreamFor(parameterIndex: number): unknown;

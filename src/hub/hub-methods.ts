@@ -1,4 +1,5 @@
 import type { HubExceptionFilter } from '../errors/hub-exception-filter.js';
+import type { InvocationRefusals } from '../telemetry/meters.js';
 import type { HubInvoker } from './hub-invoker.js';
 import type { HubMethodDescriptor } from './hub-method-explorer.js';
 
@@ -11,4 +12,6 @@ export interface HubMethod {
 export interface HubMethods {
   findMethod(target: string): HubMethod | undefined;
   readonly exceptionFilter: HubExceptionFilter;
+  /** Present while metrics are on: where calls refused before any hub code ran are counted. */
+  readonly invocationRefusals?: InvocationRefusals;
 }

@@ -1,4 +1,5 @@
 import type { ConnectionRegistry } from '../security/connection-registry.js';
+import type { BackplaneMeter } from '../telemetry/meters.js';
 import type { HubConnectionHandle } from './hub-connection-handle.js';
 
 /**
@@ -32,6 +33,11 @@ export interface HubLifetimeManager {
    * its routing; the module uses it unless told otherwise. In-process managers have none.
    */
   readonly connectionRegistry?: ConnectionRegistry;
+  /**
+   * A manager with a backplane records its publishes and outages here; called once at start-up,
+   * only while the application's OpenTelemetry SDK takes metrics.
+   */
+  observeBackplane?(meter: BackplaneMeter): void;
   /** Releases timers and subscriptions when the application shuts down. */
   dispose(): Promise<void>;
 }

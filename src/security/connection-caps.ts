@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ThrottledWarning } from '../logging/throttled-warning.js';
 import type { ConnectionCapOptions } from '../options/signalr-module-options.js';
+import type { RefusalMeter, RefusalStage } from '../telemetry/meters.js';
 import { refusal, type Refusal } from './hub-gatekeeper.js';
 
 /** What a client over a cap may wait before trying again: about the time a reconnecting client waits. */
@@ -41,19 +42,21 @@ export class ConnectionCaps {
   constructor(
     private readonly caps: Readonly<ConnectionCapOptions>,
     logger: Pick<Logger, 'warn'> = new Logger('SignalR:Security'),
+    /** Present while metrics are on. */
+    private readonly refusals?: RefusalMeter,
   ) {
     this.warnings = new Map(CAPS.map(({ name }) => [name, new ThrottledWarning(logger, REFUSAL_WARNING_INTERVAL_MS)]));
   }
 
   /** The refusal a new connection would meet now, taking nothing: negotiate refuses early with it. */
   check(hubPath: string, userKey: string | undefined, address: string | undefined): Refusal | undefined {
-    return this.refusal(hubPath, this.keysOf(userKey, address));
+    return this.refusal(hubPath, this.keysOf(userKey, address), 'negotiate');
   }
 
   /** Checks and takes a slot in one step, so that connections arriving together cannot overshoot. */
   take(hubPath: string, userKey: string | undefined, address: string | undefined): ConnectionSlot | Refusal {
     const keys = this.keysOf(userKey, address);
-    const refused = this.refusal(hubPath, keys);
+    const refused = this.refusal(hubPath, keys, 'connect');
     if (refused) return refused;
     this.count(keys, 1);
     let held = true;
@@ -74,7 +77,7 @@ export class ConnectionCaps {
     };
   }
 
-  private refusal(hubPath: string, keys: Keys): Refusal | undefined {
+  private refusal(hubPath: string, keys: Keys, stage: RefusalStage): Refusal | undefined {
     const counts: Record<CapName, number> = {
       maximumConnectionsPerUser: countOf(this.perUser, keys.user),
       maximumConnectionsPerAddress: countOf(this.perAddress, keys.address),
@@ -82,6 +85,7 @@ export class ConnectionCaps {
     };
     const over = CAPS.find(({ name }) => counts[name] >= (this.caps[name] ?? Infinity));
     if (!over) return undefined;
+    this.refusals?.refused('limit', stage);
     this.warnings.get(over.name)!.warn(`Refused a connection to ${hubPath}: ${over.name} (${this.caps[over.name]}) reached.`);
     return refusal(over.status, over.body, { 'Retry-After': String(CONNECTION_CAP_RETRY_AFTER_SECONDS) });
   }

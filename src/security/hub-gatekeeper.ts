@@ -6,6 +6,8 @@ import type { OriginPolicy } from './origin-policy.js';
 import type { PassportAuthenticator } from './passport-authenticator.js';
 import { redactUrl } from './redact-url.js';
 import type { TransportSecurity } from './transport-security.js';
+import type { RefusalMeter, RefusalReason } from '../telemetry/meters.js';
+import { refusalStage } from '../telemetry/refusal-stage.js';
 
 export interface Refusal {
   readonly admitted: false;
@@ -37,6 +39,8 @@ export interface HubGatekeeperParts {
   readonly origins: OriginPolicy;
   readonly authenticator: PassportAuthenticator | undefined;
   readonly authorizer: HubAuthorizer;
+  /** Present while metrics are on. */
+  readonly refusals?: RefusalMeter;
 }
 
 export const refusal = (status: number, body: string, headers: Record<string, string> = {}): Refusal => ({
@@ -61,9 +65,9 @@ export class HubGatekeeper {
   preflight(request: IncomingMessage): Refusal | Record<string, string> {
     const secure = this.parts.transport.isSecure(request);
     const wrongHost = this.parts.hosts.refusal(request, secure, this.parts.hubPath);
-    if (wrongHost) return refusal(400, wrongHost);
+    if (wrongHost) return this.count(request, 'host', refusal(400, wrongHost));
     const decision = this.parts.origins.check(request, secure);
-    if (!decision.allowed || decision.crossOrigin === undefined) return this.refuse(request, 403, 'Forbidden', 'preflight from a foreign origin');
+    if (!decision.allowed || decision.crossOrigin === undefined) return this.refuseAs('origin', request, 403, 'Forbidden', 'preflight from a foreign origin');
     return this.parts.origins.preflightHeaders(decision.crossOrigin, request);
   }
 
@@ -71,11 +75,11 @@ export class HubGatekeeper {
     const { transport, hosts, origins, authenticator, authorizer, hubClass, hubPath } = this.parts;
     const secure = transport.isSecure(request);
     const wrongHost = hosts.refusal(request, secure, hubPath);
-    if (wrongHost) return refusal(400, wrongHost);
+    if (wrongHost) return this.count(request, 'host', refusal(400, wrongHost));
     const insecure = transport.refusal(request);
-    if (insecure) return this.refuse(request, 403, 'A secure connection (HTTPS) is required.', insecure);
+    if (insecure) return this.refuseAs('forbidden', request, 403, 'A secure connection (HTTPS) is required.', insecure);
     const origin = origins.check(request, secure);
-    if (!origin.allowed) return this.refuse(request, 403, 'Forbidden', `origin refused: ${origin.reason}`);
+    if (!origin.allowed) return this.refuseAs('origin', request, 403, 'Forbidden', `origin refused: ${origin.reason}`);
     const corsHeaders = origin.crossOrigin === undefined ? {} : origins.corsHeaders(origin.crossOrigin);
 
     let user: unknown;
@@ -88,13 +92,13 @@ export class HubGatekeeper {
     }
     const expiresAt = user === undefined ? undefined : authorizer.identity.expiryOf(user, info);
     if (expiresAt !== undefined && expiresAt <= Date.now()) {
-      return this.refuse(request, 401, 'Unauthorized', 'credential expired', { ...corsHeaders, 'WWW-Authenticate': 'Bearer' });
+      return this.refuseAs('unauthenticated', request, 401, 'Unauthorized', 'credential expired', { ...corsHeaders, 'WWW-Authenticate': 'Bearer' });
     }
     const outcome = await authorizer.authorizeHub(hubClass, user, hubPath);
     if (outcome === 'unauthenticated') {
-      return this.refuse(request, 401, 'Unauthorized', 'no identity', { ...corsHeaders, 'WWW-Authenticate': 'Bearer' });
+      return this.refuseAs('unauthenticated', request, 401, 'Unauthorized', 'no identity', { ...corsHeaders, 'WWW-Authenticate': 'Bearer' });
     }
-    if (outcome === 'forbidden') return this.refuse(request, 403, 'Forbidden', 'hub authorization refused', corsHeaders);
+    if (outcome === 'forbidden') return this.refuseAs('forbidden', request, 403, 'Forbidden', 'hub authorization refused', corsHeaders);
     const userKey = user === undefined ? undefined : authorizer.identity.identifierOf(user);
     if (user !== undefined && userKey === undefined) {
       // Binding a token to "nobody" would let an anonymous caller use it: refuse, and tell the developer.
@@ -108,5 +112,20 @@ export class HubGatekeeper {
   refuse(request: IncomingMessage, status: number, body: string, why: string, headers: Record<string, string> = {}): Refusal {
     HubGatekeeper.logger.warn(`Refused ${request.method} ${redactUrl(request.url)} with ${status}: ${why}`);
     return refusal(status, body, headers);
+  }
+
+  /** A transport refuses the connection token (or the connection id) a request presents: logged and counted. */
+  refuseToken(request: IncomingMessage, status: number, body: string, why: string): Refusal {
+    return this.refuseAs('token', request, status, body, why);
+  }
+
+  private refuseAs(reason: RefusalReason, request: IncomingMessage, status: number, body: string, why: string, headers?: Record<string, string>): Refusal {
+    return this.count(request, reason, this.refuse(request, status, body, why, headers));
+  }
+
+  /** Counted as `reason`, at the stage the request's path names, while metrics are on. */
+  private count(request: IncomingMessage, reason: RefusalReason, refused: Refusal): Refusal {
+    this.parts.refusals?.refused(reason, refusalStage(request));
+    return refused;
   }
 }

@@ -186,7 +186,7 @@ export class WebSocketTransport {
   }
 
   private refuse(upgrade: Upgrade, status: number, body: string, reason: string): void {
-    this.parts.gatekeeper.refuse(upgrade.request, status, body, reason);
+    this.parts.gatekeeper.refuseToken(upgrade.request, status, body, reason);
     refuseUpgrade(upgrade.socket, status, body);
   }
 

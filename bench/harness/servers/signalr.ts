@@ -22,6 +22,8 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { BENCH_LOGGER, serveControl } from './control.js';
+import type { OpenTelemetryCase } from '../options.js';
+import { setUpOpenTelemetry } from './open-telemetry.js';
 
 /**
  * (d) This package, through its public API only, with the defaults a user gets: fresh sealing
@@ -99,6 +101,8 @@ class SecureBenchHub {
 })
 class BenchModule {}
 
+// Before the app: the package binds its telemetry to what is registered when its module starts.
+await setUpOpenTelemetry((process.env.BENCH_OPENTELEMETRY ?? 'api') as OpenTelemetryCase);
 const app = await NestFactory.create(BenchModule, { logger: BENCH_LOGGER });
 app.useWebSocketAdapter(new SignalRAdapter(app));
 await app.listen(0, '127.0.0.1');

@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import type { BackplaneMeter } from '../../telemetry/meters.js';
 
 export interface RedisBackplaneHealth {
   /** `up` while both Redis connections are ready and every channel is subscribed. */
@@ -17,6 +18,8 @@ export class BackplaneHealthTracker {
   private outageSince: number | undefined;
   private lastError: string | undefined;
   private stopped = false;
+  /** Set while metrics are on: each outage is counted once, as it is logged once. */
+  meter: BackplaneMeter | undefined;
 
   constructor(
     private readonly logger: Pick<Logger, 'log' | 'warn'>,
@@ -66,6 +69,7 @@ export class BackplaneHealthTracker {
   private reportOutage(): void {
     if (this.outageSince !== undefined || this.stopped) return;
     this.outageSince = Date.now();
+    this.meter?.outage();
     const reason = this.lastError ? ` (${this.lastError})` : '';
     this.logger.warn(
       `Redis backplane of hub ${this.hubPath} is unreachable${reason}: connections of this node still ` +

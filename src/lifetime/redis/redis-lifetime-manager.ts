@@ -6,6 +6,7 @@ import type { HubConnectionHandle } from '../hub-connection-handle.js';
 import type { HubLifetimeManager } from '../hub-lifetime-manager.js';
 import { InProcessLifetimeManager } from '../in-process-lifetime-manager.js';
 import { BackplaneHealthTracker, type RedisBackplaneHealth } from './backplane-health.js';
+import type { BackplaneMeter } from '../../telemetry/meters.js';
 import { ConnectionGroupsStore } from './connection-groups-store.js';
 import { RedisIncoming } from './redis-incoming.js';
 import { RedisPublisher } from './redis-publisher.js';
@@ -131,6 +132,11 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   /** For a health indicator (e.g. @nestjs/terminus): `up` while Redis is reachable and subscribed. */
   health(): RedisBackplaneHealth {
     return this.backplaneHealth.current();
+  }
+
+  observeBackplane(meter: BackplaneMeter): void {
+    this.publishing.meter = meter;
+    this.backplaneHealth.meter = meter;
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ThrottledWarning } from '../../logging/throttled-warning.js';
+import type { BackplaneMeter } from '../../telemetry/meters.js';
 
 const FORWARDED = Promise.resolve();
 
@@ -11,6 +12,8 @@ const FORWARDED = Promise.resolve();
 export class RedisPublisher {
   /** Bytes of forwarded sends that Redis has not answered yet. */
   private unansweredBytes = 0;
+  /** Set while metrics are on: how long Redis takes to answer a publish. */
+  meter: BackplaneMeter | undefined;
 
   constructor(
     private readonly client: Redis,
@@ -27,7 +30,10 @@ export class RedisPublisher {
       return 0;
     }
     try {
-      return await this.client.publish(channel, payload);
+      const startedAt = this.meter ? performance.now() : 0;
+      const receivers = await this.client.publish(channel, payload);
+      this.meter?.published((performance.now() - startedAt) / 1000);
+      return receivers;
     } catch (error) {
       this.warning.warn(`Could not publish to Redis for hub ${this.hubPath}: ${(error as Error).message}`);
       return 0;
