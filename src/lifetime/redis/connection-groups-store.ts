@@ -1,17 +1,21 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { RedisChannels } from './redis-channels.js';
+import type { RedisClient } from './redis-clients.js';
 import type { ThrottledWarning } from '../../logging/throttled-warning.js';
 
 /**
  * The groups of this node's connections, kept in Redis as one set per connection so that every
  * node can read them, and a connection that resumes on another node finds them. Each set lives
  * for a TTL, refreshed every third of it while this node holds the connection.
+ *
+ * Every transaction touches one connection's key only, so that on a cluster, where keys spread
+ * over the slots by connection id, none spans two slots (Redis refuses those, CROSSSLOT).
  */
 export class ConnectionGroupsStore {
   private readonly refreshTimer: NodeJS.Timeout;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly channels: RedisChannels,
     /** The groups of this node's connections, as its in-process core holds them: what is written to Redis. */
     private readonly groupsOfConnection: ReadonlyMap<string, ReadonlySet<string>>,
@@ -52,14 +56,15 @@ export class ConnectionGroupsStore {
 
   /** Rewrites the sets of every local connection, each with a fresh TTL: after an outage, which changes may have missed. */
   async storeAll(): Promise<void> {
-    if (this.client.status !== 'ready' || this.groupsOfConnection.size === 0) return;
-    const transaction = this.client.multi();
-    for (const [connectionId, groups] of this.groupsOfConnection) {
-      const key = this.channels.connectionGroupsKey(connectionId);
-      transaction.del(key);
-      if (groups.size > 0) transaction.sadd(key, ...groups).pexpire(key, this.ttlMs);
-    }
-    await this.run(transaction, 'store');
+    if (this.client.status !== 'ready') return;
+    await Promise.all(
+      [...this.groupsOfConnection].map(([connectionId, groups]) => {
+        const key = this.channels.connectionGroupsKey(connectionId);
+        const transaction = this.client.multi().del(key);
+        if (groups.size > 0) transaction.sadd(key, ...groups).pexpire(key, this.ttlMs);
+        return this.run(transaction);
+      }),
+    );
   }
 
   dispose(): void {
@@ -67,12 +72,12 @@ export class ConnectionGroupsStore {
   }
 
   private async refreshAll(): Promise<void> {
-    if (this.client.status !== 'ready' || this.groupsOfConnection.size === 0) return;
-    const pipeline = this.client.pipeline();
-    for (const connectionId of this.groupsOfConnection.keys()) {
-      pipeline.pexpire(this.channels.connectionGroupsKey(connectionId), this.ttlMs);
-    }
-    await this.run(pipeline, 'refresh');
+    if (this.client.status !== 'ready') return;
+    await Promise.all(
+      [...this.groupsOfConnection.keys()].map((connectionId) =>
+        this.client.pexpire(this.channels.connectionGroupsKey(connectionId), this.ttlMs).catch((error: Error) => this.warn('refresh', error)),
+      ),
+    );
   }
 
   /** One change and the TTL together (MULTI): a set never lives on without its TTL. */
@@ -82,14 +87,14 @@ export class ConnectionGroupsStore {
     const transaction = this.client.multi();
     write(transaction, key);
     transaction.pexpire(key, this.ttlMs);
-    await this.run(transaction, 'store');
+    await this.run(transaction);
   }
 
-  private async run(commands: ChainableCommander, action: 'store' | 'refresh'): Promise<void> {
-    try {
-      await commands.exec();
-    } catch (error) {
-      this.warning.warn(`Could not ${action} group memberships in Redis: ${(error as Error).message}`);
-    }
+  private async run(transaction: ChainableCommander): Promise<void> {
+    await transaction.exec().catch((error: Error) => this.warn('store', error));
+  }
+
+  private warn(action: 'store' | 'refresh', error: Error): void {
+    this.warning.warn(`Could not ${action} group memberships in Redis: ${error.message}`);
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import { assertReady, type RedisClient } from './redis-clients.js';
 
 /** How often a node says it is up, and how long the word lasts: a node silent this long is gone. */
 const HEARTBEAT_INTERVAL_MS = 1_000;
@@ -11,16 +12,18 @@ const HEARTBEAT_TTL_MS = 3_000;
  * Redis pub/sub, and waits for its answer: never two live sockets for one connection id. A node
  * that is down has no heartbeat, and is not asked.
  *
- * Keys and channels carry `~`, which no connection id (base64url) contains.
+ * Keys and channels carry `~`, which no connection id (base64url) contains. On a cluster the
+ * requests use classic pub/sub, which the cluster bus hands to every node: they come once per
+ * resumption, too rarely for sharding to matter.
  */
 export class NodeYields {
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly waiting = new Map<string, () => void>();
   private handler: ((connectionId: string) => void) | undefined;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly keyPrefix: string,
     private readonly node: string,
   ) {}
@@ -29,7 +32,10 @@ export class NodeYields {
   async listen(handler: (connectionId: string) => void): Promise<void> {
     this.handler = handler;
     if (this.subscriber) return;
-    const subscriber = (this.subscriber = this.client.duplicate({ enableOfflineQueue: true, autoResubscribe: true }));
+    const subscriber = (this.subscriber =
+      this.client instanceof Cluster
+        ? this.client.duplicate([], { enableOfflineQueue: true })
+        : this.client.duplicate({ enableOfflineQueue: true, autoResubscribe: true }));
     subscriber.on('error', () => undefined);
     subscriber.on('message', (channel: string, text: string) => this.onMessage(channel, text));
     await subscriber.subscribe(this.requestChannel(this.node), this.replyChannel(this.node)).catch(() => undefined);
@@ -40,6 +46,7 @@ export class NodeYields {
 
   /** Whether `node` said it is up within the heartbeat's lifetime. */
   async isUp(node: string): Promise<boolean> {
+    assertReady(this.client);
     return (await this.client.exists(this.heartbeatKey(node))) === 1;
   }
 
@@ -57,6 +64,7 @@ export class NodeYields {
         resolve(true);
       });
     });
+    assertReady(this.client);
     await this.client.publish(this.requestChannel(node), JSON.stringify({ id, connectionId, from: this.node }));
     return answered;
   }
@@ -67,7 +75,7 @@ export class NodeYields {
     this.waiting.clear();
     if (!this.subscriber) return;
     // Gone on purpose: no one waits for the heartbeat to lapse before taking this node's connections.
-    await this.client.del(this.heartbeatKey(this.node)).catch(() => undefined);
+    if (this.client.status === 'ready') await this.client.del(this.heartbeatKey(this.node)).catch(() => undefined);
     this.subscriber.disconnect();
   }
 
@@ -82,10 +90,12 @@ export class NodeYields {
     if (channel === this.replyChannel(this.node)) return this.waiting.get(message.id)?.();
     if (typeof message.connectionId !== 'string' || typeof message.from !== 'string') return;
     this.handler?.(message.connectionId);
+    if (this.client.status !== 'ready') return;
     void this.client.publish(this.replyChannel(message.from), JSON.stringify({ id: message.id })).catch(() => undefined);
   }
 
   private beat(): void {
+    if (this.client.status !== 'ready') return;
     void this.client.set(this.heartbeatKey(this.node), '1', 'PX', HEARTBEAT_TTL_MS).catch(() => undefined);
   }
 

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { HubConnectionHandle } from '../hub-connection-handle.js';
 import type { HubLifetimeManager } from '../hub-lifetime-manager.js';
 import { InProcessLifetimeManager } from '../in-process-lifetime-manager.js';
 import { BackplaneHealthTracker, type RedisBackplaneHealth } from './backplane-health.js';
+import type { ChannelSubscriptions, SubscriptionEvents } from './channel-subscriptions.js';
+import { ClusterStateWatch } from './cluster-state.js';
 import { ConnectionGroupsStore } from './connection-groups-store.js';
 import { RedisIncoming } from './redis-incoming.js';
 import { RedisPublisher } from './redis-publisher.js';
@@ -13,7 +15,7 @@ import { RemoteClientResults } from './remote-client-results.js';
 import { RemoteGroupCommands } from './remote-group-commands.js';
 import { redisUnavailableError, type RedisBackplane } from './redis-backplane.js';
 import { RedisChannels } from './redis-channels.js';
-import { closeRedisClient, createRedisClient } from './redis-clients.js';
+import { closeRedisClient, createCommandClient, createRedisClient, type RedisClient } from './redis-clients.js';
 import { RedisConnectionRegistry } from './redis-connection-registry.js';
 import {
   DEFAULT_ACK_TIMEOUT_MS,
@@ -26,6 +28,7 @@ import {
 } from './redis-lifetime-manager-options.js';
 import { Audience, GroupAction, RedisProtocol } from './redis-protocol.js';
 import { RedisSubscriptions } from './redis-subscriptions.js';
+import { ShardSubscriptions } from './shard-subscriptions.js';
 import { ThrottledWarning } from '../../logging/throttled-warning.js';
 
 const WARNING_INTERVAL_MS = 10_000;
@@ -47,6 +50,12 @@ const WARNING_INTERVAL_MS = 10_000;
  * When Redis is unreachable, local delivery goes on; what other nodes should have received is
  * dropped (nothing is queued) with a throttled warning; commands that need another node reject.
  * When Redis is back, every channel is subscribed again.
+ *
+ * On a Redis Cluster (`options.cluster`) the channels are shard channels, each served by the
+ * shard of its name's slot: one connection runs commands and publishes (ioredis `Cluster`), and
+ * `ShardSubscriptions` holds a subscriber connection per master. Only the node that holds a
+ * connection subscribes its channel, so forwarding anything to a connection's node (sends,
+ * client results, and whatever else a transport has to hand over) is one SPUBLISH to one shard.
  */
 export class RedisLifetimeManager implements HubLifetimeManager {
   /** Unique per manager: the address other nodes answer to. */
@@ -56,13 +65,14 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   private readonly channels: RedisChannels;
   private readonly protocol = new RedisProtocol();
   private readonly local = new InProcessLifetimeManager();
-  private readonly publisher: Redis;
-  private readonly subscriber: Redis;
+  private readonly publisher: RedisClient;
   /** Shared by every node on this Redis; the module uses it unless told otherwise. */
   readonly connectionRegistry: RedisConnectionRegistry;
 
   private readonly backplaneHealth: BackplaneHealthTracker;
-  private readonly subscriptions: RedisSubscriptions;
+  private readonly subscriptions: ChannelSubscriptions;
+  private readonly clusterState: ClusterStateWatch | undefined;
+  private readonly incoming: RedisIncoming;
   private readonly groupStore: ConnectionGroupsStore;
   private readonly groupCommands: RemoteGroupCommands;
   private readonly clientResults: RemoteClientResults;
@@ -79,16 +89,23 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       void this.groupStore.storeAll();
     });
 
-    this.publisher = createRedisClient(options);
-    this.subscriber = createRedisClient(options);
+    this.publisher = createCommandClient(options);
     this.connectionRegistry = new RedisConnectionRegistry(this.publisher, this.channels.connectionStatePrefix);
-    for (const client of [this.publisher, this.subscriber]) {
-      client.on('error', (error: Error) => this.backplaneHealth.onClientError(error));
-    }
+    this.publisher.on('error', (error: Error) => this.backplaneHealth.onClientError(error));
     this.publisher.on('ready', () => this.updateHealth());
     this.publisher.on('close', () => this.updateHealth());
     const isDisposed = () => this.disposed;
-    this.subscriptions = new RedisSubscriptions(this.subscriber, messageWarning, isDisposed, () => this.updateHealth());
+    const events: SubscriptionEvents = {
+      message: (channel, payload) => this.incoming.onMessage(channel, payload),
+      syncChanged: () => this.updateHealth(),
+      error: (error) => this.backplaneHealth.onClientError(error),
+    };
+    if (this.publisher instanceof Cluster) {
+      this.subscriptions = new ShardSubscriptions(this.publisher, hubPath, events, messageWarning);
+      this.clusterState = new ClusterStateWatch(this.publisher, () => this.updateHealth());
+    } else {
+      this.subscriptions = new RedisSubscriptions(createRedisClient(options), events, messageWarning, isDisposed);
+    }
     const maximumPendingPublishBytes = options.maximumPendingPublishBytes ?? DEFAULT_MAXIMUM_PENDING_PUBLISH_BYTES;
     this.publishing = new RedisPublisher(this.publisher, hubPath, maximumPendingPublishBytes, droppedWarning, isDisposed);
 
@@ -99,6 +116,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       publisher: this.publisher,
       isDisposed,
       publish: (channel, payload) => this.publishing.publish(channel, payload),
+      publishToConnection: (channel, payload) => this.publishing.publishToConnection(channel, payload),
     };
     const localGroups = {
       holds: (connectionId: string) => this.local.connection(connectionId) !== undefined,
@@ -111,8 +129,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       (connectionId) => this.local.connection(connectionId),
       options.clientResultTimeoutMs ?? DEFAULT_CLIENT_RESULT_TIMEOUT_MS,
     );
-    const incoming = new RedisIncoming(backplane, this.subscriptions, this.local, this.groupCommands, this.clientResults, messageWarning);
-    this.subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => incoming.onMessage(channel, payload));
+    this.incoming = new RedisIncoming(backplane, this.subscriptions, this.local, this.groupCommands, this.clientResults, messageWarning);
 
     void this.subscriptions.subscribe(this.channels.all, 'invocation');
     void this.subscriptions.subscribe(this.channels.groupManagement, 'groupCommand');
@@ -130,7 +147,12 @@ export class RedisLifetimeManager implements HubLifetimeManager {
 
   /** For a health indicator (e.g. @nestjs/terminus): `up` while Redis is reachable and subscribed. */
   health(): RedisBackplaneHealth {
-    return this.backplaneHealth.current();
+    return {
+      ...this.backplaneHealth.current(),
+      droppedMessages: this.publishing.dropped,
+      subscriptionGaps: this.subscriptions.gaps,
+      ...(this.clusterState?.current && { cluster: this.clusterState.current }),
+    };
   }
 
   /**
@@ -233,9 +255,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.groupStore.dispose();
     this.groupCommands.rejectAll();
     this.clientResults.rejectAll();
-    await Promise.all([closeRedisClient(this.publisher), closeRedisClient(this.subscriber)]);
+    await Promise.all([closeRedisClient(this.publisher), this.subscriptions.close()]);
     this.backplaneHealth.markClosed();
-    this.subscriptions.clear();
     await this.local.dispose();
   }
 
@@ -275,6 +296,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   }
 
   private updateHealth(): void {
-    this.backplaneHealth.update(this.publisher.status === 'ready' && this.subscriptions.synced);
+    const clusterServesAllSlots = this.clusterState?.current?.state !== 'fail';
+    this.backplaneHealth.update(this.publisher.status === 'ready' && this.subscriptions.synced && clusterServesAllSlots);
   }
 }

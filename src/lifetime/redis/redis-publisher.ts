@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { ThrottledWarning } from '../../logging/throttled-warning.js';
+import { publishOn, type RedisClient } from './redis-clients.js';
 
 const FORWARDED = Promise.resolve();
 
@@ -11,9 +12,11 @@ const FORWARDED = Promise.resolve();
 export class RedisPublisher {
   /** Bytes of forwarded sends that Redis has not answered yet. */
   private unansweredBytes = 0;
+  /** Messages for other nodes that Redis could not take, since the manager was created. */
+  dropped = 0;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly hubPath: string,
     private readonly maximumPendingBytes: number,
     private readonly warning: ThrottledWarning,
@@ -23,15 +26,33 @@ export class RedisPublisher {
   /** Resolves with how many subscribers Redis handed the message to: 0 when it was dropped. */
   async publish(channel: string, payload: Buffer): Promise<number> {
     if (this.client.status !== 'ready') {
-      if (!this.isDisposed()) this.warning.warn(`Messages for other nodes of hub ${this.hubPath} are dropped while Redis is unreachable.`);
+      if (this.isDisposed()) return 0;
+      this.dropped++;
+      this.warning.warn(`Messages for other nodes of hub ${this.hubPath} are dropped while Redis is unreachable.`);
       return 0;
     }
     try {
-      return await this.client.publish(channel, payload);
+      return await publishOn(this.client, channel, payload);
     } catch (error) {
+      this.dropped++;
       this.warning.warn(`Could not publish to Redis for hub ${this.hubPath}: ${(error as Error).message}`);
       return 0;
     }
+  }
+
+  /**
+   * Publishes to a connection's channel, which one node at most subscribes to, and tells whether
+   * one does. Rejects when Redis cannot take the message.
+   */
+  async publishToConnection(channel: string, payload: Buffer): Promise<boolean> {
+    const receivers = await publishOn(this.client, channel, payload);
+    if (receivers > 0 || !(this.client instanceof Cluster)) return receivers > 0;
+    // SPUBLISH counts only the subscribers of the node that took it, not those of the other nodes
+    // of its shard: during a failover a node may still listen on the former master. All are asked.
+    const counts = await Promise.all(
+      this.client.nodes('all').map((node) => node.pubsub('SHARDNUMSUB', channel).then(([, count]) => Number(count), () => 0)),
+    );
+    return counts.some((count) => count > 0);
   }
 
   /**
