@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { redisLifetimeManager, SignalRModule } from 'nestjs-signalr';
+import { SignalRModule } from 'nestjs-signalr';
 import { AuthModule } from './auth/auth.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { ConfigModule } from './config.module.js';
-import { CONNECTION_CAPS, SAMPLE_CONFIG, type SampleConfig } from './config.js';
+import { backplaneOf, CONNECTION_CAPS, SAMPLE_CONFIG, type SampleConfig } from './config.js';
 import { HealthController } from './health/health.controller.js';
 import { PublicHub } from './public/public.hub.js';
 import { WebController } from './web/web.controller.js';
@@ -21,7 +21,7 @@ import { WebController } from './web/web.controller.js';
         allowedHosts: config.allowedHosts,
         allowStatefulReconnect: true,
         ...CONNECTION_CAPS,
-        lifetimeManager: config.redisUrl ? redisLifetimeManager({ url: config.redisUrl, channelPrefix: 'sample-chat' }) : undefined,
+        lifetimeManager: backplaneOf(config),
       }),
     }),
     AuthModule,

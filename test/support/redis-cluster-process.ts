@@ -45,8 +45,10 @@ export class RedisCluster {
       '--cluster-config-file', join(dir, `nodes-${port}.conf`),
       '--cluster-node-timeout', String(nodeTimeoutMs),
       '--dir', dir,
-      // A replica's first sync starts at once instead of after the default 5 s.
+      // A replica's first sync starts at once instead of after the default 5 s, and it has an
+      // offset within a second (a replica at offset 0 counts as loading: CLUSTER SLOTS leaves it out).
       '--repl-diskless-sync-delay', '0',
+      '--repl-ping-replica-period', '1',
     ];
     const started = await Promise.allSettled(Array.from({ length: masters * (1 + replicasPerMaster) }, () => RedisServer.start(nodeArgs)));
     const servers = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
@@ -164,7 +166,9 @@ export class RedisCluster {
         );
         const views = await Promise.all(this.servers.map((server) => this.nodes(server.port)));
         const replicasKnown = views.every((nodes) => nodes.filter((node) => !node.master).length === this.servers.length - masters);
-        return replicasSynced.every(Boolean) && replicasKnown;
+        const slots = (await this.on((node) => node.cluster('SLOTS'))) as unknown[][];
+        const listed = slots.reduce((total, range) => total + range.length - 2, 0);
+        return replicasSynced.every(Boolean) && replicasKnown && listed === this.servers.length;
       },
       FORM_TIMEOUT_MS,
       'the replicas did not attach',

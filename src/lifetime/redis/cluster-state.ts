@@ -10,14 +10,19 @@ export interface RedisClusterHealth {
   readonly slotsServed: number;
 }
 
+/** How soon the state is asked again while the cluster does not serve every slot. */
+const RECHECK_MS = 1_000;
+
 /**
- * Asks one node of the cluster for CLUSTER INFO after each refresh of the slot map (ioredis
- * refreshes it every `slotsRefreshInterval`, 5 s by default, after a MOVED, and the backplane
- * while one of its channels is broken), so that health says what the cluster says of itself.
+ * Asks one node of the cluster for CLUSTER INFO after each refresh of the slot map (every
+ * `slotsRefreshInterval`, after a MOVED, and while a channel of the backplane is broken), and
+ * every second while the cluster does not serve every slot, so that health says what the cluster
+ * says of itself, and is up again soon after it is whole.
  */
 export class ClusterStateWatch {
   private latest: RedisClusterHealth | undefined;
   private reading = false;
+  private recheck: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly cluster: Cluster,
@@ -30,9 +35,15 @@ export class ClusterStateWatch {
     return this.latest;
   }
 
+  dispose(): void {
+    clearTimeout(this.recheck);
+  }
+
   private async read(): Promise<void> {
     if (this.reading || this.cluster.status !== 'ready') return;
     this.reading = true;
+    clearTimeout(this.recheck);
+    this.recheck = undefined;
     try {
       const info = String(await this.cluster.cluster('INFO'));
       const field = (name: string) => new RegExp(`^${name}:(\\S*)`, 'm').exec(info)?.[1];
@@ -45,9 +56,13 @@ export class ClusterStateWatch {
       this.latest = latest;
       if (changed) this.onChange();
     } catch {
-      // Unanswered: the cluster's own status (not ready) tells the outage.
+      // Unanswered: asked again below, and the cluster's own status tells an outage.
     } finally {
       this.reading = false;
+    }
+    if (this.latest?.state !== 'ok') {
+      this.recheck = setTimeout(() => void this.read(), RECHECK_MS);
+      this.recheck.unref();
     }
   }
 }

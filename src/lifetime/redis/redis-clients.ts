@@ -1,5 +1,10 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { DEFAULT_COMMAND_TIMEOUT_MS, type RedisClusterOptions, type RedisLifetimeManagerOptions } from './redis-lifetime-manager-options.js';
+import {
+  DEFAULT_CLUSTER_SLOTS_REFRESH_INTERVAL_MS,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  type RedisClusterOptions,
+  type RedisLifetimeManagerOptions,
+} from './redis-lifetime-manager-options.js';
 
 /** The connection that runs a backplane's commands and publishes: one Redis, or a whole cluster. */
 export type RedisClient = Redis | Cluster;
@@ -43,6 +48,7 @@ export function createCommandClient(options: Pick<RedisLifetimeManagerOptions, '
 function createClusterClient(cluster: RedisClusterOptions, options: Pick<RedisLifetimeManagerOptions, 'commandTimeoutMs'>): Cluster {
   return new Cluster([...cluster.nodes], {
     clusterRetryStrategy: reconnectDelay,
+    slotsRefreshInterval: DEFAULT_CLUSTER_SLOTS_REFRESH_INTERVAL_MS,
     ...cluster.options,
     // A node's connection opens on its first command; without the queue, the commands sent while
     // it opens would fail and be retried through other nodes, arriving out of order. Nothing

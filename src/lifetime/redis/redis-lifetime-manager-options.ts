@@ -12,7 +12,10 @@ export interface RedisClusterOptions {
    * commands sent while a node's connection opens keep their order (the backplane sends nothing
    * while the cluster is not ready), and `shardedSubscribers: false`, since the backplane keeps
    * one subscriber connection per master itself, to know when a shard's subscriptions broke and
-   * when they are whole again. `clusterRetryStrategy` defaults to 200 ms more per attempt, at most 2 s.
+   * when they are whole again. `clusterRetryStrategy` defaults to 200 ms more per attempt, at most
+   * 2 s, and `slotsRefreshInterval` to 5000 (ioredis documents that default but leaves the refresh
+   * off): how soon a node learns of slots that moved without telling it (a failover it only sees in
+   * the slot map), and how often health asks the cluster for its state.
    */
   readonly options?: ClusterOptions;
 }
@@ -66,6 +69,7 @@ export interface RedisLifetimeManagerOptions {
 }
 
 export const DEFAULT_REDIS_CHANNEL_PREFIX = 'nestjs-signalr';
+export const DEFAULT_CLUSTER_SLOTS_REFRESH_INTERVAL_MS = 5_000;
 export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 export const DEFAULT_CLIENT_RESULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_CONNECTION_GROUPS_TTL_MS = 60_000;

@@ -253,6 +253,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.disposed = true;
     this.backplaneHealth.stop();
     this.groupStore.dispose();
+    this.clusterState?.dispose();
     this.groupCommands.rejectAll();
     this.clientResults.rejectAll();
     await Promise.all([closeRedisClient(this.publisher), this.subscriptions.close()]);

@@ -250,9 +250,11 @@ export class ShardSubscriptions implements ChannelSubscriptions {
       if (lost > 0) this.reportGap(`${node} lost its connection with ${lost} channels`);
     });
     redis.on('moved', () => {
+      if (subscriber.checking || this.subscribers.get(node) !== subscriber) return;
       // Not the answer to a SSUBSCRIBE of ours: the master dropped channels on its own.
-      if (subscriber.awaiting === 0 && this.subscribers.get(node) === subscriber) this.reportGap(`${node} dropped channels whose slots it handed over`);
+      if (subscriber.awaiting === 0) this.reportGap(`${node} dropped channels whose slots it handed over`);
       void this.check(subscriber);
+      this.cluster.refreshSlotsCache();
     });
     return subscriber;
   }
