@@ -45,6 +45,8 @@ export class RedisCluster {
       '--cluster-config-file', join(dir, `nodes-${port}.conf`),
       '--cluster-node-timeout', String(nodeTimeoutMs),
       '--dir', dir,
+      // A node learns its own address from the others; alone (one master) it would name none.
+      '--cluster-announce-ip', '127.0.0.1',
       // A replica's first sync starts at once instead of after the default 5 s, and it has an
       // offset within a second (a replica at offset 0 counts as loading: CLUSTER SLOTS leaves it out).
       '--repl-diskless-sync-delay', '0',

@@ -29,6 +29,11 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The process id while it runs (the benchmark reads its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   static async start(extraArgs: (port: number) => readonly string[] = () => []): Promise<RedisServer> {
     const port = await freePort();
     const server = new RedisServer(port, extraArgs(port));
