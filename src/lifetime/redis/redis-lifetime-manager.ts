@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
-import { Cluster } from 'ioredis';
 import type { HubConnectionHandle } from '../hub-connection-handle.js';
 import type { HubLifetimeManager } from '../hub-lifetime-manager.js';
 import { InProcessLifetimeManager } from '../in-process-lifetime-manager.js';
 import { BackplaneHealthTracker, type RedisBackplaneHealth } from './backplane-health.js';
+import { openBackplaneConnections } from './backplane-connections.js';
 import type { ChannelSubscriptions, SubscriptionEvents } from './channel-subscriptions.js';
-import { ClusterStateWatch } from './cluster-state.js';
+import type { ClusterStateWatch } from './cluster-state.js';
 import { ConnectionGroupsStore } from './connection-groups-store.js';
+import { NodeGroups } from './node-groups.js';
 import { RedisIncoming } from './redis-incoming.js';
 import { RedisPublisher } from './redis-publisher.js';
 import { RemoteClientResults } from './remote-client-results.js';
 import { RemoteGroupCommands } from './remote-group-commands.js';
 import { redisUnavailableError, type RedisBackplane } from './redis-backplane.js';
 import { RedisChannels } from './redis-channels.js';
-import { closeRedisClient, createCommandClient, createRedisClient, type RedisClient } from './redis-clients.js';
+import { closeRedisClient, type RedisClient } from './redis-clients.js';
 import { RedisConnectionRegistry } from './redis-connection-registry.js';
 import {
   DEFAULT_ACK_TIMEOUT_MS,
@@ -27,8 +28,6 @@ import {
   type RedisLifetimeManagerOptions,
 } from './redis-lifetime-manager-options.js';
 import { Audience, GroupAction, RedisProtocol } from './redis-protocol.js';
-import { RedisSubscriptions } from './redis-subscriptions.js';
-import { ShardSubscriptions } from './shard-subscriptions.js';
 import { ThrottledWarning } from '../../logging/throttled-warning.js';
 
 const WARNING_INTERVAL_MS = 10_000;
@@ -51,11 +50,10 @@ const WARNING_INTERVAL_MS = 10_000;
  * dropped (nothing is queued) with a throttled warning; commands that need another node reject.
  * When Redis is back, every channel is subscribed again.
  *
- * On a Redis Cluster (`options.cluster`) the channels are shard channels, each served by the
- * shard of its name's slot: one connection runs commands and publishes (ioredis `Cluster`), and
- * `ShardSubscriptions` holds a subscriber connection per master. Only the node that holds a
- * connection subscribes its channel, so forwarding anything to a connection's node (sends,
- * client results, and whatever else a transport has to hand over) is one SPUBLISH to one shard.
+ * On a Redis Cluster (`options.cluster`) every channel is a shard channel, on the shard of its
+ * slot (see `openBackplaneConnections`). Only the node holding a connection subscribes its
+ * channel, so handing anything to that node (sends, client results, what a transport forwards)
+ * is one SPUBLISH to one shard.
  */
 export class RedisLifetimeManager implements HubLifetimeManager {
   /** Unique per manager: the address other nodes answer to. */
@@ -74,6 +72,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   private readonly clusterState: ClusterStateWatch | undefined;
   private readonly incoming: RedisIncoming;
   private readonly groupStore: ConnectionGroupsStore;
+  private readonly groups: NodeGroups;
   private readonly groupCommands: RemoteGroupCommands;
   private readonly clientResults: RemoteClientResults;
   private readonly publishing: RedisPublisher;
@@ -89,23 +88,18 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       void this.groupStore.storeAll();
     });
 
-    this.publisher = createCommandClient(options);
-    this.connectionRegistry = new RedisConnectionRegistry(this.publisher, this.channels.connectionStatePrefix);
-    this.publisher.on('error', (error: Error) => this.backplaneHealth.onClientError(error));
-    this.publisher.on('ready', () => this.updateHealth());
-    this.publisher.on('close', () => this.updateHealth());
     const isDisposed = () => this.disposed;
     const events: SubscriptionEvents = {
       message: (channel, payload) => this.incoming.onMessage(channel, payload),
       syncChanged: () => this.updateHealth(),
       error: (error) => this.backplaneHealth.onClientError(error),
     };
-    if (this.publisher instanceof Cluster) {
-      this.subscriptions = new ShardSubscriptions(this.publisher, hubPath, events, messageWarning);
-      this.clusterState = new ClusterStateWatch(this.publisher, () => this.updateHealth());
-    } else {
-      this.subscriptions = new RedisSubscriptions(createRedisClient(options), events, messageWarning, isDisposed);
-    }
+    const connections = openBackplaneConnections(hubPath, options, events, messageWarning, isDisposed);
+    ({ publisher: this.publisher, subscriptions: this.subscriptions, clusterState: this.clusterState } = connections);
+    this.connectionRegistry = new RedisConnectionRegistry(this.publisher, this.channels.connectionStatePrefix);
+    this.publisher.on('error', events.error);
+    this.publisher.on('ready', () => this.updateHealth());
+    this.publisher.on('close', () => this.updateHealth());
     const maximumPendingPublishBytes = options.maximumPendingPublishBytes ?? DEFAULT_MAXIMUM_PENDING_PUBLISH_BYTES;
     this.publishing = new RedisPublisher(this.publisher, hubPath, maximumPendingPublishBytes, droppedWarning, isDisposed);
 
@@ -118,12 +112,15 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       publish: (channel, payload) => this.publishing.publish(channel, payload),
       publishToConnection: (channel, payload) => this.publishing.publishToConnection(channel, payload),
     };
-    const localGroups = {
-      holds: (connectionId: string) => this.local.connection(connectionId) !== undefined,
-      add: (connectionId: string, groupName: string) => this.addLocally(connectionId, groupName),
-      remove: (connectionId: string, groupName: string) => this.removeLocally(connectionId, groupName),
-    };
-    this.groupCommands = new RemoteGroupCommands(backplane, localGroups, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
+    this.groupStore = new ConnectionGroupsStore(
+      this.publisher,
+      this.channels,
+      this.local.connectionGroups,
+      options.connectionGroupsTtlMs ?? DEFAULT_CONNECTION_GROUPS_TTL_MS,
+      droppedWarning,
+    );
+    this.groups = new NodeGroups(this.local, this.subscriptions, this.channels, this.groupStore);
+    this.groupCommands = new RemoteGroupCommands(backplane, this.groups, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
     this.clientResults = new RemoteClientResults(
       backplane,
       (connectionId) => this.local.connection(connectionId),
@@ -135,14 +132,6 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     void this.subscriptions.subscribe(this.channels.groupManagement, 'groupCommand');
     void this.subscriptions.subscribe(this.channels.ack(this.serverName), 'ack');
     void this.subscriptions.subscribe(this.channels.returnResults(this.serverName), 'clientResult');
-
-    this.groupStore = new ConnectionGroupsStore(
-      this.publisher,
-      this.channels,
-      this.local.connectionGroups,
-      options.connectionGroupsTtlMs ?? DEFAULT_CONNECTION_GROUPS_TTL_MS,
-      droppedWarning,
-    );
   }
 
   /** For a health indicator (e.g. @nestjs/terminus): `up` while Redis is reachable and subscribed. */
@@ -185,7 +174,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     const groups = [...(this.local.groupsOf(connectionId) ?? [])];
     await this.local.onDisconnected(connection);
     // The group set in Redis stays until its TTL: the connection may resume on another node.
-    for (const groupName of groups) this.unsubscribeGroupIfEmpty(groupName);
+    for (const groupName of groups) this.groups.unsubscribeIfEmpty(groupName);
     if (userIdentifier !== undefined && !this.local.hasUserConnections(userIdentifier)) {
       this.subscriptions.unsubscribe(this.channels.user(userIdentifier));
     }
@@ -233,12 +222,12 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   }
 
   addToGroup(connectionId: string, groupName: string): Promise<void> {
-    if (this.local.connection(connectionId)) return this.addLocally(connectionId, groupName);
+    if (this.groups.holds(connectionId)) return this.groups.add(connectionId, groupName);
     return this.groupCommands.send(GroupAction.Add, connectionId, groupName);
   }
 
   removeFromGroup(connectionId: string, groupName: string): Promise<void> {
-    if (this.local.connection(connectionId)) return this.removeLocally(connectionId, groupName);
+    if (this.groups.holds(connectionId)) return this.groups.remove(connectionId, groupName);
     return this.groupCommands.send(GroupAction.Remove, connectionId, groupName);
   }
 
@@ -259,29 +248,6 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     await Promise.all([closeRedisClient(this.publisher), this.subscriptions.close()]);
     this.backplaneHealth.markClosed();
     await this.local.dispose();
-  }
-
-  // Groups of this node's connections
-
-  private async addLocally(connectionId: string, groupName: string): Promise<void> {
-    if (!this.local.connection(connectionId)) return;
-    const joined = this.local.join(connectionId, groupName);
-    const subscribed = this.subscriptions.subscribe(this.channels.group(groupName), 'invocation');
-    if (!joined) return subscribed;
-    // Sent before anything is awaited, so that Redis gets a connection's changes in their order.
-    const stored = this.groupStore.joined(connectionId, groupName, this.local.groupsOf(connectionId)?.size === 1);
-    await Promise.all([subscribed, stored]);
-  }
-
-  private async removeLocally(connectionId: string, groupName: string): Promise<void> {
-    if (!this.local.leave(connectionId, groupName)) return;
-    this.unsubscribeGroupIfEmpty(groupName);
-    await this.groupStore.left(connectionId, groupName);
-  }
-
-  /** Lets go of a group's channel once no connection of this node is in the group. */
-  private unsubscribeGroupIfEmpty(groupName: string): void {
-    if (!this.local.hasGroupMembers(groupName)) this.subscriptions.unsubscribe(this.channels.group(groupName));
   }
 
   // Publishing

@@ -1,19 +1,12 @@
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import type { ThrottledWarning } from '../../logging/throttled-warning.js';
 import type { ChannelKind, ChannelSubscriptions, SubscriptionEvents } from './channel-subscriptions.js';
 import { clusterSlot } from './cluster-slot.js';
-import { closeRedisClient, reconnectDelay } from './redis-clients.js';
+import { reconnectDelay } from './redis-clients.js';
+import { ShardSubscriber, type ShardSubscriberEvents } from './shard-subscriber.js';
 
 /** Channels per SSUBSCRIBE (all of one slot) when a subscriber connects again. */
 const SUBSCRIBE_BATCH = 1_000;
-
-const SUBSCRIBER_OPTIONS = {
-  lazyConnect: false,
-  enableOfflineQueue: false,
-  readOnly: false,
-  autoResubscribe: false,
-  retryStrategy: reconnectDelay,
-} as const satisfies RedisOptions;
 
 const RESOLVED = Promise.resolve();
 
@@ -31,19 +24,6 @@ interface Wanted {
   subscribed: Promise<void>;
 }
 
-/** This node's subscriber connection to one master, and the channels it holds there. */
-interface ShardSubscriber {
-  readonly node: string;
-  readonly redis: Redis;
-  readonly channels: Set<string>;
-  /** SSUBSCRIBE commands awaiting Redis's answer. */
-  awaiting: number;
-  /** Its first connection is still being made: its channels are not broken, only waiting. */
-  opening: boolean;
-  /** Checking its channels after the master dropped some: its own MOVED answers are not news. */
-  checking: boolean;
-}
-
 /**
  * The shard channels one node wants on a Redis Cluster, each subscribed (SSUBSCRIBE) on this
  * node's connection to the master that serves its slot: one connection per master, holding only
@@ -52,10 +32,10 @@ interface ShardSubscriber {
  *
  * The slot map is ioredis `Cluster`'s, refreshed every `slotsRefreshInterval`, after a MOVED and
  * here whenever a channel is broken. When a master hands its slots over (a failover, a slot
- * migration) it drops their subscriptions; the connection says so (ioredis's `moved`), the
- * channels it holds are subscribed again to learn which it refuses, and those go to the master
- * the refreshed map names. When a master dies, its channels are broken until its replica is
- * promoted and they are subscribed there. Every such break is logged and counted in `gaps`, and
+ * migration) it drops their subscriptions and says so; the channels its connection holds are
+ * subscribed again to learn which it refuses, and those go to the master the refreshed map
+ * names. When a master dies, its channels are broken until its replica is promoted and they are
+ * subscribed there. Every such break is logged and counted in `gaps`, and
  * `synced` is false until no channel is broken. (ioredis's own sharded subscribers resubscribe
  * after a topology change too, but without a word on whether it worked or on what was dropped.)
  */
@@ -66,6 +46,7 @@ export class ShardSubscriptions implements ChannelSubscriptions {
   private refreshAttempts = 0;
   private refreshTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly subscriberEvents: ShardSubscriberEvents;
   gaps = 0;
 
   constructor(
@@ -75,6 +56,21 @@ export class ShardSubscriptions implements ChannelSubscriptions {
     private readonly warning: ThrottledWarning,
   ) {
     cluster.on('refresh', () => this.placeAll());
+    this.subscriberEvents = {
+      message: events.message,
+      error: events.error,
+      ready: (subscriber) => void this.subscribeOn(subscriber, [...subscriber.channels]),
+      closed: (subscriber) => {
+        const lost = this.settle(subscriber, subscriber.channels, 'broken');
+        if (lost > 0) this.reportGap(`${subscriber.node} lost its connection with ${lost} channels`);
+      },
+      dropped: (subscriber) => {
+        this.reportGap(`${subscriber.node} dropped channels whose slots it handed over`);
+        // Subscribing them all again finds which: it refuses those with MOVED.
+        void this.subscribeOn(subscriber, [...subscriber.channels]);
+        this.cluster.refreshSlotsCache();
+      },
+    };
   }
 
   get synced(): boolean {
@@ -111,7 +107,7 @@ export class ShardSubscriptions implements ChannelSubscriptions {
     const subscribers = [...this.subscribers.values()];
     this.subscribers.clear();
     this.wanted.clear();
-    await Promise.all(subscribers.map((subscriber) => closeRedisClient(subscriber.redis)));
+    await Promise.all(subscribers.map((subscriber) => subscriber.close()));
   }
 
   /**
@@ -124,18 +120,25 @@ export class ShardSubscriptions implements ChannelSubscriptions {
     if (node !== wanted.node) {
       if (wanted.node !== undefined) this.release(channel, wanted.node);
       wanted.node = node;
-      this.subscriberOn(node)?.channels.add(channel);
       due = true;
     }
-    const subscriber = node === undefined ? undefined : this.subscribers.get(node);
-    if (subscriber?.redis.status !== 'ready') {
+    const subscriber = this.subscriberOn(node);
+    subscriber?.channels.add(channel);
+    if (!subscriber?.ready) {
       // Subscribed once its master is known and the connection ready.
       this.setState(wanted, subscriber?.opening ? 'pending' : 'broken');
+      if (subscriber?.opening) this.awaitOpening(wanted, subscriber);
       return undefined;
     }
     if (!due) return undefined;
     this.setState(wanted, 'pending');
     return subscriber;
+  }
+
+  /** A subscription asked for while the connection opens is made once it is open: until then it is awaited. */
+  private awaitOpening(wanted: Wanted, subscriber: ShardSubscriber): void {
+    const waiting: Promise<void> = subscriber.opened.then(() => (wanted.subscribed === waiting ? undefined : wanted.subscribed));
+    wanted.subscribed = waiting;
   }
 
   /** After each refresh of the slot map: channels whose slot moved follow it; subscribers of former masters go. */
@@ -155,7 +158,7 @@ export class ShardSubscriptions implements ChannelSubscriptions {
     for (const [node, subscriber] of this.subscribers) {
       if (subscriber.channels.size === 0 && !masters.has(node)) {
         this.subscribers.delete(node);
-        void closeRedisClient(subscriber.redis);
+        void subscriber.close();
       }
     }
     if (this.broken === 0) this.refreshAttempts = 0;
@@ -164,8 +167,7 @@ export class ShardSubscriptions implements ChannelSubscriptions {
 
   private release(channel: string, node: string): void {
     const subscriber = this.subscribers.get(node);
-    if (!subscriber?.channels.delete(channel)) return;
-    if (subscriber.redis.status === 'ready') subscriber.redis.sunsubscribe(channel).catch(() => undefined);
+    if (subscriber?.channels.delete(channel)) subscriber.unsubscribe(channel);
   }
 
   /** SSUBSCRIBEs channels of one subscriber, one command per slot (Redis takes one slot per call). */
@@ -183,19 +185,12 @@ export class ShardSubscriptions implements ChannelSubscriptions {
       Array.from({ length: Math.ceil(slotChannels.length / SUBSCRIBE_BATCH) }, (_, index) => slotChannels.slice(index * SUBSCRIBE_BATCH, (index + 1) * SUBSCRIBE_BATCH)),
     );
     const done = Promise.all(
-      batches.map((batch) => {
-        subscriber.awaiting++;
-        return subscriber.redis.ssubscribe(...batch).then(
-          () => {
-            subscriber.awaiting--;
-            this.settle(subscriber, batch, 'confirmed');
-          },
-          (error: Error) => {
-            subscriber.awaiting--;
-            this.refused(subscriber, batch, error);
-          },
-        );
-      }),
+      batches.map((batch) =>
+        subscriber.subscribe(batch).then(
+          () => void this.settle(subscriber, batch, 'confirmed'),
+          (error: Error) => this.refused(subscriber, batch, error),
+        ),
+      ),
     ).then(() => undefined);
     for (const channel of channels) {
       const wanted = this.wanted.get(channel);
@@ -228,49 +223,12 @@ export class ShardSubscriptions implements ChannelSubscriptions {
 
   private subscriberOn(node: string | undefined): ShardSubscriber | undefined {
     if (node === undefined) return undefined;
-    const existing = this.subscribers.get(node);
-    if (existing) return existing;
-    // A connection of the cluster's (to this node if it has one) lends its options: password, TLS, NAT mapping.
-    const known = this.cluster.nodes('all');
-    const template = known.find((redis) => `${redis.options.host}:${redis.options.port}` === node) ?? known[0];
-    if (!template) return undefined;
-    const separator = node.lastIndexOf(':');
-    const redis = template.duplicate({ ...SUBSCRIBER_OPTIONS, host: node.slice(0, separator), port: Number(node.slice(separator + 1)) });
-    const subscriber: ShardSubscriber = { node, redis, channels: new Set(), awaiting: 0, opening: true, checking: false };
-    this.subscribers.set(node, subscriber);
-    redis.on('smessageBuffer', (channel: Buffer, payload: Buffer) => this.events.message(channel, payload));
-    redis.on('error', (error: Error) => this.events.error(error));
-    redis.on('ready', () => {
-      subscriber.opening = false;
-      void this.subscribeOn(subscriber, [...subscriber.channels]);
-    });
-    redis.on('close', () => {
-      subscriber.opening = false;
-      const lost = this.settle(subscriber, subscriber.channels, 'broken');
-      if (lost > 0) this.reportGap(`${node} lost its connection with ${lost} channels`);
-    });
-    redis.on('moved', () => {
-      if (subscriber.checking || this.subscribers.get(node) !== subscriber) return;
-      // Not the answer to a SSUBSCRIBE of ours: the master dropped channels on its own.
-      if (subscriber.awaiting === 0) this.reportGap(`${node} dropped channels whose slots it handed over`);
-      void this.check(subscriber);
-      this.cluster.refreshSlotsCache();
-    });
-    return subscriber;
-  }
-
-  /**
-   * The master dropped some of its shard channels (it no longer serves their slots): subscribing
-   * them all again finds which, since it refuses those with MOVED.
-   */
-  private async check(subscriber: ShardSubscriber): Promise<void> {
-    if (subscriber.checking || subscriber.redis.status !== 'ready' || this.closed) return;
-    subscriber.checking = true;
-    try {
-      await this.subscribeOn(subscriber, [...subscriber.channels]);
-    } finally {
-      subscriber.checking = false;
+    let subscriber = this.subscribers.get(node);
+    if (!subscriber) {
+      subscriber = ShardSubscriber.open(this.cluster, node, this.subscriberEvents);
+      if (subscriber) this.subscribers.set(node, subscriber);
     }
+    return subscriber;
   }
 
   private setState(wanted: Wanted, state: Wanted['state']): void {
