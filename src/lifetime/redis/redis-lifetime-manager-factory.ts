@@ -23,8 +23,10 @@ export interface RedisLifetimeManagerFactory extends HubLifetimeManagerFactory {
 
 /**
  * The module option that scales hubs out over Redis:
- * `SignalRModule.forRoot({ lifetimeManager: redisLifetimeManager({ url }) })`. Each hub gets its own
- * manager, with its own two Redis connections and channel namespace.
+ * `SignalRModule.forRoot({ lifetimeManager: redisLifetimeManager({ url }) })`, or on a Redis Cluster
+ * `redisLifetimeManager({ cluster: { nodes } })`. Each hub gets its own manager, with its own Redis
+ * connections (two on one Redis; on a cluster, ioredis's and one subscriber per master) and
+ * channel namespace.
  */
 export function redisLifetimeManager(options: RedisLifetimeManagerOptions = {}): RedisLifetimeManagerFactory {
   validateOptions(options);
