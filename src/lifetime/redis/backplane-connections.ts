@@ -34,7 +34,7 @@ export function openBackplaneConnections(
   }
   return {
     publisher,
-    subscriptions: new ShardSubscriptions(publisher, hubPath, events, warning),
+    subscriptions: new ShardSubscriptions(publisher, `hub ${hubPath}`, events, warning),
     clusterState: new ClusterStateWatch(publisher, () => events.syncChanged()),
   };
 }

@@ -15,7 +15,7 @@ export interface SubscriptionEvents {
  * Every channel one node wants, subscribed or to be subscribed: on one Redis, or on the masters
  * of a cluster. Kept subscribed across reconnects, and on a cluster across failovers.
  */
-export interface ChannelSubscriptions {
+export interface ChannelSubscriptions<Kind extends string = ChannelKind> {
   /** True while every wanted channel is subscribed, or being subscribed on a live connection. */
   readonly synced: boolean;
   /**
@@ -25,9 +25,9 @@ export interface ChannelSubscriptions {
    */
   readonly gaps: number;
   /** The kind of a wanted channel; undefined once it is let go of. */
-  kindOf(channel: string): ChannelKind | undefined;
+  kindOf(channel: string): Kind | undefined;
   /** Settles when Redis confirmed the subscription, or at once while it cannot be made. */
-  subscribe(channel: string, kind: ChannelKind): Promise<void>;
+  subscribe(channel: string, kind: Kind): Promise<void>;
   unsubscribe(channel: string): void;
   /** Lets go of every channel and closes the subscriber connections. */
   close(): Promise<void>;

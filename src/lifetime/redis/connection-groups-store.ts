@@ -1,6 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
 import type { RedisChannels } from './redis-channels.js';
-import type { RedisClient } from './redis-clients.js';
+import { reconnectDelay, type RedisClient } from './redis-clients.js';
 import type { ThrottledWarning } from '../../logging/throttled-warning.js';
 
 /**
@@ -13,6 +13,8 @@ import type { ThrottledWarning } from '../../logging/throttled-warning.js';
  */
 export class ConnectionGroupsStore {
   private readonly refreshTimer: NodeJS.Timeout;
+  private storeTimer: NodeJS.Timeout | undefined;
+  private storeAttempts = 0;
 
   constructor(
     private readonly client: RedisClient,
@@ -54,21 +56,37 @@ export class ConnectionGroupsStore {
     return this.change(connectionId, (transaction, key) => transaction.srem(key, groupName));
   }
 
-  /** Rewrites the sets of every local connection, each with a fresh TTL: after an outage, which changes may have missed. */
-  async storeAll(): Promise<void> {
-    if (this.client.status !== 'ready') return;
+  /**
+   * Rewrites the sets of every local connection, each with a fresh TTL: after an outage, which
+   * changes may have missed. The sets that cannot be written yet (a cluster whose shards come
+   * back one by one) are written again shortly, until every one is.
+   */
+  storeAll(): Promise<void> {
+    clearTimeout(this.storeTimer);
+    this.storeAttempts = 0;
+    return this.store([...this.groupsOfConnection.keys()]);
+  }
+
+  private async store(connectionIds: readonly string[]): Promise<void> {
+    if (this.client.status !== 'ready') return; // all rewritten on the next recovery
+    const failed: string[] = [];
     await Promise.all(
-      [...this.groupsOfConnection].map(([connectionId, groups]) => {
+      connectionIds.map(async (connectionId) => {
+        // A connection no longer in a group here left them all (each removed) or ended (its set stays until its TTL).
+        const groups = this.groupsOfConnection.get(connectionId);
+        if (!groups) return;
         const key = this.channels.connectionGroupsKey(connectionId);
-        const transaction = this.client.multi().del(key);
-        if (groups.size > 0) transaction.sadd(key, ...groups).pexpire(key, this.ttlMs);
-        return this.run(transaction);
+        if (!(await this.run(this.client.multi().del(key).sadd(key, ...groups).pexpire(key, this.ttlMs)))) failed.push(connectionId);
       }),
     );
+    if (failed.length === 0) return;
+    this.storeTimer = setTimeout(() => void this.store(failed), reconnectDelay(++this.storeAttempts));
+    this.storeTimer.unref();
   }
 
   dispose(): void {
     clearInterval(this.refreshTimer);
+    clearTimeout(this.storeTimer);
   }
 
   private async refreshAll(): Promise<void> {
@@ -90,8 +108,15 @@ export class ConnectionGroupsStore {
     await this.run(transaction);
   }
 
-  private async run(transaction: ChainableCommander): Promise<void> {
-    await transaction.exec().catch((error: Error) => this.warn('store', error));
+  /** True once the transaction ran. */
+  private run(transaction: ChainableCommander): Promise<boolean> {
+    return transaction.exec().then(
+      () => true,
+      (error: Error) => {
+        this.warn('store', error);
+        return false;
+      },
+    );
   }
 
   private warn(action: 'store' | 'refresh', error: Error): void {

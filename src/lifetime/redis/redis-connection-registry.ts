@@ -88,7 +88,7 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
     private readonly ownsClient = false,
   ) {
     if (ownsClient) client.on('error', (error: Error) => this.warning.warn(`Connection registry's Redis: ${error.message}`));
-    this.yields = new NodeYields(client, keyPrefix, this.node);
+    this.yields = new NodeYields(client, keyPrefix, this.node, this.warning);
   }
 
   onYield(handler: (connectionId: string) => void): void {

@@ -83,6 +83,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.channels = new RedisChannels(options.channelPrefix ?? DEFAULT_REDIS_CHANNEL_PREFIX, hubPath);
     const droppedWarning = new ThrottledWarning(this.logger, WARNING_INTERVAL_MS);
     const messageWarning = new ThrottledWarning(this.logger, WARNING_INTERVAL_MS);
+    const subscriptionWarning = new ThrottledWarning(this.logger, WARNING_INTERVAL_MS);
     this.backplaneHealth = new BackplaneHealthTracker(this.logger, hubPath, () => {
       // Redis may have restarted empty, or missed changes made during the outage.
       void this.groupStore.storeAll();
@@ -94,7 +95,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       syncChanged: () => this.updateHealth(),
       error: (error) => this.backplaneHealth.onClientError(error),
     };
-    const connections = openBackplaneConnections(hubPath, options, events, messageWarning, isDisposed);
+    const connections = openBackplaneConnections(hubPath, options, events, subscriptionWarning, isDisposed);
     ({ publisher: this.publisher, subscriptions: this.subscriptions, clusterState: this.clusterState } = connections);
     this.connectionRegistry = new RedisConnectionRegistry(this.publisher, this.channels.connectionStatePrefix);
     this.publisher.on('error', events.error);

@@ -10,14 +10,16 @@ const SUBSCRIBE_BATCH = 1_000;
 
 const RESOLVED = Promise.resolve();
 
-interface Wanted {
-  readonly kind: ChannelKind;
+interface Wanted<Kind extends string> {
+  readonly kind: Kind;
   readonly slot: number;
   /** The master (`host:port`) whose subscriber holds it; undefined while its slot's master is unknown. */
   node: string | undefined;
   /**
-   * `pending` while its SSUBSCRIBE is on its way on a live connection, `confirmed` once Redis
-   * answered it, `broken` while it cannot be subscribed (no connection, no known master, refused).
+   * `pending` while a new channel's SSUBSCRIBE is on its way (or its master's connection opens),
+   * `confirmed` once Redis answered it, `broken` from when it was dropped or could not be
+   * subscribed (no connection, no known master, refused) until Redis confirms it again: health is
+   * `up` again only once every dropped channel is subscribed, not merely asked for.
    */
   state: 'pending' | 'confirmed' | 'broken';
   /** Settles when the last SSUBSCRIBE sent for it is answered. */
@@ -39,8 +41,8 @@ interface Wanted {
  * `synced` is false until no channel is broken. (ioredis's own sharded subscribers resubscribe
  * after a topology change too, but without a word on whether it worked or on what was dropped.)
  */
-export class ShardSubscriptions implements ChannelSubscriptions {
-  private readonly wanted = new Map<string, Wanted>();
+export class ShardSubscriptions<Kind extends string = ChannelKind> implements ChannelSubscriptions<Kind> {
+  private readonly wanted = new Map<string, Wanted<Kind>>();
   private readonly subscribers = new Map<string, ShardSubscriber>();
   private broken = 0;
   private refreshAttempts = 0;
@@ -51,7 +53,8 @@ export class ShardSubscriptions implements ChannelSubscriptions {
 
   constructor(
     private readonly cluster: Cluster,
-    private readonly hubPath: string,
+    /** Whose subscriptions these are, for the log: `hub /hubs/chat`. */
+    private readonly owner: string,
     private readonly events: SubscriptionEvents,
     private readonly warning: ThrottledWarning,
   ) {
@@ -77,14 +80,14 @@ export class ShardSubscriptions implements ChannelSubscriptions {
     return this.broken === 0;
   }
 
-  kindOf(channel: string): ChannelKind | undefined {
+  kindOf(channel: string): Kind | undefined {
     return this.wanted.get(channel)?.kind;
   }
 
-  subscribe(channel: string, kind: ChannelKind): Promise<void> {
+  subscribe(channel: string, kind: Kind): Promise<void> {
     const existing = this.wanted.get(channel);
     if (existing) return existing.subscribed;
-    const wanted: Wanted = { kind, slot: clusterSlot(channel), node: undefined, state: 'pending', subscribed: RESOLVED };
+    const wanted: Wanted<Kind> = { kind, slot: clusterSlot(channel), node: undefined, state: 'pending', subscribed: RESOLVED };
     this.wanted.set(channel, wanted);
     const subscriber = this.place(channel, wanted);
     if (subscriber) void this.subscribeOn(subscriber, [channel]);
@@ -114,29 +117,31 @@ export class ShardSubscriptions implements ChannelSubscriptions {
    * Puts a channel on the subscriber of its slot's master, letting go of it where it was; returns
    * that subscriber when the channel is to be subscribed there now.
    */
-  private place(channel: string, wanted: Wanted): ShardSubscriber | undefined {
+  private place(channel: string, wanted: Wanted<Kind>): ShardSubscriber | undefined {
     const node = this.cluster.slots[wanted.slot]?.[0];
     let due = wanted.state === 'broken';
     if (node !== wanted.node) {
-      if (wanted.node !== undefined) this.release(channel, wanted.node);
+      if (wanted.node !== undefined) {
+        this.release(channel, wanted.node);
+        // Moved: not subscribed anywhere until its new master confirms it.
+        this.setState(wanted, 'broken');
+      }
       wanted.node = node;
       due = true;
     }
     const subscriber = this.subscriberOn(node);
     subscriber?.channels.add(channel);
     if (!subscriber?.ready) {
-      // Subscribed once its master is known and the connection ready.
-      this.setState(wanted, subscriber?.opening ? 'pending' : 'broken');
+      // Subscribed once its master is known and the connection ready; a new channel only waits for that.
+      this.setState(wanted, subscriber?.opening && wanted.state !== 'broken' ? 'pending' : 'broken');
       if (subscriber?.opening) this.awaitOpening(wanted, subscriber);
       return undefined;
     }
-    if (!due) return undefined;
-    this.setState(wanted, 'pending');
-    return subscriber;
+    return due ? subscriber : undefined;
   }
 
   /** A subscription asked for while the connection opens is made once it is open: until then it is awaited. */
-  private awaitOpening(wanted: Wanted, subscriber: ShardSubscriber): void {
+  private awaitOpening(wanted: Wanted<Kind>, subscriber: ShardSubscriber): void {
     const waiting: Promise<void> = subscriber.opened.then(() => (wanted.subscribed === waiting ? undefined : wanted.subscribed));
     wanted.subscribed = waiting;
   }
@@ -176,7 +181,6 @@ export class ShardSubscriptions implements ChannelSubscriptions {
     for (const channel of channels) {
       const wanted = this.wanted.get(channel);
       if (!wanted) continue;
-      if (wanted.state === 'broken') this.setState(wanted, 'pending');
       const slotChannels = bySlot.get(wanted.slot);
       if (slotChannels) slotChannels.push(channel);
       else bySlot.set(wanted.slot, [channel]);
@@ -205,11 +209,11 @@ export class ShardSubscriptions implements ChannelSubscriptions {
     // connection: its channels are subscribed again once it is back.
     const lost = this.settle(subscriber, batch, 'broken');
     if (lost > 0) this.reportGap(`refused ${lost} channels (${error.message})`);
-    else if (!error.message.startsWith('MOVED')) this.warning.warn(`Could not subscribe on Redis Cluster node ${subscriber.node} for hub ${this.hubPath}: ${error.message}`);
+    else if (!error.message.startsWith('MOVED')) this.warning.warn(`Could not subscribe on Redis Cluster node ${subscriber.node} for ${this.owner}: ${error.message}`);
   }
 
   /** Sets the state of the channels that are still this subscriber's; returns how many of them were confirmed before. */
-  private settle(subscriber: ShardSubscriber, channels: Iterable<string>, state: Wanted['state']): number {
+  private settle(subscriber: ShardSubscriber, channels: Iterable<string>, state: Wanted<Kind>['state']): number {
     let wereConfirmed = 0;
     for (const channel of channels) {
       const wanted = this.wanted.get(channel);
@@ -231,7 +235,7 @@ export class ShardSubscriptions implements ChannelSubscriptions {
     return subscriber;
   }
 
-  private setState(wanted: Wanted, state: Wanted['state']): void {
+  private setState(wanted: Wanted<Kind>, state: Wanted<Kind>['state']): void {
     if (wanted.state === state) return;
     if (wanted.state === 'broken') this.broken--;
     if (state === 'broken') this.broken++;
@@ -241,7 +245,7 @@ export class ShardSubscriptions implements ChannelSubscriptions {
   private reportGap(what: string): void {
     this.gaps++;
     this.warning.warn(
-      `Redis Cluster subscriptions of hub ${this.hubPath} broke (${what}): what other nodes publish to them ` +
+      `Redis Cluster subscriptions of ${this.owner} broke (${what}): what other nodes publish to them ` +
         'does not reach this node until they are subscribed again.',
     );
   }
