@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { redisLifetimeManager, SignalRModule } from 'nestjs-signalr';
+import { SignalRModule } from 'nestjs-signalr';
 import { AuthModule } from './auth/auth.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { ConfigModule } from './config.module.js';
-import { CONNECTION_CAPS, SAMPLE_CONFIG, type SampleConfig } from './config.js';
+import { backplaneOf, CONNECTION_CAPS, SAMPLE_CONFIG, type SampleConfig } from './config.js';
 import { HealthController } from './health/health.controller.js';
 import { OpenTelemetryShutdown } from './observability/open-telemetry.js';
 import { PublicHub } from './public/public.hub.js';
@@ -24,7 +24,7 @@ import { WebController } from './web/web.controller.js';
         // All three, as by default: clients behind proxies that block WebSockets fall back to the others.
         transports: ['WebSockets', 'ServerSentEvents', 'LongPolling'],
         ...CONNECTION_CAPS,
-        lifetimeManager: config.redisUrl ? redisLifetimeManager({ url: config.redisUrl, channelPrefix: 'sample-chat' }) : undefined,
+        lifetimeManager: backplaneOf(config),
       }),
     }),
     AuthModule,

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { parseKeyRing, type SignalRModuleOptions } from 'nestjs-signalr';
+import { parseKeyRing, redisLifetimeManager, type SignalRModuleOptions } from 'nestjs-signalr';
 
 /** Settings read from the environment once; secrets that are missing are made up, loudly. */
 export interface SampleConfig {
@@ -14,6 +14,8 @@ export interface SampleConfig {
   readonly allowedOrigins: string[];
   /** Set: this node joins the Redis backplane and scales out with its peers. */
   readonly redisUrl: string | undefined;
+  /** Set (`host:port` startup nodes): this node joins the backplane on that Redis Cluster instead of `redisUrl`. */
+  readonly redisClusterNodes: string[] | undefined;
   /** The Host headers the hubs answer: loopback on any port, and PUBLIC_HOST (`name` or `name:port`) as given. */
   readonly allowedHosts: string[];
 }
@@ -31,6 +33,13 @@ export const CONNECTION_CAPS = {
   maximumConnectionsPerAddress: 20_000,
   maximumConnectionsPerUser: 200,
 } as const satisfies SignalRModuleOptions;
+
+/** The Redis backplane the sample joins: a cluster when its nodes are given, else one Redis when its URL is, else none. */
+export function backplaneOf(config: SampleConfig): SignalRModuleOptions['lifetimeManager'] {
+  const channelPrefix = 'sample-chat';
+  if (config.redisClusterNodes) return redisLifetimeManager({ cluster: { nodes: config.redisClusterNodes }, channelPrefix });
+  return config.redisUrl ? redisLifetimeManager({ url: config.redisUrl, channelPrefix }) : undefined;
+}
 
 export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
   const logger = new Logger('SampleConfig');
@@ -54,5 +63,16 @@ export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleCo
   // '*' would make the library accept any Host: PUBLIC_HOST names one host.
   if (publicHost?.includes('*')) throw new Error(`PUBLIC_HOST must be a host name, optionally with :port, got ${JSON.stringify(publicHost)}.`);
   const allowedHosts = ['localhost:*', '127.0.0.1:*', ...(publicHost ? [publicHost] : [])];
-  return { signalrKeys, jwtKey: createSecretKey(Buffer.from(jwtSecret)), allowedOrigins, redisUrl: env.REDIS_URL || undefined, allowedHosts };
+  const redisClusterNodes = (env.REDIS_CLUSTER_NODES ?? '')
+    .split(',')
+    .map((node) => node.trim())
+    .filter(Boolean);
+  return {
+    signalrKeys,
+    jwtKey: createSecretKey(Buffer.from(jwtSecret)),
+    allowedOrigins,
+    redisUrl: env.REDIS_URL || undefined,
+    redisClusterNodes: redisClusterNodes.length > 0 ? redisClusterNodes : undefined,
+    allowedHosts,
+  };
 }

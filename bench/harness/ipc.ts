@@ -22,6 +22,15 @@ export type WorkerRequest = { readonly id: number } & (
   | { readonly cmd: 'room-start'; readonly group: string; readonly ratePerSecond: number }
   | { readonly cmd: 'room-count' }
   | { readonly cmd: 'room-stop' }
+  /** Connection i joins group `${prefix}${i}` (and waits for every join's completion). */
+  | { readonly cmd: 'join-each'; readonly prefix: string }
+  /**
+   * Like room-start, but connection i sends to its own group `${prefix}${i}`, or with `toAll` to
+   * every connection of the hub; stopped with room-stop.
+   */
+  | { readonly cmd: 'spread-start'; readonly prefix: string; readonly ratePerSecond: number; readonly toAll: boolean }
+  /** Starts the measured window: the counts and latencies so far are dropped, the traffic goes on. */
+  | { readonly cmd: 'room-mark' }
   /** Closes seen since the previous count-closes (the idle-hold scenario's drops). */
   | { readonly cmd: 'count-closes' }
   /** Closes every connection with a close frame and waits for them to end. */

@@ -10,8 +10,9 @@ import { slowFanoutKey } from './report-flow-control.js';
 import { runSlowConsumers } from './slow-consumers.js';
 import { runSlowFanout } from './slow-fanout.js';
 import { summarizeProfile } from './profile-summary.js';
-import { crossNodeKey, key, LABELS, type Outcome } from './report-cells.js';
+import { crossNodeKey, key, LABELS, shardsKey, type Outcome } from './report-cells.js';
 import { renderMarkdown, type Results } from './report.js';
+import { BACKPLANE_LABELS, runShards, SHARD_BACKPLANES, SHARD_TRAFFIC } from './shards.js';
 import { newContext, probeMessagePack, runConnect, runFanout, runInvoke, runMemory } from './scenarios.js';
 
 /**
@@ -36,6 +37,7 @@ const results: Results = {
   memory: new Map(),
   connect: new Map(),
   crossNode: new Map(),
+  shards: new Map(),
   slowConsumers: new Map(),
   idleHold: new Map(),
   slowFanout: new Map(),
@@ -134,6 +136,23 @@ for (const scenario of options.scenarios) {
             SCALE_OUT_TARGETS,
           );
           for (const [target, outcome] of outcomes) results.crossNode.set(crossNodeKey(target, size, setup), outcome);
+        }
+      }
+      break;
+    case 'shards':
+      for (const traffic of SHARD_TRAFFIC) {
+        for (const nodes of options.shardNodes) {
+          for (const backplane of SHARD_BACKPLANES) {
+            const cell = { traffic, nodes, backplane };
+            const outcomes = await row(
+              `${traffic}, ${nodes} nodes, ${backplane}`,
+              (target) => runShards(context, target, cell),
+              (r) => r.deliveriesPerSecond,
+              (r) => `${fixed(r.deliveriesPerSecond)} deliveries/s (${fixed(r.deliveredShare * 100, 1)}% of expected), p99 ${fixed(r.p99Ms, 1)} ms, busiest redis ${fixed(r.busiestRedisPercent)}% on ${BACKPLANE_LABELS[backplane]}${note(r)}`,
+              SCALE_OUT_TARGETS,
+            );
+            for (const [target, outcome] of outcomes) results.shards.set(shardsKey(target, cell), outcome);
+          }
         }
       }
       break;

@@ -16,10 +16,10 @@ export type TargetId = (typeof TARGET_IDS)[number];
 export const HTTP_TRANSPORT_TARGETS: readonly TargetId[] = ['signalr-sse', 'signalr-lp'];
 const DEFAULT_TARGETS = TARGET_IDS.filter((target) => !HTTP_TRANSPORT_TARGETS.includes(target));
 
-export const SCENARIO_IDS = ['invoke', 'fanout', 'memory', 'connect', 'cross-node', 'slow-consumers', 'idle-hold', 'slow-fanout'] as const;
+export const SCENARIO_IDS = ['invoke', 'fanout', 'memory', 'connect', 'cross-node', 'shards', 'slow-consumers', 'idle-hold', 'slow-fanout'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 /**
- * The others run only when named in --scenarios: cross-node needs Debian's redis-server, and the
+ * The others run only when named in --scenarios: cross-node and shards need Debian's redis-server, and the
  * flow-control scenarios take minutes each (and before the package bounds its buffers, gigabytes).
  */
 export const DEFAULT_SCENARIOS: readonly ScenarioId[] = ['invoke', 'fanout', 'memory', 'connect'];
@@ -49,6 +49,16 @@ export interface BenchOptions {
   readonly crossNodeBroadcasts: number;
   /** At most this many of them on their way at once. */
   readonly crossNodeWindow: number;
+  /** Node counts of the shards scenario. */
+  readonly shardNodes: readonly number[];
+  /** Groups of the shards scenario, each with one member on every node. */
+  readonly shardGroups: number;
+  /** Group messages per second the members send between them, all nodes together. */
+  readonly shardRate: number;
+  /** `Clients.All` messages per second the members send between them. */
+  readonly shardAllRate: number;
+  /** How long each shards cell is measured, after `warmupMs` of the same traffic. */
+  readonly shardMs: number;
   /** Idle connections held for the memory scenario. */
   readonly idleConnections: number;
   /** Clients of the slow-consumers scenario that start a stream each, then stop reading. */
@@ -134,6 +144,11 @@ const DEFAULTS = {
   'cross-node': '1000',
   'cross-node-broadcasts': '300',
   'cross-node-window': '8',
+  'shard-nodes': '2,3',
+  'shard-groups': '100',
+  'shard-rate': '3000',
+  'shard-all-rate': '20',
+  'shard-ms': '5000',
   'idle-connections': '5000',
   'slow-clients': '20',
   'slow-readers': '20',
@@ -206,6 +221,11 @@ export function readOptions(argv: readonly string[] = process.argv.slice(2), env
     crossNode: ints('cross-node'),
     crossNodeBroadcasts: Math.max(1, int('cross-node-broadcasts')),
     crossNodeWindow: Math.max(1, int('cross-node-window')),
+    shardNodes: ints('shard-nodes'),
+    shardGroups: Math.max(1, int('shard-groups')),
+    shardRate: Math.max(1, int('shard-rate')),
+    shardAllRate: Math.max(1, int('shard-all-rate')),
+    shardMs: Math.max(500, int('shard-ms')),
     idleConnections: Math.max(1, int('idle-connections')),
     slowClients: Math.max(1, int('slow-clients')),
     slowReaders: Math.max(1, int('slow-readers')),

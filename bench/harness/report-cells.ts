@@ -1,5 +1,6 @@
 import type { CrossNodeSetup } from './cross-node.js';
 import type { TargetId } from './options.js';
+import type { ShardCell } from './shards.js';
 
 // What every table of the report shares: where a result is kept, what a server is called, how a cell reads.
 
@@ -18,6 +19,7 @@ export const LABELS: Record<TargetId, string> = {
 
 export const key = (target: TargetId, size: number) => `${target}:${size}`;
 export const crossNodeKey = (target: TargetId, size: number, setup: CrossNodeSetup) => `${target}:${size}:${setup}`;
+export const shardsKey = (target: TargetId, { traffic, nodes, backplane }: ShardCell) => `${target}:${traffic}:${nodes}:${backplane}`;
 
 export const isNa = <T extends object>(outcome: Outcome<T> | undefined): outcome is { na: string } | undefined => outcome === undefined || 'na' in outcome;
 

@@ -4,8 +4,10 @@ import type { CrossNodeResult } from './cross-node.js';
 import type { IdleHoldResult } from './idle-hold.js';
 import { fieldOf, key, LABELS, noteOf, number, withRatio, type Outcome } from './report-cells.js';
 import { renderCrossNode } from './report-cross-node.js';
+import { renderShards } from './report-shards.js';
 import { renderIdleHold, renderSlowConsumers, renderSlowFanout } from './report-flow-control.js';
 import type { ConnectResult, FanoutResult, InvokeResult, MemoryResult } from './scenarios.js';
+import type { ShardsResult } from './shards.js';
 import type { SlowConsumersResult } from './slow-consumers.js';
 import type { SlowFanoutResult } from './slow-fanout.js';
 
@@ -15,6 +17,7 @@ export interface Results {
   readonly memory: Map<TargetId, Outcome<MemoryResult>>;
   readonly connect: Map<TargetId, Outcome<ConnectResult>>;
   readonly crossNode: Map<string, Outcome<CrossNodeResult>>;
+  readonly shards: Map<string, Outcome<ShardsResult>>;
   readonly slowConsumers: Map<TargetId, Outcome<SlowConsumersResult>>;
   readonly idleHold: Map<TargetId, Outcome<IdleHoldResult>>;
   /** By `slowFanoutKey`: the all-reading cell and the one with slow members. */
@@ -125,6 +128,7 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
   }
 
   if (options.scenarios.includes('cross-node')) push(...renderCrossNode(options, results.crossNode, notes));
+  if (options.scenarios.includes('shards')) push(...renderShards(options, results.shards, notes));
   const flowTargets = targets.filter(drivesFlowControl);
   if (options.scenarios.includes('slow-consumers')) push(...renderSlowConsumers(options, flowTargets, results.slowConsumers, notes));
   if (options.scenarios.includes('idle-hold')) push(...renderIdleHold(options, flowTargets, results.idleHold, notes));

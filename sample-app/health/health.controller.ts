@@ -17,7 +17,7 @@ export class HealthController {
    */
   @Get()
   check(): { status: 'ok'; backplane?: BackplaneHealthDetails } {
-    if (!this.config.redisUrl) return { status: 'ok' };
+    if (!this.config.redisUrl && !this.config.redisClusterNodes) return { status: 'ok' };
     return { status: 'ok', ...this.backplane.isHealthy('backplane') };
   }
 

@@ -6,6 +6,7 @@ import { CuttingProxy } from '../support/cutting-proxy.js';
 import { sleep, waitFor } from '../support/wait.js';
 import type { RunningHubApp } from '../support/hub-app.js';
 import { negotiate, RawHubSocket, RS, upgradeStatus } from '../support/raw-client.js';
+import { RedisCluster } from '../support/redis-cluster-process.js';
 import { describeWithRedis, RedisServer } from '../support/redis-server.js';
 import {
   afterNewToken,
@@ -27,15 +28,16 @@ import { RoomEvents } from './resumption-hub.js';
 import { Redis } from 'ioredis';
 
 let redis: RedisServer;
+let redisCluster: RedisCluster;
 const nodes: RunningHubApp[] = [];
 
 beforeAll(async () => {
-  redis = await RedisServer.start();
+  [redis, redisCluster] = await Promise.all([RedisServer.start(), RedisCluster.start({ masters: 3 })]);
 });
 
 afterAll(async () => {
   await Promise.all(nodes.map((node) => node.close().catch(() => undefined)));
-  await redis?.stop();
+  await Promise.all([redis?.stop(), redisCluster?.stop()]);
 });
 
 /** Nodes sharing one Redis namespace: `start()` adds one. */
@@ -75,14 +77,14 @@ async function statefulOptIn(node: RunningHubApp) {
   const raw = await RawHubSocket.openUrl(`${hubUrl}?id=${encodeURIComponent(connectionToken)}&groupsToken=true`, bearer('alice'));
   raw.send(`{"protocol":"json","version":2}${RS}`);
   raw.send(`{"type":1,"invocationId":"j","target":"Join","arguments":["held"]}${RS}`);
-  // The token sent after the join's completion holds the room.
-  const tokenAfterJoin = () => {
-    const messages = raw.messages();
-    const joined = messages.findIndex((message) => message.invocationId === 'j');
-    return joined === -1 ? undefined : messages.slice(joined).find((message) => message.target === 'nestjs-signalr:groups-token');
-  };
-  await raw.until(() => tokenAfterJoin() !== undefined, PATIENCE_MS);
-  const groupsToken = (tokenAfterJoin()!.arguments as string[])[0];
+  const completed = (id: string) => raw.messages().findIndex((message) => message.invocationId === id);
+  await raw.until(() => completed('j') !== -1, PATIENCE_MS);
+  // The join's token leaves in the turn after the join, before or after its completion (which
+  // waits for Redis with the backplane); it has left by the time a later call is answered.
+  raw.send(`{"type":1,"invocationId":"w","target":"WhoAmI","arguments":[]}${RS}`);
+  await raw.until(() => completed('w') !== -1, PATIENCE_MS);
+  const tokens = raw.messages().slice(0, completed('w')).filter((message) => message.target === 'nestjs-signalr:groups-token');
+  const groupsToken = (tokens.at(-1)!.arguments as string[])[0];
   return { raw, connectionId, connectionToken, groupsToken };
 }
 
@@ -92,15 +94,22 @@ async function registryKeyPrefixOf(client: Redis, connectionId: string): Promise
   return key.slice(0, -connectionId.length);
 }
 
-const withBackplane = (channelPrefix: string): SignalRModuleOptions => ({
-  lifetimeManager: redisLifetimeManager({ url: redis.url, channelPrefix }),
-});
+/** The Redis backplane on one Redis, and on a Redis Cluster (sharded pub/sub): the same behaviour is expected of both. */
+const BACKPLANES = [
+  { backplane: 'one Redis', options: (channelPrefix: string): SignalRModuleOptions => ({ lifetimeManager: redisLifetimeManager({ url: redis.url, channelPrefix }) }) },
+  {
+    backplane: 'a Redis Cluster',
+    options: (channelPrefix: string): SignalRModuleOptions => ({
+      lifetimeManager: redisLifetimeManager({ cluster: { nodes: redisCluster.startupNodes }, channelPrefix }),
+    }),
+  },
+];
 
 const withSharedRegistry = (channelPrefix: string): SignalRModuleOptions => ({
   connectionRegistry: redisConnectionRegistry({ url: redis.url, channelPrefix }),
 });
 
-describeWithRedis('resumption across nodes on the Redis backplane', () => {
+describeWithRedis.each(BACKPLANES)('resumption across nodes on the Redis backplane of $backplane', ({ options: withBackplane }) => {
   it('moves a client with its groups from a node that shuts down to another, with no sticky sessions', async () => {
     const nodesOf = cluster(withBackplane);
     const [leaving, staying] = [await nodesOf.start(), await nodesOf.start()];
@@ -150,6 +159,16 @@ describeWithRedis('resumption across nodes on the Redis backplane', () => {
     used.socket.close();
     await endedOn(origin, fresh.connectionId);
     expect((await upgradeStatus(`${other.baseUrl}/hubs/rooms?id=${encodeURIComponent(fresh.connectionToken)}`)).status).toBe(404);
+  });
+
+  it('takes over a connection still live on another node only once that node let it go', async () => {
+    const nodesOf = cluster(withBackplane);
+    const [origin, other] = [await nodesOf.start(), await nodesOf.start()];
+    const holder = await statefulOptIn(origin);
+    const resumed = await rawResume(resumeUrl(other, holder.connectionToken, holder.groupsToken), bearer('alice'));
+    expect((await holder.raw.closed).code).toBe(1006);
+    expect(await isInRoom(other, 'held', resumed)).toBe(true);
+    resumed.socket.terminate();
   });
 });
 

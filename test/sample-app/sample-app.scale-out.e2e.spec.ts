@@ -4,19 +4,55 @@ import { createSampleApp } from '../../sample-app/bootstrap.js';
 import { ClientPool, nextCall } from '../support/client.js';
 import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
 import { upgradeStatus } from '../support/raw-client.js';
+import { RedisCluster } from '../support/redis-cluster-process.js';
 import { describeWithRedis, RedisServer } from '../support/redis-server.js';
 
-describeWithRedis('sample app with REDIS_URL: two nodes, one chat', () => {
-  let redis: RedisServer;
+/** A backplane the sample is pointed at by its environment, which the tests can take down and bring back. */
+interface Backplane {
+  readonly env: Record<string, string>;
+  /** Every Redis process killed: the backplane is gone. */
+  kill(): Promise<void>;
+  /** Started again, empty. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const BACKPLANES = [
+  {
+    variable: 'REDIS_URL',
+    start: async (): Promise<Backplane> => {
+      const redis = await RedisServer.start();
+      return { env: { REDIS_URL: redis.url }, kill: () => redis.kill(), start: () => redis.start(), stop: () => redis.stop() };
+    },
+  },
+  {
+    variable: 'REDIS_CLUSTER_NODES',
+    start: async (): Promise<Backplane> => {
+      const cluster = await RedisCluster.start({ masters: 3 });
+      return {
+        env: { REDIS_CLUSTER_NODES: cluster.startupNodes.join(',') },
+        kill: async () => void (await Promise.all(cluster.servers.map((server) => server.kill()))),
+        start: async () => {
+          await Promise.all(cluster.servers.map((server) => server.start()));
+          await cluster.settled();
+        },
+        stop: () => cluster.stop(),
+      };
+    },
+  },
+];
+
+describeWithRedis.each(BACKPLANES)('sample app with $variable: two nodes, one chat', ({ start }) => {
+  let redis: Backplane;
   let nodes: RunningHubApp[];
   const clients = new ClientPool();
   const previous = { ...process.env };
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
+    redis = await start();
     // Both nodes share the key ring and JWT secret, as nodes behind one load balancer would.
     Object.assign(process.env, {
-      REDIS_URL: redis.url,
+      ...redis.env,
       SIGNALR_KEYS: Buffer.alloc(32, 7).toString('base64'),
       JWT_SECRET: 'shared-test-secret-for-both-nodes-0123456789',
     });
@@ -27,7 +63,7 @@ describeWithRedis('sample app with REDIS_URL: two nodes, one chat', () => {
     await clients.stopAll();
     await Promise.all(nodes.map((node) => node.close()));
     await redis.stop();
-    for (const key of ['REDIS_URL', 'SIGNALR_KEYS', 'JWT_SECRET']) {
+    for (const key of [...Object.keys(redis.env), 'SIGNALR_KEYS', 'JWT_SECRET']) {
       if (previous[key] === undefined) delete process.env[key];
       else process.env[key] = previous[key];
     }

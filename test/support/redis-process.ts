@@ -19,14 +19,24 @@ export function redisServerInstalled(): boolean {
 export class RedisServer {
   private process: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    /** Given after the defaults on every start: a cluster node's settings, kept across restarts. */
+    private readonly extraArgs: readonly string[],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  /** The process id while it runs (the benchmark reads its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  static async start(extraArgs: (port: number) => readonly string[] = () => []): Promise<RedisServer> {
+    const port = await freePort();
+    const server = new RedisServer(port, extraArgs(port));
     await server.start();
     return server;
   }
@@ -36,7 +46,7 @@ export class RedisServer {
     if (this.process) throw new Error('redis-server is already running.');
     const child = spawn(
       REDIS_SERVER_BINARY,
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', ...this.extraArgs],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     this.process = child;

@@ -32,6 +32,8 @@ export interface Dialect {
   echoFrame(seq: number): string | Uint8Array;
   joinFrame(group: string): string | Uint8Array;
   broadcastFrame(group: string, payload: TickPayload): string | Uint8Array;
+  /** Asks the server to send the tick to every connection of the hub (nestjs-signalr's `Clients.All`). */
+  broadcastAllFrame?(payload: TickPayload): string | Uint8Array;
   /** Asks for a server-to-client stream of `count` items of `itemBytes` filler, one every `intervalMs`. */
   streamFrame?(count: number, itemBytes: number, intervalMs: number): string | Uint8Array;
   /** Turns one received frame into events; answers protocol pings on `socket` itself. */
@@ -264,6 +266,7 @@ abstract class SignalRDialect implements Dialect {
   abstract echoFrame(seq: number): string | Uint8Array;
   abstract joinFrame(group: string): string | Uint8Array;
   abstract broadcastFrame(group: string, payload: TickPayload): string | Uint8Array;
+  abstract broadcastAllFrame(payload: TickPayload): string | Uint8Array;
   abstract streamFrame(count: number, itemBytes: number, intervalMs: number): string | Uint8Array;
   protected abstract messages(data: Buffer, isBinary: boolean): HubMessageLike[];
 
@@ -321,6 +324,10 @@ class SignalRJsonDialect extends SignalRDialect {
     return `${JSON.stringify({ type: 1, target: 'broadcast', arguments: [group, payload] })}${RS}`;
   }
 
+  broadcastAllFrame(payload: TickPayload): string {
+    return `${JSON.stringify({ type: 1, target: 'broadcastAll', arguments: [payload] })}${RS}`;
+  }
+
   streamFrame(count: number, itemBytes: number, intervalMs: number): string {
     return `${JSON.stringify({ type: 4, invocationId: 's', target: 'counter', arguments: [count, itemBytes, intervalMs] })}${RS}`;
   }
@@ -376,6 +383,10 @@ class SignalRMessagePackDialect extends SignalRDialect {
 
   broadcastFrame(group: string, payload: TickPayload): Uint8Array {
     return this.frame([1, {}, null, 'broadcast', [group, payload]]);
+  }
+
+  broadcastAllFrame(payload: TickPayload): Uint8Array {
+    return this.frame([1, {}, null, 'broadcastAll', [payload]]);
   }
 
   streamFrame(count: number, itemBytes: number, intervalMs: number): Uint8Array {

@@ -87,6 +87,14 @@ async function handle(request: WorkerRequest): Promise<Record<string, unknown>> 
       return { sent: roomSent, received: roomReceived, closes };
     case 'room-stop':
       return roomStop();
+    case 'join-each':
+      return joinEach(request.prefix);
+    case 'spread-start':
+      return spreadStart(request.prefix, request.ratePerSecond, request.toAll);
+    case 'room-mark':
+      roomSent = roomReceived = 0;
+      roomLatencies = [];
+      return {};
     case 'count-closes': {
       const counted = closes;
       closes = 0;
@@ -209,7 +217,16 @@ async function echoStop(): Promise<Record<string, unknown>> {
   return { count: echoCompleted, unanswered, errors: protocolErrors, lastError: lastProtocolError };
 }
 
-async function join(group: string): Promise<Record<string, unknown>> {
+function join(group: string): Promise<Record<string, unknown>> {
+  const frame = dialect!.joinFrame(group);
+  return joinAll(() => frame);
+}
+
+function joinEach(prefix: string): Promise<Record<string, unknown>> {
+  return joinAll((index) => dialect!.joinFrame(`${prefix}${index}`));
+}
+
+async function joinAll(frameOf: (index: number) => string | Uint8Array): Promise<Record<string, unknown>> {
   let joined = 0;
   const done = new Promise<void>((resolve) => {
     onEvent = (_connection, event) => {
@@ -217,8 +234,7 @@ async function join(group: string): Promise<Record<string, unknown>> {
     };
     if (connections.length === 0) resolve();
   });
-  const frame = dialect!.joinFrame(group);
-  for (const { socket } of connections) socket.send(frame);
+  connections.forEach(({ socket }, index) => socket.send(frameOf(index)));
   const timeout = new Promise<void>((resolve) => setTimeout(resolve, 30_000).unref());
   await Promise.race([done, timeout]);
   return { joined };
@@ -306,6 +322,17 @@ const ROOM_TICK_MS = 10;
 
 /** Broadcasts at a steady rate, taking turns among the connections; every receipt is counted. */
 function roomStart(group: string, ratePerSecond: number): Record<string, unknown> {
+  return sendSteadily(ratePerSecond, () => group);
+}
+
+/** As roomStart, each connection to its own group of `join-each`, or to all. */
+function spreadStart(prefix: string, ratePerSecond: number, toAll: boolean): Record<string, unknown> {
+  if (toAll && !dialect!.broadcastAllFrame) throw new Error('this server cannot send to all');
+  return sendSteadily(ratePerSecond, (index) => (toAll ? undefined : `${prefix}${index}`));
+}
+
+/** `ratePerSecond` ticks, taking turns among the connections: to the group `groupOf` names, or (undefined) to all. */
+function sendSteadily(ratePerSecond: number, groupOf: (index: number) => string | undefined): Record<string, unknown> {
   roomSent = roomReceived = 0;
   roomLatencies = [];
   onEvent = (_connection, event, receivedAt) => {
@@ -314,11 +341,14 @@ function roomStart(group: string, ratePerSecond: number): Record<string, unknown
     roomLatencies.push(receivedAt - event.sentAt);
   };
   const started = performance.now();
+  let turn = 0;
   roomTimer = setInterval(() => {
     const due = Math.floor(((performance.now() - started) * ratePerSecond) / 1000);
-    while (roomSent < due) {
-      const { socket } = connections[roomSent % connections.length];
-      socket.send(dialect!.broadcastFrame(group, { r: roomSent, t: nowMicros(), s: filler }));
+    for (; turn < due; turn++) {
+      const index = turn % connections.length;
+      const group = groupOf(index);
+      const payload = { r: turn, t: nowMicros(), s: filler };
+      connections[index].socket.send(group === undefined ? dialect!.broadcastAllFrame!(payload) : dialect!.broadcastFrame(group, payload));
       roomSent++;
     }
   }, ROOM_TICK_MS);

@@ -29,13 +29,19 @@ import { setUpOpenTelemetry } from './open-telemetry.js';
  * (d) This package, through its public API only, with the defaults a user gets: fresh sealing
  * keys, a Passport JWT strategy, permessage-deflate off. JSON and MessagePack clients both come
  * here; the protocol is the client's choice in its handshake. With `BENCH_REDIS_URL` (the
- * cross-node scenario), hubs scale out over that Redis, under `BENCH_REDIS_PREFIX`.
+ * cross-node and shards scenarios), hubs scale out over that Redis, and with
+ * `BENCH_REDIS_CLUSTER_NODES` (comma-separated `host:port`, the shards scenario) over that Redis
+ * Cluster, under `BENCH_REDIS_PREFIX`.
  */
 const secret = process.env.BENCH_JWT_SECRET;
 if (!secret) throw new Error('BENCH_JWT_SECRET is required (the orchestrator sets it).');
-const backplane = process.env.BENCH_REDIS_URL
-  ? redisLifetimeManager({ url: process.env.BENCH_REDIS_URL, channelPrefix: process.env.BENCH_REDIS_PREFIX ?? 'bench' })
-  : undefined;
+const channelPrefix = process.env.BENCH_REDIS_PREFIX ?? 'bench';
+const clusterNodes = process.env.BENCH_REDIS_CLUSTER_NODES?.split(',');
+const backplane = clusterNodes
+  ? redisLifetimeManager({ cluster: { nodes: clusterNodes }, channelPrefix })
+  : process.env.BENCH_REDIS_URL
+    ? redisLifetimeManager({ url: process.env.BENCH_REDIS_URL, channelPrefix })
+    : undefined;
 const secretKey = createSecretKey(Buffer.from(secret));
 
 @Injectable()
@@ -83,6 +89,10 @@ class BenchHub implements OnHubConnected, OnHubDisconnected {
 
   async broadcast(group: string, payload: unknown, @Clients() clients: HubCallerClients): Promise<void> {
     await clients.group(group).send('tick', payload);
+  }
+
+  async broadcastAll(payload: unknown, @Clients() clients: HubCallerClients): Promise<void> {
+    await clients.all.send('tick', payload);
   }
 }
 

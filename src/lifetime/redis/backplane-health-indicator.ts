@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { SignalRModuleOptions } from '../../options/signalr-module-options.js';
 import { SIGNALR_MODULE_OPTIONS } from '../../signalr.module-definition.js';
+import type { RedisClusterHealth } from './cluster-state.js';
 import type { RedisBackplaneHealthReport } from './redis-lifetime-manager-factory.js';
 
 export const DEFAULT_BACKPLANE_HEALTH_KEY = 'signalr-backplane';
@@ -13,6 +14,12 @@ export type BackplaneHealthDetails =
       readonly backplane: 'redis';
       /** When the status last changed, ISO 8601. */
       readonly since: string;
+      /** Messages for other nodes dropped because Redis could not take them, all hubs together. */
+      readonly droppedMessages: number;
+      /** Times subscriptions were found dropped (what was published to them meanwhile was missed), all hubs together. */
+      readonly subscriptionGaps: number;
+      /** On a Redis Cluster: its state, masters and slots served, as it last said. */
+      readonly cluster?: RedisClusterHealth;
       readonly hubs: Readonly<Record<string, { readonly status: 'up' | 'down'; readonly since: string }>>;
     };
 
@@ -41,7 +48,9 @@ export function backplaneHealthResult<Key extends string>(
   const hubs = Object.fromEntries(
     Object.entries(report.hubs).map(([hubPath, hub]) => [hubPath, { status: hub.status, since: iso(hub.since) }]),
   );
-  return { [key]: { status: report.status, backplane: 'redis', since: iso(report.since), hubs } } as BackplaneHealthIndicatorResult<Key>;
+  const { status, droppedMessages, subscriptionGaps, cluster } = report;
+  const details = { status, backplane: 'redis', since: iso(report.since), droppedMessages, subscriptionGaps, ...(cluster && { cluster }), hubs };
+  return { [key]: details } as BackplaneHealthIndicatorResult<Key>;
 }
 
 /**

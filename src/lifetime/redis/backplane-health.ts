@@ -1,19 +1,36 @@
 import type { Logger } from '@nestjs/common';
 import type { BackplaneMeter } from '../../telemetry/meters.js';
+import type { RedisClusterHealth } from './cluster-state.js';
 
 export interface RedisBackplaneHealth {
-  /** `up` while both Redis connections are ready and every channel is subscribed. */
+  /**
+   * `up` while the Redis connections are ready and every channel is subscribed; on a cluster,
+   * also while the cluster serves every slot.
+   */
   readonly status: 'up' | 'down';
   /** When the status last changed (or the manager was created), in epoch milliseconds. */
   readonly since: number;
+  /** Messages for other nodes that Redis could not take, so dropped, since the manager was created. */
+  readonly droppedMessages: number;
+  /**
+   * How many times subscribed channels were found dropped (a lost connection, a shard's master
+   * replaced): what other nodes published to them until they were subscribed again did not reach
+   * this node. Each is also logged.
+   */
+  readonly subscriptionGaps: number;
+  /** On a Redis Cluster: what it last said of itself. */
+  readonly cluster?: RedisClusterHealth;
 }
+
+/** What the tracker keeps: whether it is up, and since when. */
+export type BackplaneStatus = Pick<RedisBackplaneHealth, 'status' | 'since'>;
 
 /**
  * The up/down state of one hub's backplane, and what is logged about it: one warning per outage,
  * one line when it first connects and one when it recovers.
  */
 export class BackplaneHealthTracker {
-  private state: RedisBackplaneHealth = { status: 'down', since: Date.now() };
+  private state: BackplaneStatus = { status: 'down', since: Date.now() };
   private hasBeenUp = false;
   private outageSince: number | undefined;
   private lastError: string | undefined;
@@ -28,7 +45,7 @@ export class BackplaneHealthTracker {
     private readonly onRecovered: () => void,
   ) {}
 
-  current(): RedisBackplaneHealth {
+  current(): BackplaneStatus {
     return { ...this.state };
   }
 

@@ -1,17 +1,23 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { RedisChannels } from './redis-channels.js';
+import { reconnectDelay, type RedisClient } from './redis-clients.js';
 import type { ThrottledWarning } from '../../logging/throttled-warning.js';
 
 /**
  * The groups of this node's connections, kept in Redis as one set per connection so that every
  * node can read them, and a connection that resumes on another node finds them. Each set lives
  * for a TTL, refreshed every third of it while this node holds the connection.
+ *
+ * Every transaction touches one connection's key only, so that on a cluster, where keys spread
+ * over the slots by connection id, none spans two slots (Redis refuses those, CROSSSLOT).
  */
 export class ConnectionGroupsStore {
   private readonly refreshTimer: NodeJS.Timeout;
+  private storeTimer: NodeJS.Timeout | undefined;
+  private storeAttempts = 0;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly channels: RedisChannels,
     /** The groups of this node's connections, as its in-process core holds them: what is written to Redis. */
     private readonly groupsOfConnection: ReadonlyMap<string, ReadonlySet<string>>,
@@ -50,29 +56,46 @@ export class ConnectionGroupsStore {
     return this.change(connectionId, (transaction, key) => transaction.srem(key, groupName));
   }
 
-  /** Rewrites the sets of every local connection, each with a fresh TTL: after an outage, which changes may have missed. */
-  async storeAll(): Promise<void> {
-    if (this.client.status !== 'ready' || this.groupsOfConnection.size === 0) return;
-    const transaction = this.client.multi();
-    for (const [connectionId, groups] of this.groupsOfConnection) {
-      const key = this.channels.connectionGroupsKey(connectionId);
-      transaction.del(key);
-      if (groups.size > 0) transaction.sadd(key, ...groups).pexpire(key, this.ttlMs);
-    }
-    await this.run(transaction, 'store');
+  /**
+   * Rewrites the sets of every local connection, each with a fresh TTL: after an outage, which
+   * changes may have missed. The sets that cannot be written yet (a cluster whose shards come
+   * back one by one) are written again shortly, until every one is.
+   */
+  storeAll(): Promise<void> {
+    clearTimeout(this.storeTimer);
+    this.storeAttempts = 0;
+    return this.store([...this.groupsOfConnection.keys()]);
+  }
+
+  private async store(connectionIds: readonly string[]): Promise<void> {
+    if (this.client.status !== 'ready') return; // all rewritten on the next recovery
+    const failed: string[] = [];
+    await Promise.all(
+      connectionIds.map(async (connectionId) => {
+        // A connection no longer in a group here left them all (each removed) or ended (its set stays until its TTL).
+        const groups = this.groupsOfConnection.get(connectionId);
+        if (!groups) return;
+        const key = this.channels.connectionGroupsKey(connectionId);
+        if (!(await this.run(this.client.multi().del(key).sadd(key, ...groups).pexpire(key, this.ttlMs)))) failed.push(connectionId);
+      }),
+    );
+    if (failed.length === 0) return;
+    this.storeTimer = setTimeout(() => void this.store(failed), reconnectDelay(++this.storeAttempts));
+    this.storeTimer.unref();
   }
 
   dispose(): void {
     clearInterval(this.refreshTimer);
+    clearTimeout(this.storeTimer);
   }
 
   private async refreshAll(): Promise<void> {
-    if (this.client.status !== 'ready' || this.groupsOfConnection.size === 0) return;
-    const pipeline = this.client.pipeline();
-    for (const connectionId of this.groupsOfConnection.keys()) {
-      pipeline.pexpire(this.channels.connectionGroupsKey(connectionId), this.ttlMs);
-    }
-    await this.run(pipeline, 'refresh');
+    if (this.client.status !== 'ready') return;
+    await Promise.all(
+      [...this.groupsOfConnection.keys()].map((connectionId) =>
+        this.client.pexpire(this.channels.connectionGroupsKey(connectionId), this.ttlMs).catch((error: Error) => this.warn('refresh', error)),
+      ),
+    );
   }
 
   /** One change and the TTL together (MULTI): a set never lives on without its TTL. */
@@ -82,14 +105,21 @@ export class ConnectionGroupsStore {
     const transaction = this.client.multi();
     write(transaction, key);
     transaction.pexpire(key, this.ttlMs);
-    await this.run(transaction, 'store');
+    await this.run(transaction);
   }
 
-  private async run(commands: ChainableCommander, action: 'store' | 'refresh'): Promise<void> {
-    try {
-      await commands.exec();
-    } catch (error) {
-      this.warning.warn(`Could not ${action} group memberships in Redis: ${(error as Error).message}`);
-    }
+  /** True once the transaction ran. */
+  private run(transaction: ChainableCommander): Promise<boolean> {
+    return transaction.exec().then(
+      () => true,
+      (error: Error) => {
+        this.warn('store', error);
+        return false;
+      },
+    );
+  }
+
+  private warn(action: 'store' | 'refresh', error: Error): void {
+    this.warning.warn(`Could not ${action} group memberships in Redis: ${error.message}`);
   }
 }

@@ -13,6 +13,10 @@
  * | `…:internal:return:<server>` | channel | client results, to the node that asked |
  * | `…:conn-groups:<id>` | set key | the groups of one connection, kept with a TTL while it lives |
  * | `…:conn-state:<id>` | string key | whether the connection is live or ended (the connection registry) |
+ *
+ * On a Redis Cluster the channels are shard channels and, like the keys, carry no hash tag: each
+ * lands in the slot of its whole name, so groups, users and connections spread over the shards.
+ * No command touches two keys (each transaction is one connection's), so none needs a tag.
  */
 export class RedisChannels {
   readonly all: string;

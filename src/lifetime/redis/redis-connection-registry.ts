@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import type { ClaimOutcome, ConnectionRegistry, ConnectionRegistryFactory, TakeOverOutcome } from '../../security/connection-registry.js';
 import { InProcessConnectionRegistry } from '../../security/in-process-connection-registry.js';
 import { NodeYields } from './node-yields.js';
 import { RedisChannels } from './redis-channels.js';
-import { closeRedisClient, createRedisClient } from './redis-clients.js';
+import { assertReady, closeRedisClient, createCommandClient, type RedisClient } from './redis-clients.js';
 import { DEFAULT_REDIS_CHANNEL_PREFIX, validateOptions, type RedisLifetimeManagerOptions } from './redis-lifetime-manager-options.js';
 import { ThrottledWarning } from '../../logging/throttled-warning.js';
 
@@ -53,7 +52,7 @@ const STARTUP_WAIT_MS = 5_000;
 /** How long a takeover waits for the node holding the connection to let it go: a client's reconnect is waiting. */
 const YIELD_WAIT_MS = 2_000;
 
-async function readyWithin(client: Redis, timeoutMs: number): Promise<void> {
+async function readyWithin(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'ready' || client.status === 'end') return;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(done, timeoutMs);
@@ -82,14 +81,14 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
   private readonly yields: NodeYields;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     /** Prepended to every key: `${keyPrefix}${connectionId}`. */
     private readonly keyPrefix: string,
     /** Whether the registry has the client to itself: then it reports the client's errors and closes it. */
     private readonly ownsClient = false,
   ) {
     if (ownsClient) client.on('error', (error: Error) => this.warning.warn(`Connection registry's Redis: ${error.message}`));
-    this.yields = new NodeYields(client, keyPrefix, this.node);
+    this.yields = new NodeYields(client, keyPrefix, this.node, this.warning);
   }
 
   onYield(handler: (connectionId: string) => void): void {
@@ -150,7 +149,8 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
     if (this.ownsClient) await closeRedisClient(this.client);
   }
 
-  private run(script: string, connectionId: string, ...args: (string | number)[]): Promise<unknown> {
+  private async run(script: string, connectionId: string, ...args: (string | number)[]): Promise<unknown> {
+    assertReady(this.client);
     return this.client.eval(script, 1, `${this.keyPrefix}${connectionId}`, ...args);
   }
 
@@ -164,10 +164,12 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
  * one node restarted by deploys): `SignalRModule.forRoot({ connectionRegistry: redisConnectionRegistry({ url }) })`.
  * `redisLifetimeManager` brings its own; this is for when it is not used.
  */
-export function redisConnectionRegistry(options: Pick<RedisLifetimeManagerOptions, 'url' | 'redis' | 'channelPrefix' | 'commandTimeoutMs'> = {}): ConnectionRegistryFactory {
+export function redisConnectionRegistry(
+  options: Pick<RedisLifetimeManagerOptions, 'url' | 'redis' | 'cluster' | 'channelPrefix' | 'commandTimeoutMs'> = {},
+): ConnectionRegistryFactory {
   validateOptions(options);
   return (hubPath) => {
-    const client = createRedisClient(options);
+    const client = createCommandClient(options);
     const channels = new RedisChannels(options.channelPrefix ?? DEFAULT_REDIS_CHANNEL_PREFIX, hubPath);
     return new RedisConnectionRegistry(client, channels.connectionStatePrefix, true);
   };

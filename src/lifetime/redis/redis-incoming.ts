@@ -1,8 +1,8 @@
 import type { ThrottledWarning } from '../../logging/throttled-warning.js';
 import type { InProcessLifetimeManager } from '../in-process-lifetime-manager.js';
+import type { ChannelSubscriptions } from './channel-subscriptions.js';
 import type { RedisBackplane } from './redis-backplane.js';
 import { Audience, type RedisInvocation } from './redis-protocol.js';
-import type { RedisSubscriptions } from './redis-subscriptions.js';
 import type { RemoteClientResults } from './remote-client-results.js';
 import type { RemoteGroupCommands } from './remote-group-commands.js';
 
@@ -13,7 +13,7 @@ import type { RemoteGroupCommands } from './remote-group-commands.js';
 export class RedisIncoming {
   constructor(
     private readonly backplane: RedisBackplane,
-    private readonly subscriptions: RedisSubscriptions,
+    private readonly subscriptions: ChannelSubscriptions,
     private readonly local: InProcessLifetimeManager,
     private readonly groupCommands: RemoteGroupCommands,
     private readonly clientResults: RemoteClientResults,

@@ -3,7 +3,10 @@ import type { RedisBackplaneHealth } from './backplane-health.js';
 import { RedisLifetimeManager } from './redis-lifetime-manager.js';
 import { validateOptions, type RedisLifetimeManagerOptions } from './redis-lifetime-manager-options.js';
 
-/** The health of every hub's backplane together: `down` while any of them is down. */
+/**
+ * The health of every hub's backplane together: `down` while any of them is down; the counts are
+ * their sums, and on a cluster its state is the worst one a hub read.
+ */
 export interface RedisBackplaneHealthReport extends RedisBackplaneHealth {
   /** Each hub's own, by hub path. */
   readonly hubs: Readonly<Record<string, RedisBackplaneHealth>>;
@@ -20,8 +23,10 @@ export interface RedisLifetimeManagerFactory extends HubLifetimeManagerFactory {
 
 /**
  * The module option that scales hubs out over Redis:
- * `SignalRModule.forRoot({ lifetimeManager: redisLifetimeManager({ url }) })`. Each hub gets its own
- * manager, with its own two Redis connections and channel namespace.
+ * `SignalRModule.forRoot({ lifetimeManager: redisLifetimeManager({ url }) })`, or on a Redis Cluster
+ * `redisLifetimeManager({ cluster: { nodes } })`. Each hub gets its own manager, with its own Redis
+ * connections (two on one Redis; on a cluster, ioredis's and one subscriber per master) and
+ * channel namespace.
  */
 export function redisLifetimeManager(options: RedisLifetimeManagerOptions = {}): RedisLifetimeManagerFactory {
   validateOptions(options);
@@ -38,12 +43,17 @@ export function redisLifetimeManager(options: RedisLifetimeManagerOptions = {}):
       const hubs: Record<string, RedisBackplaneHealth> = {};
       let status: RedisBackplaneHealth['status'] = 'up';
       let since = created;
+      let [droppedMessages, subscriptionGaps] = [0, 0];
+      let cluster: RedisBackplaneHealth['cluster'];
       for (const [hubPath, manager] of managers) {
         const health = (hubs[hubPath] = manager.health());
         if (health.status === 'down') status = 'down';
         since = Math.max(since, health.since);
+        droppedMessages += health.droppedMessages;
+        subscriptionGaps += health.subscriptionGaps;
+        if (health.cluster && cluster?.state !== 'fail') cluster = health.cluster;
       }
-      return { status, since, hubs };
+      return { status, since, droppedMessages, subscriptionGaps, ...(cluster && { cluster }), hubs };
     },
   });
 }

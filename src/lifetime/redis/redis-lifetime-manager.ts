@@ -1,20 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import type { HubConnectionHandle } from '../hub-connection-handle.js';
 import type { HubLifetimeManager } from '../hub-lifetime-manager.js';
 import { InProcessLifetimeManager } from '../in-process-lifetime-manager.js';
 import { BackplaneHealthTracker, type RedisBackplaneHealth } from './backplane-health.js';
 import type { BackplaneMeter } from '../../telemetry/meters.js';
+import { openBackplaneConnections } from './backplane-connections.js';
+import type { ChannelSubscriptions, SubscriptionEvents } from './channel-subscriptions.js';
+import type { ClusterStateWatch } from './cluster-state.js';
 import { ConnectionGroupsStore } from './connection-groups-store.js';
+import { NodeGroups } from './node-groups.js';
 import { RedisIncoming } from './redis-incoming.js';
 import { RedisPublisher } from './redis-publisher.js';
 import { RemoteClientResults } from './remote-client-results.js';
 import { RemoteGroupCommands } from './remote-group-commands.js';
 import { redisUnavailableError, type RedisBackplane } from './redis-backplane.js';
 import { RedisChannels } from './redis-channels.js';
-import { closeRedisClient, createRedisClient } from './redis-clients.js';
+import { closeRedisClient, type RedisClient } from './redis-clients.js';
 import { RedisConnectionRegistry } from './redis-connection-registry.js';
 import {
   DEFAULT_ACK_TIMEOUT_MS,
@@ -26,7 +29,6 @@ import {
   type RedisLifetimeManagerOptions,
 } from './redis-lifetime-manager-options.js';
 import { Audience, GroupAction, RedisProtocol } from './redis-protocol.js';
-import { RedisSubscriptions } from './redis-subscriptions.js';
 import { ThrottledWarning } from '../../logging/throttled-warning.js';
 
 const WARNING_INTERVAL_MS = 10_000;
@@ -48,6 +50,11 @@ const WARNING_INTERVAL_MS = 10_000;
  * When Redis is unreachable, local delivery goes on; what other nodes should have received is
  * dropped (nothing is queued) with a throttled warning; commands that need another node reject.
  * When Redis is back, every channel is subscribed again.
+ *
+ * On a Redis Cluster (`options.cluster`) every channel is a shard channel, on the shard of its
+ * slot (see `openBackplaneConnections`). Only the node holding a connection subscribes its
+ * channel, so handing anything to that node (sends, client results, what a transport forwards)
+ * is one SPUBLISH to one shard.
  */
 export class RedisLifetimeManager implements HubLifetimeManager {
   /** Unique per manager: the address other nodes answer to. */
@@ -57,14 +64,16 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   private readonly channels: RedisChannels;
   private readonly protocol = new RedisProtocol();
   private readonly local = new InProcessLifetimeManager();
-  private readonly publisher: Redis;
-  private readonly subscriber: Redis;
+  private readonly publisher: RedisClient;
   /** Shared by every node on this Redis; the module uses it unless told otherwise. */
   readonly connectionRegistry: RedisConnectionRegistry;
 
   private readonly backplaneHealth: BackplaneHealthTracker;
-  private readonly subscriptions: RedisSubscriptions;
+  private readonly subscriptions: ChannelSubscriptions;
+  private readonly clusterState: ClusterStateWatch | undefined;
+  private readonly incoming: RedisIncoming;
   private readonly groupStore: ConnectionGroupsStore;
+  private readonly groups: NodeGroups;
   private readonly groupCommands: RemoteGroupCommands;
   private readonly clientResults: RemoteClientResults;
   private readonly publishing: RedisPublisher;
@@ -75,21 +84,24 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.channels = new RedisChannels(options.channelPrefix ?? DEFAULT_REDIS_CHANNEL_PREFIX, hubPath);
     const droppedWarning = new ThrottledWarning(this.logger, WARNING_INTERVAL_MS);
     const messageWarning = new ThrottledWarning(this.logger, WARNING_INTERVAL_MS);
+    const subscriptionWarning = new ThrottledWarning(this.logger, WARNING_INTERVAL_MS);
     this.backplaneHealth = new BackplaneHealthTracker(this.logger, hubPath, () => {
       // Redis may have restarted empty, or missed changes made during the outage.
       void this.groupStore.storeAll();
     });
 
-    this.publisher = createRedisClient(options);
-    this.subscriber = createRedisClient(options);
+    const isDisposed = () => this.disposed;
+    const events: SubscriptionEvents = {
+      message: (channel, payload) => this.incoming.onMessage(channel, payload),
+      syncChanged: () => this.updateHealth(),
+      error: (error) => this.backplaneHealth.onClientError(error),
+    };
+    const connections = openBackplaneConnections(hubPath, options, events, subscriptionWarning, isDisposed);
+    ({ publisher: this.publisher, subscriptions: this.subscriptions, clusterState: this.clusterState } = connections);
     this.connectionRegistry = new RedisConnectionRegistry(this.publisher, this.channels.connectionStatePrefix);
-    for (const client of [this.publisher, this.subscriber]) {
-      client.on('error', (error: Error) => this.backplaneHealth.onClientError(error));
-    }
+    this.publisher.on('error', events.error);
     this.publisher.on('ready', () => this.updateHealth());
     this.publisher.on('close', () => this.updateHealth());
-    const isDisposed = () => this.disposed;
-    this.subscriptions = new RedisSubscriptions(this.subscriber, messageWarning, isDisposed, () => this.updateHealth());
     const maximumPendingPublishBytes = options.maximumPendingPublishBytes ?? DEFAULT_MAXIMUM_PENDING_PUBLISH_BYTES;
     this.publishing = new RedisPublisher(this.publisher, hubPath, maximumPendingPublishBytes, droppedWarning, isDisposed);
 
@@ -100,26 +112,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       publisher: this.publisher,
       isDisposed,
       publish: (channel, payload) => this.publishing.publish(channel, payload),
+      publishToConnection: (channel, payload) => this.publishing.publishToConnection(channel, payload),
     };
-    const localGroups = {
-      holds: (connectionId: string) => this.local.connection(connectionId) !== undefined,
-      add: (connectionId: string, groupName: string) => this.addLocally(connectionId, groupName),
-      remove: (connectionId: string, groupName: string) => this.removeLocally(connectionId, groupName),
-    };
-    this.groupCommands = new RemoteGroupCommands(backplane, localGroups, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
-    this.clientResults = new RemoteClientResults(
-      backplane,
-      (connectionId) => this.local.connection(connectionId),
-      options.clientResultTimeoutMs ?? DEFAULT_CLIENT_RESULT_TIMEOUT_MS,
-    );
-    const incoming = new RedisIncoming(backplane, this.subscriptions, this.local, this.groupCommands, this.clientResults, messageWarning);
-    this.subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => incoming.onMessage(channel, payload));
-
-    void this.subscriptions.subscribe(this.channels.all, 'invocation');
-    void this.subscriptions.subscribe(this.channels.groupManagement, 'groupCommand');
-    void this.subscriptions.subscribe(this.channels.ack(this.serverName), 'ack');
-    void this.subscriptions.subscribe(this.channels.returnResults(this.serverName), 'clientResult');
-
     this.groupStore = new ConnectionGroupsStore(
       this.publisher,
       this.channels,
@@ -127,11 +121,29 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       options.connectionGroupsTtlMs ?? DEFAULT_CONNECTION_GROUPS_TTL_MS,
       droppedWarning,
     );
+    this.groups = new NodeGroups(this.local, this.subscriptions, this.channels, this.groupStore);
+    this.groupCommands = new RemoteGroupCommands(backplane, this.groups, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
+    this.clientResults = new RemoteClientResults(
+      backplane,
+      (connectionId) => this.local.connection(connectionId),
+      options.clientResultTimeoutMs ?? DEFAULT_CLIENT_RESULT_TIMEOUT_MS,
+    );
+    this.incoming = new RedisIncoming(backplane, this.subscriptions, this.local, this.groupCommands, this.clientResults, messageWarning);
+
+    void this.subscriptions.subscribe(this.channels.all, 'invocation');
+    void this.subscriptions.subscribe(this.channels.groupManagement, 'groupCommand');
+    void this.subscriptions.subscribe(this.channels.ack(this.serverName), 'ack');
+    void this.subscriptions.subscribe(this.channels.returnResults(this.serverName), 'clientResult');
   }
 
   /** For a health indicator (e.g. @nestjs/terminus): `up` while Redis is reachable and subscribed. */
   health(): RedisBackplaneHealth {
-    return this.backplaneHealth.current();
+    return {
+      ...this.backplaneHealth.current(),
+      droppedMessages: this.publishing.dropped,
+      subscriptionGaps: this.subscriptions.gaps,
+      ...(this.clusterState?.current && { cluster: this.clusterState.current }),
+    };
   }
 
   observeBackplane(meter: BackplaneMeter): void {
@@ -169,7 +181,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     const groups = [...(this.local.groupsOf(connectionId) ?? [])];
     await this.local.onDisconnected(connection);
     // The group set in Redis stays until its TTL: the connection may resume on another node.
-    for (const groupName of groups) this.unsubscribeGroupIfEmpty(groupName);
+    for (const groupName of groups) this.groups.unsubscribeIfEmpty(groupName);
     if (userIdentifier !== undefined && !this.local.hasUserConnections(userIdentifier)) {
       this.subscriptions.unsubscribe(this.channels.user(userIdentifier));
     }
@@ -217,12 +229,12 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   }
 
   addToGroup(connectionId: string, groupName: string): Promise<void> {
-    if (this.local.connection(connectionId)) return this.addLocally(connectionId, groupName);
+    if (this.groups.holds(connectionId)) return this.groups.add(connectionId, groupName);
     return this.groupCommands.send(GroupAction.Add, connectionId, groupName);
   }
 
   removeFromGroup(connectionId: string, groupName: string): Promise<void> {
-    if (this.local.connection(connectionId)) return this.removeLocally(connectionId, groupName);
+    if (this.groups.holds(connectionId)) return this.groups.remove(connectionId, groupName);
     return this.groupCommands.send(GroupAction.Remove, connectionId, groupName);
   }
 
@@ -237,35 +249,12 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.disposed = true;
     this.backplaneHealth.stop();
     this.groupStore.dispose();
+    this.clusterState?.dispose();
     this.groupCommands.rejectAll();
     this.clientResults.rejectAll();
-    await Promise.all([closeRedisClient(this.publisher), closeRedisClient(this.subscriber)]);
+    await Promise.all([closeRedisClient(this.publisher), this.subscriptions.close()]);
     this.backplaneHealth.markClosed();
-    this.subscriptions.clear();
     await this.local.dispose();
-  }
-
-  // Groups of this node's connections
-
-  private async addLocally(connectionId: string, groupName: string): Promise<void> {
-    if (!this.local.connection(connectionId)) return;
-    const joined = this.local.join(connectionId, groupName);
-    const subscribed = this.subscriptions.subscribe(this.channels.group(groupName), 'invocation');
-    if (!joined) return subscribed;
-    // Sent before anything is awaited, so that Redis gets a connection's changes in their order.
-    const stored = this.groupStore.joined(connectionId, groupName, this.local.groupsOf(connectionId)?.size === 1);
-    await Promise.all([subscribed, stored]);
-  }
-
-  private async removeLocally(connectionId: string, groupName: string): Promise<void> {
-    if (!this.local.leave(connectionId, groupName)) return;
-    this.unsubscribeGroupIfEmpty(groupName);
-    await this.groupStore.left(connectionId, groupName);
-  }
-
-  /** Lets go of a group's channel once no connection of this node is in the group. */
-  private unsubscribeGroupIfEmpty(groupName: string): void {
-    if (!this.local.hasGroupMembers(groupName)) this.subscriptions.unsubscribe(this.channels.group(groupName));
   }
 
   // Publishing
@@ -281,6 +270,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   }
 
   private updateHealth(): void {
-    this.backplaneHealth.update(this.publisher.status === 'ready' && this.subscriptions.synced);
+    const clusterServesAllSlots = this.clusterState?.current?.state !== 'fail';
+    this.backplaneHealth.update(this.publisher.status === 'ready' && this.subscriptions.synced && clusterServesAllSlots);
   }
 }

@@ -1,8 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { ThrottledWarning } from '../../logging/throttled-warning.js';
-
-/** What a channel carries, which says how its messages are read. */
-export type ChannelKind = 'invocation' | 'groupCommand' | 'ack' | 'clientResult';
+import type { ChannelKind, ChannelSubscriptions, SubscriptionEvents } from './channel-subscriptions.js';
+import { closeRedisClient } from './redis-clients.js';
 
 interface Subscription {
   readonly kind: ChannelKind;
@@ -14,36 +13,38 @@ interface Subscription {
 const SUBSCRIBE_BATCH = 1_000;
 
 /**
- * Every channel this node wants, subscribed or (while Redis is down) to be subscribed, on the
- * subscriber connection; each time that connection is ready again, all of them are subscribed anew.
+ * Every channel this node wants, subscribed or (while Redis is down) to be subscribed, on its
+ * subscriber connection to one Redis; each time that connection is ready again, all of them are
+ * subscribed anew.
  */
-export class RedisSubscriptions {
+export class RedisSubscriptions implements ChannelSubscriptions {
   private readonly wanted = new Map<string, Subscription>();
   private allSubscribed = false;
   /** Counts subscriber reconnects, so that a resubscription overtaken by a newer one stands down. */
   private generation = 0;
+  gaps = 0;
 
   constructor(
     private readonly subscriber: Redis,
+    private readonly events: SubscriptionEvents,
     private readonly warning: ThrottledWarning,
     private readonly isDisposed: () => boolean,
-    /** Runs when {@link synced} may have changed. */
-    private readonly onSyncChange: () => void,
   ) {
+    subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => events.message(channel, payload));
+    subscriber.on('error', (error: Error) => events.error(error));
     subscriber.on('ready', () => void this.resubscribeAll());
     subscriber.on('close', () => {
       this.generation++;
+      if (this.allSubscribed) this.gaps++;
       this.allSubscribed = false;
-      onSyncChange();
+      events.syncChanged();
     });
   }
 
-  /** True while the subscriber is connected and every wanted channel is subscribed on it. */
   get synced(): boolean {
     return this.allSubscribed;
   }
 
-  /** The kind of a wanted channel; undefined once it is let go of. */
   kindOf(channel: string): ChannelKind | undefined {
     return this.wanted.get(channel)?.kind;
   }
@@ -67,7 +68,8 @@ export class RedisSubscriptions {
     if (this.subscriber.status === 'ready') this.subscriber.unsubscribe(channel).catch(() => undefined);
   }
 
-  clear(): void {
+  async close(): Promise<void> {
+    await closeRedisClient(this.subscriber);
     this.wanted.clear();
   }
 
@@ -95,6 +97,6 @@ export class RedisSubscriptions {
     }
     if (generation !== this.generation || this.subscriber.status !== 'ready') return;
     this.allSubscribed = true;
-    this.onSyncChange();
+    this.events.syncChanged();
   }
 }

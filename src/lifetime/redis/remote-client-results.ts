@@ -42,9 +42,8 @@ export class RemoteClientResults {
       () => new SignalRError(SignalRErrorCode.ClientResultTimeout, `The client did not answer '${method}' within ${this.timeoutMs} ms.`),
     );
     try {
-      // Redis counts the subscribers: none means no node holds the connection.
-      const receivers = await publisher.publish(channels.connection(connectionId), payload);
-      if (receivers === 0) {
+      // Only the node holding the connection subscribes its channel: none means no node holds it.
+      if (!(await this.backplane.publishToConnection(channels.connection(connectionId), payload))) {
         this.pending.reject(
           invocationId,
           new SignalRError(SignalRErrorCode.ConnectionNotFound, `Connection '${connectionId}' does not exist.`),

@@ -1,6 +1,7 @@
 import { SignalRError, SignalRErrorCode } from '../../errors/signalr-error-codes.js';
 import { PendingReplies } from './pending-replies.js';
 import { managerDisposedError, redisUnavailableError, type RedisBackplane } from './redis-backplane.js';
+import { publishOn } from './redis-clients.js';
 import { GroupAction, type RedisAck, type RedisGroupCommand } from './redis-protocol.js';
 import { describeError } from './relayed-errors.js';
 
@@ -46,7 +47,7 @@ export class RemoteGroupCommands {
         ),
     );
     try {
-      await publisher.publish(channels.groupManagement, payload);
+      await publishOn(publisher, channels.groupManagement, payload);
     } catch {
       this.acks.reject(id, redisUnavailableError(what));
     }

@@ -4,6 +4,7 @@ import { RedisLifetimeManager, type RedisLifetimeManagerOptions } from '../../..
 import type { HubMessage } from '../../../src/protocol/hub-message.js';
 import type { HubProtocol } from '../../../src/protocol/hub-protocol.js';
 import { JsonHubProtocol } from '../../../src/protocol/json-hub-protocol.js';
+import type { RedisCluster } from '../../support/redis-cluster-process.js';
 import { FakeConnection, FENCE } from '../fake-connection.js';
 
 export const HUB_PATH = '/hubs/test';
@@ -37,9 +38,18 @@ let fences = 0;
  * order of one publisher's messages, so everything `sender` sent before has arrived by then: what
  * a connection did not receive, it will not.
  */
-export async function fence(sender: RedisLifetimeManager, connections: readonly FakeConnection[]): Promise<void> {
+export function fence(sender: RedisLifetimeManager, connections: readonly FakeConnection[]): Promise<void> {
+  return fenceBy((target, args) => sender.sendAll(target, args), connections);
+}
+
+/**
+ * A fence sent by `send`. On a cluster, a sender's messages keep their order per channel only
+ * (each channel is its own shard's), so the fence goes the way of what it is to follow: the same
+ * group, user or connection.
+ */
+export async function fenceBy(send: (target: string, args: unknown[]) => Promise<void>, connections: readonly FakeConnection[]): Promise<void> {
   const id = ++fences;
-  await sender.sendAll(FENCE, [id]);
+  await send(FENCE, [id]);
   await vi.waitFor(
     () => {
       for (const connection of connections) {
@@ -50,14 +60,15 @@ export async function fence(sender: RedisLifetimeManager, connections: readonly 
   );
 }
 
-/** `count` managers (nodes) of one hub on one Redis, each with a prefix of its own test. */
+/** `count` managers (nodes) of one hub on one Redis (by URL) or one cluster, each with a prefix of its own test. */
 export async function startNodes(
-  url: string,
+  redis: string | RedisCluster,
   count: number,
   options: RedisLifetimeManagerOptions = {},
 ): Promise<RedisLifetimeManager[]> {
   const channelPrefix = options.channelPrefix ?? `test-${randomUUID()}`;
-  const nodes = Array.from({ length: count }, () => new RedisLifetimeManager(HUB_PATH, { url, ...options, channelPrefix }));
+  const where: RedisLifetimeManagerOptions = typeof redis === 'string' ? { url: redis } : { cluster: { nodes: redis.startupNodes } };
+  const nodes = Array.from({ length: count }, () => new RedisLifetimeManager(HUB_PATH, { ...where, ...options, channelPrefix }));
   await waitForHealth(nodes, 'up');
   return nodes;
 }

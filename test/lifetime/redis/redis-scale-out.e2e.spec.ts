@@ -1,9 +1,10 @@
 import type { HubConnection } from '@microsoft/signalr';
 import { Caller, Clients, Groups, Hub, type GroupManager, type HubCallerClients, type HubCallerContext } from 'nestjs-signalr';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { redisLifetimeManager } from '../../../src/lifetime/redis/index.js';
+import { redisLifetimeManager, type RedisLifetimeManagerOptions } from '../../../src/lifetime/redis/index.js';
 import { connectClient } from '../../support/client.js';
 import { startHubApp, type RunningHubApp } from '../../support/hub-app.js';
+import { RedisCluster } from '../../support/redis-cluster-process.js';
 import { describeWithRedis, RedisServer } from '../../support/redis-server.js';
 
 @Hub('/hubs/scale')
@@ -26,15 +27,38 @@ class ScaleHub {
   }
 }
 
-describeWithRedis('Two Nest applications scaled out over Redis, with @microsoft/signalr clients', () => {
-  let redis: RedisServer;
+/** Where the backplane runs, and how to stop it. */
+interface Backplane {
+  readonly where: RedisLifetimeManagerOptions;
+  stop(): Promise<void>;
+}
+
+const BACKPLANES = [
+  {
+    backplane: 'one Redis',
+    start: async (): Promise<Backplane> => {
+      const server = await RedisServer.start();
+      return { where: { url: server.url }, stop: () => server.stop() };
+    },
+  },
+  {
+    backplane: 'a Redis Cluster of three masters',
+    start: async (): Promise<Backplane> => {
+      const cluster = await RedisCluster.start({ masters: 3 });
+      return { where: { cluster: { nodes: cluster.startupNodes } }, stop: () => cluster.stop() };
+    },
+  },
+];
+
+describeWithRedis.each(BACKPLANES)('Two Nest applications scaled out over $backplane, with @microsoft/signalr clients', ({ start }) => {
+  let redis: Backplane;
   let apps: RunningHubApp[] = [];
   let clients: HubConnection[] = [];
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
+    redis = await start();
     const channelPrefix = `e2e-${Math.random().toString(36).slice(2)}`;
-    const factories = [0, 1].map(() => redisLifetimeManager({ url: redis.url, channelPrefix }));
+    const factories = [0, 1].map(() => redisLifetimeManager({ ...redis.where, channelPrefix }));
     apps = await Promise.all(factories.map((lifetimeManager) => startHubApp([ScaleHub], { lifetimeManager })));
     await vi.waitFor(() => factories.forEach((factory) => expect(factory.health().status).toBe('up')), { timeout: 5_000 });
   });

@@ -5,6 +5,7 @@ import { Hub, redisLifetimeManager, SignalRBackplaneHealthIndicator, type Signal
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectClient } from '../../support/client.js';
 import { startHubApp, type RunningHubApp } from '../../support/hub-app.js';
+import { RedisCluster } from '../../support/redis-cluster-process.js';
 import { describeWithRedis, RedisServer } from '../../support/redis-server.js';
 
 @Hub('/hubs/health')
@@ -30,7 +31,7 @@ class BackplaneHealthController {
 
 interface HealthBody {
   status: string;
-  details: Record<string, { status: string; backplane: string; hubs?: Record<string, { status: string }> }>;
+  details: Record<string, { status: string; backplane: string; cluster?: { state: string }; hubs?: Record<string, { status: string }> }>;
 }
 
 async function getHealth(app: RunningHubApp): Promise<{ status: number; body: HealthBody }> {
@@ -82,6 +83,39 @@ describeWithRedis('SignalRBackplaneHealthIndicator with @nestjs/terminus and a r
     await redis.start();
     await vi.waitFor(async () => expect((await getHealth(app)).status).toBe(200), { timeout: 8_000 });
     expect((await getHealth(app)).body.details['signalr-backplane'].status).toBe('up');
+  });
+});
+
+describeWithRedis('SignalRBackplaneHealthIndicator with @nestjs/terminus and a Redis Cluster', () => {
+  let cluster: RedisCluster;
+  let app: RunningHubApp;
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start({ masters: 3 });
+    const channelPrefix = `health-${Math.random().toString(36).slice(2)}`;
+    app = await startWithTerminus({ lifetimeManager: redisLifetimeManager({ cluster: { nodes: cluster.startupNodes }, channelPrefix }) });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await cluster?.stop();
+  });
+
+  it('answers 200 with the cluster’s state while it serves every slot, 503 while a master is down, and 200 once it is back', async () => {
+    await vi.waitFor(async () => expect((await getHealth(app)).body.details['signalr-backplane'].cluster).toBeDefined(), { timeout: 8_000 });
+    expect(await getHealth(app)).toMatchObject({
+      status: 200,
+      body: { details: { 'signalr-backplane': { status: 'up', backplane: 'redis', cluster: { state: 'ok', masters: 3, slotsServed: 16_384 } } } },
+    });
+
+    // A master without a replica: its slots are served by no one until it is back.
+    const master = cluster.servers[0];
+    await master.kill();
+    await vi.waitFor(async () => expect((await getHealth(app)).body.details['signalr-backplane'].cluster?.state).toBe('fail'), { timeout: 8_000 });
+    expect((await getHealth(app)).status).toBe(503);
+
+    await master.start();
+    await vi.waitFor(async () => expect((await getHealth(app)).status).toBe(200), { timeout: 8_000 });
+    expect((await getHealth(app)).body.details['signalr-backplane'].cluster?.state).toBe('ok');
   });
 });
 
