@@ -47,8 +47,12 @@ export interface InvocationRefusals {
   refused(wireName: string | undefined, outcome: 'refused' | 'validation'): void;
 }
 
-/** Where a lifetime manager that spans nodes records its backplane's publishes and outages. */
+/** Where a lifetime manager that spans nodes records its backplane's publishes, losses and outages. */
 export interface BackplaneMeter {
   published(seconds: number): void;
+  /** A message for other nodes that the backplane could not take. */
+  dropped(): void;
+  /** Subscriptions found broken: what other nodes sent meanwhile did not reach this node. */
+  subscriptionGap(): void;
   outage(): void;
 }

@@ -10,8 +10,10 @@ import {
   ATTR_HUB,
   ATTR_REFUSAL_REASON,
   ATTR_REFUSAL_STAGE,
+  BACKPLANE_DROPPED_MESSAGES,
   BACKPLANE_OUTAGES,
   BACKPLANE_PUBLISH_DURATION,
+  BACKPLANE_SUBSCRIPTION_GAPS,
   DATABASE_SECONDS_BUCKETS,
   INVOCATION_DURATION,
   REFUSALS,
@@ -22,7 +24,12 @@ import {
 interface NodeInstruments {
   readonly connections: ConnectionMetrics;
   readonly invocations: InvocationInstruments;
-  readonly backplane: { readonly publishDuration: Histogram; readonly outages: Counter };
+  readonly backplane: {
+    readonly publishDuration: Histogram;
+    readonly droppedMessages: Counter;
+    readonly subscriptionGaps: Counter;
+    readonly outages: Counter;
+  };
 }
 
 /** The module's telemetry, over the application's OpenTelemetry API and whichever SDK parts it registered. */
@@ -50,6 +57,8 @@ export class SignalRTelemetry implements Telemetry {
     const { instruments } = this;
     const backplane = instruments && {
       published: (seconds: number) => instruments.backplane.publishDuration.record(seconds, { [ATTR_HUB]: hubName }),
+      dropped: () => instruments.backplane.droppedMessages.add(1, { [ATTR_HUB]: hubName }),
+      subscriptionGap: () => instruments.backplane.subscriptionGaps.add(1, { [ATTR_HUB]: hubName }),
       outage: () => instruments.backplane.outages.add(1, { [ATTR_HUB]: hubName }),
     };
     return new HubTelemetryOf(this.api, hubName, { connections: instruments?.connections, invocations: instruments?.invocations, backplane }, this.tracer);
@@ -72,6 +81,14 @@ function instrumentsOf(meter: Meter): NodeInstruments {
         unit: 's',
         description: "The time the backplane took to answer a publish for the hub's other nodes.",
         advice: { explicitBucketBoundaries: DATABASE_SECONDS_BUCKETS },
+      }),
+      droppedMessages: meter.createCounter(BACKPLANE_DROPPED_MESSAGES, {
+        unit: '{message}',
+        description: "Messages for a hub's other nodes that the backplane could not take.",
+      }),
+      subscriptionGaps: meter.createCounter(BACKPLANE_SUBSCRIPTION_GAPS, {
+        unit: '{gap}',
+        description: "Times a node found its backplane subscriptions broken: other nodes' messages did not reach it until they were restored.",
       }),
       outages: meter.createCounter(BACKPLANE_OUTAGES, {
         unit: '{outage}',

@@ -34,6 +34,8 @@ export const ATTR_REFUSAL_STAGE = 'signalr.refusal.stage';
 export const SLOW_CONSUMERS = 'signalr.server.slow_consumers';
 export const BACKPLANE_PUBLISH_DURATION = 'signalr.server.backplane.publish.duration';
 export const BACKPLANE_OUTAGES = 'signalr.server.backplane.outages';
+export const BACKPLANE_DROPPED_MESSAGES = 'signalr.server.backplane.dropped_messages';
+export const BACKPLANE_SUBSCRIPTION_GAPS = 'signalr.server.backplane.subscription_gaps';
 /** The hub class, on the backplane's instruments (the invocation ones carry `rpc.service`). */
 export const ATTR_HUB = 'signalr.hub';
 

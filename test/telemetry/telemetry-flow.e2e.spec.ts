@@ -43,7 +43,7 @@ describe('telemetry of flow control', () => {
 });
 
 describeWithRedis('telemetry of the Redis backplane', () => {
-  it("times each hub's publishes and counts its outages", async () => {
+  it("times each hub's publishes and counts its outages, the messages it dropped and its subscription gaps", async () => {
     redis = await RedisServer.start();
     sdk = OpenTelemetrySdk.register();
     const lifetimeManager = redisLifetimeManager({ url: redis.url });
@@ -67,5 +67,15 @@ describeWithRedis('telemetry of the Redis backplane', () => {
       const outages = await metrics.metric('signalr.server.backplane.outages');
       expect(OpenTelemetrySdk.point(outages, { 'signalr.hub': 'FlowHub' })?.value).toBe(1);
     }, { timeout: 8_000 });
+    const gaps = await metrics.metric('signalr.server.backplane.subscription_gaps');
+    expect(gaps.descriptor.unit).toBe('{gap}');
+    expect(OpenTelemetrySdk.point(gaps, { 'signalr.hub': 'FlowHub' })?.value).toBe(1);
+
+    // Sent while Redis is gone: delivered here, dropped for the other nodes, and counted so.
+    await client.invoke('flood', 'room', 2, 10, '');
+    const dropped = await metrics.metric('signalr.server.backplane.dropped_messages');
+    expect(dropped.descriptor.unit).toBe('{message}');
+    expect(OpenTelemetrySdk.point(dropped, { 'signalr.hub': 'FlowHub' })?.value).toBe(2);
+    expect(lifetimeManager.managerFor('/hubs/flow')?.health()).toMatchObject({ droppedMessages: 2, subscriptionGaps: 1 });
   }, 30_000);
 });

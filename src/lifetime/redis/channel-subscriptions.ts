@@ -7,6 +7,8 @@ export interface SubscriptionEvents {
   message(channel: Buffer, payload: Buffer): void;
   /** {@link ChannelSubscriptions.synced} may have changed. */
   syncChanged(): void;
+  /** Subscribed channels were found dropped (see {@link ChannelSubscriptions.gaps}). */
+  gap(): void;
   /** An error of a subscriber connection (the health tracker logs the outage it may be part of). */
   error(error: Error): void;
 }

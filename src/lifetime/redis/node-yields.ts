@@ -42,7 +42,7 @@ export class NodeYields {
     // A node that starts before Redis answers says it is up as soon as it can hear requests, not a
     // beat later: meanwhile another node would take its connections over without asking.
     if (this.client instanceof Cluster) {
-      const events = { message: onMessage, syncChanged: () => this.beat(), error: () => undefined };
+      const events = { message: onMessage, syncChanged: () => this.beat(), gap: () => undefined, error: () => undefined };
       const subscriptions = new ShardSubscriptions<'yield'>(this.client, 'the connection registry', events, this.warning);
       this.stopListening = () => subscriptions.close();
       this.hearing = () => subscriptions.synced;

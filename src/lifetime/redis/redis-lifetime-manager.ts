@@ -77,6 +77,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   private readonly groupCommands: RemoteGroupCommands;
   private readonly clientResults: RemoteClientResults;
   private readonly publishing: RedisPublisher;
+  private backplaneMeter: BackplaneMeter | undefined;
   private disposed = false;
 
   constructor(hubPath: string, options: RedisLifetimeManagerOptions = {}) {
@@ -94,6 +95,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     const events: SubscriptionEvents = {
       message: (channel, payload) => this.incoming.onMessage(channel, payload),
       syncChanged: () => this.updateHealth(),
+      gap: () => this.backplaneMeter?.subscriptionGap(),
       error: (error) => this.backplaneHealth.onClientError(error),
     };
     const connections = openBackplaneConnections(hubPath, options, events, subscriptionWarning, isDisposed);
@@ -147,6 +149,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   }
 
   observeBackplane(meter: BackplaneMeter): void {
+    this.backplaneMeter = meter;
     this.publishing.meter = meter;
     this.backplaneHealth.meter = meter;
   }

@@ -30,7 +30,7 @@ export class RedisPublisher {
   async publish(channel: string, payload: Buffer): Promise<number> {
     if (this.client.status !== 'ready') {
       if (this.isDisposed()) return 0;
-      this.dropped++;
+      this.drop();
       this.warning.warn(`Messages for other nodes of hub ${this.hubPath} are dropped while Redis is unreachable.`);
       return 0;
     }
@@ -40,10 +40,15 @@ export class RedisPublisher {
       this.meter?.published((performance.now() - startedAt) / 1000);
       return receivers;
     } catch (error) {
-      this.dropped++;
+      this.drop();
       this.warning.warn(`Could not publish to Redis for hub ${this.hubPath}: ${(error as Error).message}`);
       return 0;
     }
+  }
+
+  private drop(): void {
+    this.dropped++;
+    this.meter?.dropped();
   }
 
   /**

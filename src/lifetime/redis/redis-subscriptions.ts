@@ -35,7 +35,10 @@ export class RedisSubscriptions implements ChannelSubscriptions {
     subscriber.on('ready', () => void this.resubscribeAll());
     subscriber.on('close', () => {
       this.generation++;
-      if (this.allSubscribed) this.gaps++;
+      if (this.allSubscribed) {
+        this.gaps++;
+        events.gap();
+      }
       this.allSubscribed = false;
       events.syncChanged();
     });

@@ -244,6 +244,7 @@ export class ShardSubscriptions<Kind extends string = ChannelKind> implements Ch
 
   private reportGap(what: string): void {
     this.gaps++;
+    this.events.gap();
     this.warning.warn(
       `Redis Cluster subscriptions of ${this.owner} broke (${what}): what other nodes publish to them ` +
         'does not reach this node until they are subscribed again.',
