@@ -5,6 +5,13 @@ export const CHANNEL_OPEN = 1;
 export const CHANNEL_CLOSED = 3;
 
 /**
+ * The close code of a channel that ended because its client stopped showing up (a long-polling
+ * client that sent no poll within the disconnect timeout): from the private-use range, since no
+ * WebSocket close code says so, and never sent on a wire.
+ */
+export const CLIENT_GONE_SILENT = 4000;
+
+/**
  * A client's two-way pipe of frames, whatever carries it. A `ws` WebSocket is one as it is: the
  * shape is ws's, so the WebSocket hot path pays nothing for the seam. Server-Sent Events and long
  * polling present the same shape over their HTTP requests.

@@ -18,7 +18,7 @@ import { GROUPS_TOKEN_METHOD, MembershipRecord } from './membership-record.js';
 import { CredentialExpiry } from './credential-expiry.js';
 import { ConnectionSocket } from './connection-socket.js';
 import { ConnectionStartup } from './connection-startup.js';
-import type { FrameChannel } from './frame-channel.js';
+import { CLIENT_GONE_SILENT, type FrameChannel } from './frame-channel.js';
 import type { ConnectionMeter } from '../telemetry/meters.js';
 import { Liveness, LivenessVerdict } from './liveness.js';
 import type { Payload } from './outgoing-batch.js';
@@ -137,6 +137,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
 
   /** A connected session may wait for its client to come back on a new socket. */
   private onSocketClosed(code: number): void {
+    if (code === CLIENT_GONE_SILENT) this.endedByTimeout = true;
     const waiting =
       this.state === State.Connected &&
       this.session?.openWindow(code, () => {

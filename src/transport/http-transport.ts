@@ -174,7 +174,8 @@ export class HttpTransport {
     if (status === 413) {
       // As a WebSocket frame over the limit closes its socket, a body over it ends the connection.
       channel.terminate();
-      return this.refuse(request, reply, 413, 'Payload Too Large', { ...headers, Connection: 'close' }, 'request body over maximumReceiveFrameSize');
+      this.parts.gatekeeper.refuse(request, 413, 'Payload Too Large', 'request body over maximumReceiveFrameSize');
+      return replyError(reply, 413, 'Payload Too Large', { ...headers, Connection: 'close' });
     }
     replyEmpty(reply, status, headers);
   }
@@ -191,8 +192,9 @@ export class HttpTransport {
     replyError(reply, 404, UNKNOWN_CONNECTION, headers);
   }
 
+  /** Refuses the connection token or id a request presents, or what it asks of that connection. */
   private refuse(request: IncomingMessage, reply: HttpReply, status: number, body: string, headers: Record<string, string>, reason: string): void {
-    this.parts.gatekeeper.refuse(request, status, body, reason);
+    this.parts.gatekeeper.refuseToken(request, status, body, reason);
     replyError(reply, status, body, headers);
   }
 

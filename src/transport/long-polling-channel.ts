@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { CHANNEL_CLOSED, CHANNEL_OPEN } from '../connection/frame-channel.js';
+import { CHANNEL_CLOSED, CHANNEL_OPEN, CLIENT_GONE_SILENT } from '../connection/frame-channel.js';
 import type { Payload } from '../connection/outgoing-batch.js';
 import type { HttpReply } from './http-platform.js';
 import { ABNORMAL_CLOSURE, CHANNEL_CLOSING, HttpChannel, NORMAL_CLOSURE } from './http-channel.js';
@@ -117,7 +117,7 @@ export class LongPollingChannel extends HttpChannel {
   terminate(code = ABNORMAL_CLOSURE): void {
     if (this.open) this.answerEmpty(204);
     // A stalled answer holds its bytes for as long as its client does not read.
-    if (code === ABNORMAL_CLOSURE) this.answering?.response.destroy();
+    if (code !== NORMAL_CLOSURE) this.answering?.response.destroy();
     this.queued = [];
     this.queuedBytes = 0;
     for (const written of this.callbacks.splice(0)) written(new Error('The long-polling connection ended.'));
@@ -178,7 +178,7 @@ export class LongPollingChannel extends HttpChannel {
   private disconnectTimer(): NodeJS.Timeout {
     return setTimeout(() => {
       logger.debug(`Connection ${this.connectionId} sent no poll for ${this.times.disconnectTimeoutMs} ms; closing it.`);
-      this.terminate();
+      this.terminate(CLIENT_GONE_SILENT);
     }, this.times.disconnectTimeoutMs).unref();
   }
 }
