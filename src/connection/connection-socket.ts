@@ -1,22 +1,26 @@
 import { Logger } from '@nestjs/common';
 import type { ConnectionMeter } from '../telemetry/meters.js';
 import { CHANNEL_CLOSED, CHANNEL_OPEN, type FrameChannel } from './frame-channel.js';
-import { OutboundFlow } from './outbound-flow.js';
-import { OutgoingBatch, type Payload } from './outgoing-batch.js';
+import { OutboundFlow, type OutboundBacklog } from './outbound-flow.js';
+import { OutgoingBatch, type FrameSink, type Payload } from './outgoing-batch.js';
 
 const TEXT_FRAME = { binary: false } as const;
 const BINARY_FRAME = { binary: true } as const;
 
 const logger = new Logger('SignalR:Connection');
 
-/** What the connection hears from its socket. */
+/** What the connection hears from its socket: the connection itself, so that none holds closures for it. */
 export interface SocketEvents {
-  frame(data: Buffer): void;
-  closed(code: number): void;
-  /** The client left more than the limit unread: the connection closes it as a slow consumer. */
-  overLimit(): void;
+  onFrame(data: Buffer): void;
+  onSocketClosed(code: number): void;
+  /** The client left more than the limit unread. */
+  closeAsSlowConsumer(): void;
   /** Bytes a stateful-reconnect client has not acknowledged; 0 for other connections. */
   unacknowledgedBytes(): number;
+}
+
+function logSocketError(error: Error): void {
+  logger.debug(`Socket error: ${error.message}`);
 }
 
 /**
@@ -24,39 +28,50 @@ export interface SocketEvents {
  * them): batched writes, the outbound limit checked once per frame, backpressure for producers,
  * and reading paused for as many reasons as hold it.
  */
-export class ConnectionSocket {
+export class ConnectionSocket implements OutboundBacklog, FrameSink {
   private socket: FrameChannel;
   private outgoing: OutgoingBatch | undefined;
   private readingHolds = 0;
   /** Closing: what is flushed now (the Close message) goes out whatever the limit says. */
   private closing = false;
-  readonly flow: OutboundFlow;
+  /** Made when a producer first asks: most connections never stream or wait. */
+  private flow: OutboundFlow | undefined;
 
   /** `meter`, while metrics are on, counts what passes; without it nothing is added per frame. */
   constructor(
     socket: FrameChannel,
     private readonly limitBytes: number,
-    replayLimit: number,
+    private readonly replayLimit: number,
     private readonly events: SocketEvents,
     private readonly meter?: ConnectionMeter,
   ) {
     this.socket = socket;
-    if (meter) this.onFrame = (data) => (meter.received(data.length), events.frame(data));
-    this.flow = new OutboundFlow({ unwrittenBytes: () => this.unwrittenBytes(), unacknowledgedBytes: () => events.unacknowledgedBytes() }, replayLimit);
+    this.onFrame = meter ? (data) => (meter.received(data.length), events.onFrame(data)) : (data) => events.onFrame(data);
     this.listen(socket);
+  }
+
+  /** For the connection's producers: undefined if they may go on now, else when they may. */
+  whenWritable(): Promise<void> | undefined {
+    return (this.flow ??= new OutboundFlow(this, this.replayLimit)).whenWritable();
+  }
+
+  /** Bytes left the package, or the client acknowledged some: waiting producers may go on. */
+  checkProducers(): void {
+    this.flow?.check();
+  }
+
+  /** The connection is gone: whoever waits goes on, and finds it closed. */
+  releaseProducers(): void {
+    this.flow?.release();
   }
 
   /** The protocol is known: from here everything goes out in batches of its frame type. */
   startBatching(binary: boolean): void {
-    const { meter } = this;
-    this.outgoing = new OutgoingBatch(
-      binary,
-      meter
-        ? (frame, isBinary, messages) => {
-            if (this.sendFrame(frame, isBinary)) meter.sent(frame, messages);
-          }
-        : (frame, isBinary) => void this.sendFrame(frame, isBinary),
-    );
+    this.outgoing = new OutgoingBatch(binary, this);
+  }
+
+  sendBatch(frame: Payload, binary: boolean, messages: number): void {
+    if (this.sendFrame(frame, binary)) this.meter?.sent(frame, messages);
   }
 
   /** Queued for the end of the turn; dropped unless the socket is open. */
@@ -69,6 +84,10 @@ export class ConnectionSocket {
   /** Sent at once, ahead of the batches (the handshake answer). */
   sendNow(data: string, binary: boolean): void {
     if (this.socket.readyState === CHANNEL_OPEN) this.socket.send(data, { binary });
+  }
+
+  unacknowledgedBytes(): number {
+    return this.events.unacknowledgedBytes();
   }
 
   unwrittenBytes(): number {
@@ -121,25 +140,29 @@ export class ConnectionSocket {
     this.socket.terminate();
   }
 
-  private onFrame = (data: Buffer): void => this.events.frame(data);
+  /** The one closure a socket's frames need; with metrics on, it also counts them. */
+  private readonly onFrame: (data: Buffer) => void;
 
   private listen(socket: FrameChannel): void {
     socket.on('message', this.onFrame);
-    socket.on('close', (code: number) => this.events.closed(code));
-    socket.on('error', (error) => logger.debug(`Socket error: ${error.message}`));
+    socket.on('close', (code: number) => this.events.onSocketClosed(code));
+    socket.on('error', logSocketError);
   }
 
   /** Batches go out here; the outbound limit is checked once per frame, not per message. Returns whether it went. */
   private sendFrame(frame: Payload, binary: boolean): boolean {
     if (this.socket.readyState !== CHANNEL_OPEN) return false;
     if (!this.closing && this.socket.bufferedAmount + frame.length > this.limitBytes) {
-      this.events.overLimit();
+      this.events.closeAsSlowConsumer();
       return false;
     }
-    this.socket.send(frame, binary ? BINARY_FRAME : TEXT_FRAME, this.flow.hasWaiters ? this.frameWritten : undefined);
+    this.socket.send(frame, binary ? BINARY_FRAME : TEXT_FRAME, this.flow?.hasWaiters ? (this.frameWritten ??= () => this.checkProducers()) : undefined);
     return true;
   }
 
-  /** While producers wait, each frame the socket hands to the kernel may be the one that lets them go on. */
-  private readonly frameWritten = (): void => this.flow.check();
+  /**
+   * While producers wait, each frame the socket hands to the kernel may be the one that lets them
+   * go on. Made the first time producers wait: most connections never make them.
+   */
+  private frameWritten: (() => void) | undefined;
 }

@@ -16,7 +16,7 @@ import type { HubRuntime } from './hub-runtime.js';
 import { HubRegistration } from './hub-registration.js';
 import { GROUPS_TOKEN_METHOD, MembershipRecord } from './membership-record.js';
 import { CredentialExpiry } from './credential-expiry.js';
-import { ConnectionSocket } from './connection-socket.js';
+import { ConnectionSocket, type SocketEvents } from './connection-socket.js';
 import { ConnectionStartup } from './connection-startup.js';
 import { CLIENT_GONE_SILENT, type FrameChannel } from './frame-channel.js';
 import type { ConnectionMeter } from '../telemetry/meters.js';
@@ -40,25 +40,25 @@ const enum State {
  * One client connection: handshake, reading and writing frames, liveness, orderly close.
  * The socket stays in here; the dispatcher and the lifetime manager see narrower views.
  */
-export class HubConnection implements HubConnectionHandle, HubConnectionContext, HubCallerContext {
+export class HubConnection implements HubConnectionHandle, HubConnectionContext, HubCallerContext, SocketEvents {
   private static readonly logger = new Logger('SignalR:Connection');
-  readonly items = new Map<unknown, unknown>();
-  readonly clientResults: ClientResultTracker;
-  readonly clients: HubCallerClients;
+  private itemsOfConnection: Map<unknown, unknown> | undefined;
+  // Both made when first used: an idle connection never needs them.
+  private clientResultsOf: ClientResultTracker | undefined;
+  private clientsOf: HubCallerClients | undefined;
   readonly groups: GroupManager;
   private state = State.Starting;
   private readonly registration: HubRegistration;
-  private readonly startup: ConnectionStartup;
+  /** Until onConnected returned; then let go, as nothing of it is needed again. */
+  private startup: ConnectionStartup | undefined;
   private protocol: HubProtocol | undefined;
   private dispatcher: ConnectionDispatcher | undefined;
   private readonly liveness = new Liveness();
 
   /** Replaced on every stateful reconnect by the user its request authenticated: roles change. */
   private identity: ConnectionIdentity;
-  private readonly credentialExpiry = new CredentialExpiry(() => {
-    HubConnection.logger.debug('Credential expired; closing the connection.');
-    this.close({ type: MessageType.Close, allowReconnect: true });
-  });
+  /** Made for the first credential that expires: anonymous connections never need one. */
+  private credentialExpiry: CredentialExpiry | undefined;
 
   /** The socket side, which outlives any one socket: writes, the outbound limit, backpressure. */
   private readonly wire: ConnectionSocket;
@@ -79,29 +79,45 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   ) {
     const { options } = runtime;
     this.identity = identity;
-    this.credentialExpiry.arm(identity.expiresAt);
-    this.clientResults = new ClientResultTracker(options.clientResultTimeoutMs);
-    this.clients = runtime.callerClients(connectionId);
+    this.armCredentialExpiry(identity.expiresAt);
     this.groups = runtime.groups;
     this.registration = new HubRegistration(runtime, this);
-    this.wire = new ConnectionSocket(socket, options.maximumBufferedBytesPerClient, options.statefulReconnectBufferSize, {
-      frame: (data) => this.onFrame(data),
-      closed: (code) => this.onSocketClosed(code),
-      overLimit: () => this.closeAsSlowConsumer(),
-      unacknowledgedBytes: () => this.unacknowledgedBytes(),
-    }, meter);
-    this.startup = new ConnectionStartup(runtime, connectionId, this.wire, this.registration, {
+    this.wire = new ConnectionSocket(socket, options.maximumBufferedBytesPerClient, options.statefulReconnectBufferSize, this, meter);
+    const startup = new ConnectionStartup(runtime, connectionId, this.wire, this.registration, {
       agreed: (protocol, replay) => this.agreed(protocol, replay, 0),
       started: (heldFrames) => this.started(heldFrames),
       failed: () => this.closeWithError(closeErrors.generic),
       refused: () => void this.teardown(),
     }, features);
+    this.startup = startup;
     const { takeover } = features;
     if (!takeover) return;
     this.agreed(takeover.protocol, StatefulReconnectBuffer.afterTakeover(takeover.receivedByClient), takeover.membershipVersion);
     // The client drops everything until a Sequence tells it where numbering resumes.
     this.writePayload(takeover.protocol.writeMessage({ type: MessageType.Sequence, sequenceId: takeover.receivedByClient + 1 }));
-    this.startup.skipHandshake();
+    startup.skipHandshake();
+  }
+
+  /** Made when the hub first asks: most connections never keep anything there. */
+  get items(): Map<unknown, unknown> {
+    return (this.itemsOfConnection ??= new Map());
+  }
+
+  get clientResults(): ClientResultTracker {
+    return (this.clientResultsOf ??= new ClientResultTracker(this.runtime.options.clientResultTimeoutMs));
+  }
+
+  get clients(): HubCallerClients {
+    return (this.clientsOf ??= this.runtime.callerClients(this.connectionId));
+  }
+
+  private armCredentialExpiry(expiresAt: number | undefined): void {
+    if (expiresAt === undefined) return this.credentialExpiry?.clear();
+    this.credentialExpiry ??= new CredentialExpiry(() => {
+      HubConnection.logger.debug('Credential expired; closing the connection.');
+      this.close({ type: MessageType.Close, allowReconnect: true });
+    });
+    this.credentialExpiry.arm(expiresAt);
   }
 
   /** Whether the client was sent groups tokens, so that it may resume on another node. */
@@ -122,7 +138,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     // The reconnecting request authenticated anew (the same user, its token checked that): its
     // user object, roles included, and its credential's expiry are the ones that count from now.
     this.identity = identity;
-    this.credentialExpiry.arm(identity.expiresAt);
+    this.armCredentialExpiry(identity.expiresAt);
     const { sequenceId, payloads } = this.session!.resume(socket);
     this.state = State.Connected;
     this.liveness.received();
@@ -136,7 +152,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   }
 
   /** A connected session may wait for its client to come back on a new socket. */
-  private onSocketClosed(code: number): void {
+  onSocketClosed(code: number): void {
     if (code === CLIENT_GONE_SILENT) this.endedByTimeout = true;
     const waiting =
       this.state === State.Connected &&
@@ -203,14 +219,14 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
 
   /** For the producers of this connection: undefined if they may go on now, else when they may. */
   whenWritable(): Promise<void> | undefined {
-    return this.wire.flow.whenWritable();
+    return this.wire.whenWritable();
   }
 
   /**
    * Nothing more is queued for a client that holds the limit's worth of unread bytes: a broadcast
    * to it would only grow memory. It is told why, and may reconnect once it can keep up.
    */
-  private closeAsSlowConsumer(): void {
+  closeAsSlowConsumer(): void {
     if (this.closing) return;
     this.meter?.closedAsSlowConsumer();
     HubConnection.logger.warn(
@@ -300,7 +316,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
    */
   tick(now: number): void {
     this.liveness.fold(now);
-    if (this.features.inherentKeepAlive || (this.state !== State.Connected && !this.startup.connecting)) return;
+    if (this.features.inherentKeepAlive || (this.state !== State.Connected && !this.startup?.connecting)) return;
     const { clientTimeoutIntervalMs, keepAliveIntervalMs } = this.runtime.options;
     // While onConnected runs the client is not read, so its silence does not count.
     const connected = this.state === State.Connected;
@@ -332,9 +348,9 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     if (this.wire.write(payload)) this.liveness.sent();
   }
 
-  private onFrame(frame: Buffer): void {
+  onFrame(frame: Buffer): void {
     this.liveness.received();
-    if (this.state === State.Starting) this.startup.receive(frame);
+    if (this.state === State.Starting) this.startup?.receive(frame);
     else if (this.state === State.Connected) this.onMessageFrame(frame);
   }
 
@@ -364,6 +380,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   }
 
   private started(heldFrames: Buffer[]): void {
+    this.startup = undefined;
     this.dispatcher = this.runtime.dispatcher.attach(this, this.meter);
     this.state = State.Connected;
     // The socket was not read while onConnected ran: the client's silence starts counting now.
@@ -397,13 +414,13 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   private async teardown(): Promise<void> {
     if (this.state === State.Closed) return;
     this.state = State.Closed;
-    this.startup.end();
-    this.credentialExpiry.clear();
+    this.startup?.end();
+    this.credentialExpiry?.clear();
     this.session?.end();
     this.runtime.forget(this, !this.handedOff);
     this.dispatcher?.dispose();
-    this.wire.flow.release();
-    this.clientResults.cancelAll();
+    this.wire.releaseProducers();
+    this.clientResultsOf?.cancelAll();
     await this.registration.leave();
   }
 }

@@ -37,7 +37,7 @@ export class OutboundFlow {
   /** Undefined when the producer may go on now (no allocation on the common path), else when it may. */
   whenWritable(): Promise<void> | undefined {
     if (this.writable()) return undefined;
-    this.fallback ??= setTimeout(this.lookAgain, FALLBACK_CHECK_MS).unref();
+    this.fallback ??= this.lookAgainSoon();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -67,12 +67,16 @@ export class OutboundFlow {
     return !this.paused && this.backlog.unacknowledgedBytes() <= this.replayLimit;
   }
 
-  private readonly lookAgain = (): void => {
+  private lookAgainSoon(): NodeJS.Timeout {
+    return setTimeout(() => this.lookAgain(), FALLBACK_CHECK_MS).unref();
+  }
+
+  private lookAgain(): void {
     this.fallback = undefined;
     if (this.waiters.length === 0) return;
     if (this.writable()) this.wakeAll();
-    else this.fallback = setTimeout(this.lookAgain, FALLBACK_CHECK_MS).unref();
-  };
+    else this.fallback = this.lookAgainSoon();
+  }
 
   private wakeAll(): void {
     clearTimeout(this.fallback);

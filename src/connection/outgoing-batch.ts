@@ -2,6 +2,12 @@ import { flushAtEndOfTurn, type Flushable } from './end-of-turn.js';
 
 export type Payload = string | Uint8Array;
 
+/** Where a batch's frames go. */
+export interface FrameSink {
+  /** `messages`: how many the frame joins. */
+  sendBatch(frame: Payload, binary: boolean, messages: number): void;
+}
+
 /**
  * Past this many queued bytes (UTF-16 units for text) the batch goes out at once: a replay or a
  * burst of stream items becomes a few frames of bounded size rather than one huge one.
@@ -21,8 +27,7 @@ export class OutgoingBatch implements Flushable {
 
   constructor(
     private readonly binary: boolean,
-    /** `messages`: how many the frame joins. */
-    private readonly sendFrame: (frame: Payload, binary: boolean, messages: number) => void,
+    private readonly sink: FrameSink,
   ) {}
 
   /** What waits for the end of the turn (UTF-16 units for text: close enough to bytes for limits). */
@@ -47,7 +52,7 @@ export class OutgoingBatch implements Flushable {
     const messages = payloads.length;
     const frame = messages === 1 ? payloads[0] : join(payloads, this.bytes, this.binary);
     this.discard();
-    this.sendFrame(frame, this.binary, messages);
+    this.sink.sendBatch(frame, this.binary, messages);
   }
 
   /** Drops what is queued: it was meant for a socket that is gone. */

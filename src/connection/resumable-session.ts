@@ -66,7 +66,7 @@ export class ResumableSession {
   receive(message: HubMessage): 'dispatch' | 'handled' | 'invalid' {
     const verdict = this.buffer.receive(message);
     // An Ack may be what producers waiting on the replay limit need.
-    if (message.type === MessageType.Ack) this.wire.flow.check();
+    if (message.type === MessageType.Ack) this.wire.checkProducers();
     return verdict;
   }
 

@@ -9,7 +9,8 @@ interface PendingResult {
 
 /** Invocations the server sent to one client and whose Completion it still awaits. */
 export class ClientResultTracker {
-  private readonly pending = new Map<string, PendingResult>();
+  /** Made with the first invocation: most connections are never asked for a result. */
+  private pending: Map<string, PendingResult> | undefined;
   private nextId = 0;
 
   constructor(private readonly timeoutMs: number) {}
@@ -20,7 +21,7 @@ export class ClientResultTracker {
     const invocationId = `s${++this.nextId}`;
     const result = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending.delete(invocationId);
+        this.pending!.delete(invocationId);
         reject(
           new SignalRError(
             SignalRErrorCode.ClientResultTimeout,
@@ -28,16 +29,16 @@ export class ClientResultTracker {
           ),
         );
       }, this.timeoutMs);
-      this.pending.set(invocationId, { resolve, reject, timer });
+      (this.pending ??= new Map()).set(invocationId, { resolve, reject, timer });
     });
     return { invocationId, result };
   }
 
   /** Returns false when no invocation of ours has this id, so the caller can treat it as noise. */
   complete(message: CompletionMessage): boolean {
-    const entry = this.pending.get(message.invocationId);
+    const entry = this.pending?.get(message.invocationId);
     if (!entry) return false;
-    this.pending.delete(message.invocationId);
+    this.pending!.delete(message.invocationId);
     clearTimeout(entry.timer);
     if (message.error !== undefined) {
       entry.reject(new SignalRError(SignalRErrorCode.ClientResultFailed, message.error));
@@ -48,6 +49,7 @@ export class ClientResultTracker {
   }
 
   cancelAll(): void {
+    if (!this.pending) return;
     for (const entry of this.pending.values()) {
       clearTimeout(entry.timer);
       entry.reject(new SignalRError(SignalRErrorCode.ConnectionClosed, 'The connection closed before the client answered.'));

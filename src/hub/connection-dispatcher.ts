@@ -40,12 +40,12 @@ const noUploadStream = (): undefined => undefined;
  * that breaks the protocol's rules loses its connection.
  */
 export class ConnectionDispatcher {
-  private readonly queue: InvocationQueue;
-  private readonly serverStreams = new ServerStreams(() => this.openStreams--);
-  private readonly uploadStreams = new Map<string, UploadStream>();
-  private readonly pendingInvocationIds = new Set<string>();
-  /** Server streams from their acceptance (not only once running) plus open upload streams. */
-  private openStreams = 0;
+  /** Made with the first invocation: an idle connection holds no queue. */
+  private queue: InvocationQueue | undefined;
+  private readonly serverStreams = new ServerStreams();
+  // Both made when first needed: an idle connection holds no empty collections.
+  private uploadStreams: Map<string, UploadStream> | undefined;
+  private pendingInvocationIds: Set<string> | undefined;
   private pausedUploads = 0;
   /** Too many invocations wait: the connection stopped reading from the client. */
   private backlogHeld = false;
@@ -55,8 +55,11 @@ export class ConnectionDispatcher {
     private readonly hub: HubMethods,
     private readonly connection: HubConnectionContext,
     private readonly options: ResolvedHubOptions,
-  ) {
-    this.queue = new InvocationQueue(options.maximumParallelInvocationsPerClient, () => this.onQueuedInvocationStarted());
+  ) {}
+
+  /** Server streams from their acceptance (not only once running) plus open upload streams. */
+  private get openStreams(): number {
+    return this.serverStreams.count + (this.uploadStreams?.size ?? 0);
   }
 
   dispatch(message: HubMessage): void {
@@ -65,7 +68,7 @@ export class ConnectionDispatcher {
       case MessageType.StreamInvocation:
         return this.onCall(message);
       case MessageType.StreamItem:
-        this.uploadStreams.get(message.invocationId)?.push(message.item);
+        this.uploadStreams?.get(message.invocationId)?.push(message.item);
         return;
       case MessageType.Completion:
         return this.onCompletion(message);
@@ -80,10 +83,10 @@ export class ConnectionDispatcher {
   /** Stops every stream and drops queued work; the connection is gone. */
   dispose(): void {
     this.disposed = true;
-    this.queue.dispose();
+    this.queue?.dispose();
     this.serverStreams.closeAll();
-    for (const stream of this.uploadStreams.values()) stream.fail(new Error('The connection closed.'));
-    this.uploadStreams.clear();
+    for (const stream of this.uploadStreams?.values() ?? []) stream.fail(new Error('The connection closed.'));
+    this.uploadStreams?.clear();
     this.connection.clientResults.cancelAll();
   }
 
@@ -99,20 +102,20 @@ export class ConnectionDispatcher {
     }
     let serverStream: ServerStream | undefined;
     if (isStreamCall) serverStream = this.serverStreams.open(invocationId!);
-    else if (invocationId !== undefined) this.pendingInvocationIds.add(invocationId);
-    this.openStreams += streamsOpenedBy(call);
+    else if (invocationId !== undefined) (this.pendingInvocationIds ??= new Set()).add(invocationId);
     const uploads = this.openUploadStreams(call, method!);
-    this.queue.enqueue(() => this.run(call, method!, uploads, serverStream));
+    const queue = (this.queue ??= new InvocationQueue(this.options.maximumParallelInvocationsPerClient, () => this.onQueuedInvocationStarted()));
+    queue.enqueue(() => this.run(call, method!, uploads, serverStream));
     // As ASP.NET Core does at its parallel limit: the client is not read until its work drains.
     // What one frame already held is queued (a frame is bounded), nothing more is read.
-    if (!this.backlogHeld && this.queue.waitingCount > this.options.maximumQueuedInvocationsPerClient) {
+    if (!this.backlogHeld && queue.waitingCount > this.options.maximumQueuedInvocationsPerClient) {
       this.backlogHeld = true;
       this.connection.invocationBacklogFull();
     }
   }
 
   private onQueuedInvocationStarted(): void {
-    if (!this.backlogHeld || this.queue.waitingCount > this.options.maximumQueuedInvocationsPerClient) return;
+    if (!this.backlogHeld || this.queue!.waitingCount > this.options.maximumQueuedInvocationsPerClient) return;
     this.backlogHeld = false;
     this.connection.invocationBacklogEased();
   }
@@ -123,7 +126,7 @@ export class ConnectionDispatcher {
     const { descriptor } = method;
     if (descriptor.streaming && !isStreamCall) return refused(invocationErrors.streamingMethodCalledAsNonStreaming(target));
     if (!descriptor.streaming && isStreamCall) return refused(invocationErrors.nonStreamingMethodCalledAsStreaming(target));
-    if (invocationId !== undefined && (this.pendingInvocationIds.has(invocationId) || this.serverStreams.has(invocationId))) {
+    if (invocationId !== undefined && (this.pendingInvocationIds?.has(invocationId) || this.serverStreams.has(invocationId))) {
       return refused(invocationErrors.invocationIdInUse(invocationId));
     }
     const streamIds = call.streamIds ?? NO_STREAM_IDS;
@@ -134,7 +137,7 @@ export class ConnectionDispatcher {
   }
 
   private streamIdsReused(streamIds: readonly string[]): ArgumentBindingError | undefined {
-    const reused = streamIds.some((id) => this.uploadStreams.has(id)) || new Set(streamIds).size !== streamIds.length;
+    const reused = streamIds.some((id) => this.uploadStreams?.has(id)) || new Set(streamIds).size !== streamIds.length;
     return reused ? new ArgumentBindingError('Stream ids are reused.') : undefined;
   }
 
@@ -148,7 +151,7 @@ export class ConnectionDispatcher {
         () => this.onUploadFull(),
         () => this.onUploadDrained(),
       );
-      this.uploadStreams.set(call.streamIds![position], stream);
+      (this.uploadStreams ??= new Map()).set(call.streamIds![position], stream);
       byParameter.set(parameter.index, stream);
     });
     return byParameter;
@@ -196,7 +199,7 @@ export class ConnectionDispatcher {
       // A canceled stream's client no longer listens for its end.
       if (!serverStream || this.serverStreams.end(invocationId!, serverStream)) this.fail(invocationId, target, error);
     } finally {
-      if (invocationId !== undefined) this.pendingInvocationIds.delete(invocationId);
+      if (invocationId !== undefined) this.pendingInvocationIds?.delete(invocationId);
     }
     this.closeUploads(call);
   }
@@ -208,8 +211,8 @@ export class ConnectionDispatcher {
 
   /** Forgets an upload stream and frees its place among the open streams; undefined if it had ended. */
   private endUpload(streamId: string): UploadStream | undefined {
-    const upload = this.uploadStreams.get(streamId);
-    if (upload && this.uploadStreams.delete(streamId)) this.openStreams--;
+    const upload = this.uploadStreams?.get(streamId);
+    this.uploadStreams?.delete(streamId);
     return upload;
   }
 

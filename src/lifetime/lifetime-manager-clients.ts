@@ -11,10 +11,12 @@ const proxy = (send: ClientProxy['send']): ClientProxy => ({ send });
 
 /** `HubClients` over a lifetime manager: every address becomes one call to the manager. */
 export class LifetimeManagerClients implements HubClients {
-  readonly all: ClientProxy;
+  private allClients: ClientProxy | undefined;
 
-  constructor(protected readonly manager: HubLifetimeManager) {
-    this.all = proxy((method, ...args) => manager.sendAll(method, args));
+  constructor(protected readonly manager: HubLifetimeManager) {}
+
+  get all(): ClientProxy {
+    return (this.allClients ??= proxy((method, ...args) => this.manager.sendAll(method, args)));
   }
 
   allExcept(connectionIds: readonly string[]): ClientProxy {
@@ -54,18 +56,27 @@ export class LifetimeManagerClients implements HubClients {
   }
 }
 
-/** The caller-relative view handed to hub methods; built once per connection. */
+/**
+ * The caller-relative view handed to hub methods, one per connection: its proxies are made when
+ * a method first uses them, since every idle connection holds one.
+ */
 export class LifetimeManagerCallerClients extends LifetimeManagerClients implements HubCallerClients {
-  readonly caller: SingleClientProxy;
-  readonly others: ClientProxy;
+  private callerClient: SingleClientProxy | undefined;
+  private otherClients: ClientProxy | undefined;
 
   constructor(
     manager: HubLifetimeManager,
     private readonly connectionId: string,
   ) {
     super(manager);
-    this.caller = this.client(connectionId);
-    this.others = this.allExcept([connectionId]);
+  }
+
+  get caller(): SingleClientProxy {
+    return (this.callerClient ??= this.client(this.connectionId));
+  }
+
+  get others(): ClientProxy {
+    return (this.otherClients ??= this.allExcept([this.connectionId]));
   }
 
   othersInGroup(groupName: string): ClientProxy {

@@ -59,14 +59,12 @@ export class ConnectionCaps {
     const refused = this.refusal(hubPath, keys, 'connect');
     if (refused) return refused;
     this.count(keys, 1);
-    let held = true;
-    return {
-      admitted: true,
-      release: () => {
-        if (held) this.count(keys, -1);
-        held = false;
-      },
-    };
+    return new HeldSlot(this, keys.user, keys.address);
+  }
+
+  /** Once per slot, by the slot itself. */
+  giveBack(keys: Keys): void {
+    this.count(keys, -1);
   }
 
   /** What each cap counts the connection under; an unset cap counts nothing. */
@@ -94,6 +92,23 @@ export class ConnectionCaps {
     this.total += delta;
     add(this.perUser, keys.user, delta);
     add(this.perAddress, keys.address, delta);
+  }
+}
+
+/** An object rather than a closure: every live connection holds one. */
+class HeldSlot implements ConnectionSlot {
+  readonly admitted = true;
+  private held = true;
+
+  constructor(
+    private readonly caps: ConnectionCaps,
+    readonly user: string | undefined,
+    readonly address: string | undefined,
+  ) {}
+
+  release(): void {
+    if (this.held) this.caps.giveBack(this);
+    this.held = false;
   }
 }
 

@@ -60,12 +60,12 @@ export class ConnectionRequestCapture {
   }
 
   private headersOf(request: IncomingMessage): Readonly<Record<string, string>> {
-    const headers = emptyRecord<string>();
+    const headers: [string, string][] = [];
     for (const [name, value] of Object.entries(request.headers)) {
       if (value === undefined) continue;
-      headers[name] = this.isRedactedHeader(name) ? REDACTED : Array.isArray(value) ? value.join(', ') : value;
+      headers.push([name, this.isRedactedHeader(name) ? REDACTED : Array.isArray(value) ? value.join(', ') : value]);
     }
-    return Object.freeze(headers);
+    return frozenRecord(headers);
   }
 
   private isRedactedHeader(name: string): boolean {
@@ -78,24 +78,24 @@ export class ConnectionRequestCapture {
    * path first); values lose enclosing quotes and are URL-decoded, as ASP.NET Core's are.
    */
   private cookiesOf(header: string | undefined): Readonly<Record<string, string>> {
-    const cookies = emptyRecord<string>();
+    const cookies = new Map<string, string>();
     for (const pair of header?.split(';') ?? []) {
       const equals = pair.indexOf('=');
       const name = (equals < 0 ? '' : pair.slice(0, equals)).trim();
-      if (name === '' || Object.hasOwn(cookies, name)) continue;
-      cookies[name] = this.exposed.has('cookies') ? cookieValue(pair.slice(equals + 1).trim()) : REDACTED;
+      if (name === '' || cookies.has(name)) continue;
+      cookies.set(name, this.exposed.has('cookies') ? cookieValue(pair.slice(equals + 1).trim()) : REDACTED);
     }
-    return Object.freeze(cookies);
+    return frozenRecord([...cookies]);
   }
 
   private queryOf(query: URLSearchParams): Readonly<Record<string, string | readonly string[]>> {
-    const values = emptyRecord<string | readonly string[]>();
+    const values: [string, string | readonly string[]][] = [];
     for (const name of new Set(query.keys())) {
       const redact = this.isRedactedParameter(name.toLowerCase());
       const all = query.getAll(name).map((value) => (redact ? REDACTED : value));
-      values[name] = all.length === 1 ? all[0] : Object.freeze(all);
+      values.push([name, all.length === 1 ? all[0] : Object.freeze(all)]);
     }
-    return Object.freeze(values);
+    return frozenRecord(values);
   }
 
   /** Matched case-insensitively, as log redaction matches them. */
@@ -105,9 +105,20 @@ export class ConnectionRequestCapture {
   }
 }
 
-/** Keys come from the client: a null prototype keeps `__proto__` and the like plain entries. */
-function emptyRecord<T>(): Record<string, T> {
-  return Object.create(null) as Record<string, T>;
+/**
+ * The prototype of every record: keys come from the client, and with no `Object.prototype` in
+ * the chain, `constructor` and the like do not read as present and `__proto__` is a plain entry.
+ * Not a null prototype itself: V8 keeps such an object as a hash table, or gives each one a shape
+ * of its own, several times the size, and every connection holds three records.
+ */
+const RECORD_PROTOTYPE: object = Object.freeze(Object.create(null));
+const EMPTY_RECORD: Readonly<Record<string, never>> = Object.freeze(Object.create(RECORD_PROTOTYPE) as Record<string, never>);
+
+function frozenRecord<T>(entries: readonly (readonly [string, T])[]): Readonly<Record<string, T>> {
+  if (entries.length === 0) return EMPTY_RECORD;
+  const record = Object.create(RECORD_PROTOTYPE) as Record<string, T>;
+  for (const [name, value] of entries) record[name] = value;
+  return Object.freeze(record);
 }
 
 function cookieValue(raw: string): string {

@@ -55,6 +55,10 @@ interface Upgrade {
   readonly admission: Admitted;
 }
 
+// Shared: every connection holds its features for its whole life.
+const WITH_GROUPS_TOKENS: ConnectionFeatures = Object.freeze({ groupsTokens: true });
+const WITHOUT_GROUPS_TOKENS: ConnectionFeatures = Object.freeze({ groupsTokens: false });
+
 /**
  * The WebSocket face of a hub: admits an upgrade, checks the connection token it carries (a new
  * connection, a stateful reconnect, or a resumption on a node that lost the connection) and hands
@@ -64,7 +68,7 @@ export class WebSocketTransport {
   private readonly webSockets: WebSocketServer;
 
   constructor(private readonly parts: WebSocketTransportParts) {
-    this.webSockets = new WebSocketServer({ noServer: true, maxPayload: parts.maximumReceiveFrameSize, perMessageDeflate: false });
+    this.webSockets = new WebSocketServer({ noServer: true, maxPayload: parts.maximumReceiveFrameSize, perMessageDeflate: false, clientTracking: false });
     // A malformed upgrade (no key, another WebSocket version) is answered as every other refusal,
     // rather than by ws's own page. ws refuses only GETs that fail its checks, and other methods.
     this.webSockets.on('wsClientError', (error: Error, socket: Duplex, request: IncomingMessage) =>
@@ -77,7 +81,7 @@ export class WebSocketTransport {
     if (!admission.admitted) return refuseUpgrade(socket, admission.status, admission.body);
     const upgrade: Upgrade = { request, socket, head, query, admission };
     if (!this.parts.enabled) return this.refuse(upgrade, 404, transportErrors.notSupported('WebSockets'), 'transport not enabled');
-    const features: ConnectionFeatures = { groupsTokens: query.get(GROUPS_TOKEN_OPT_IN) === 'true' };
+    const features = query.get(GROUPS_TOKEN_OPT_IN) === 'true' ? WITH_GROUPS_TOKENS : WITHOUT_GROUPS_TOKENS;
     const connectionToken = query.get('id');
     // skipNegotiation: the client never negotiated, so the server names the connection.
     if (connectionToken === null) {
@@ -171,15 +175,15 @@ export class WebSocketTransport {
   private accept(upgrade: Upgrade, connectionId: string, forgetAt: number, features: ConnectionFeatures, slot: ConnectionSlot): Promise<HubConnection | undefined> {
     const { request, socket, head } = upgrade;
     return new Promise((resolve) => {
-      let accepted = false;
       // ws answers a malformed upgrade itself and never calls back: the id must not stay live.
-      socket.once('close', () => {
-        if (accepted) return;
+      const refusedByWs = () => {
         this.parts.connections.recordEnd(connectionId, forgetAt, false);
         resolve(undefined);
-      });
+      };
+      socket.once('close', refusedByWs);
       this.webSockets.handleUpgrade(request, socket, head, (webSocket) => {
-        accepted = true;
+        // Left in place, the listener would keep the upgrade request alive as long as the socket.
+        socket.off('close', refusedByWs);
         resolve(this.parts.connections.open(webSocket, connectionId, this.identityOf(upgrade), features, forgetAt, slot));
       });
     });

@@ -60,9 +60,9 @@ async function start(probe: HubProbe, options: Partial<ResolvedHubOptions> = {},
   const steps: string[] = [];
   const held: string[] = [];
   const wire = new ConnectionSocket(serverSide, 1 << 20, 1 << 20, {
-    frame: (data) => startup.receive(data),
-    closed: () => {},
-    overLimit: () => {},
+    onFrame: (data) => startup.receive(data),
+    onSocketClosed: () => {},
+    closeAsSlowConsumer: () => {},
     unacknowledgedBytes: () => 0,
   });
   const registration = new HubRegistration(runtime, { connectionId: 'c1' } as never);

@@ -5,7 +5,7 @@ const endOfTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function recording(binary: boolean) {
   const frames: { frame: Payload; binary: boolean }[] = [];
-  const batch = new OutgoingBatch(binary, (frame, isBinary) => frames.push({ frame, binary: isBinary }));
+  const batch = new OutgoingBatch(binary, { sendBatch: (frame, isBinary) => void frames.push({ frame, binary: isBinary }) });
   return { batch, frames };
 }
 

@@ -16,9 +16,9 @@ async function session(overrides: Partial<ResolvedHubOptions> = {}): Promise<{ s
   const closes: number[] = [];
   const options = { ...DEFAULT_HUB_OPTIONS, ...overrides };
   const wire = new ConnectionSocket(serverSide, options.maximumBufferedBytesPerClient, options.statefulReconnectBufferSize, {
-    frame: () => {},
-    closed: (code) => void closes.push(code),
-    overLimit: () => {},
+    onFrame: () => {},
+    onSocketClosed: (code) => void closes.push(code),
+    closeAsSlowConsumer: () => {},
     unacknowledgedBytes: () => 0,
   });
   return { session: new ResumableSession(new StatefulReconnectBuffer(), wire, options, undefined), client, closes };

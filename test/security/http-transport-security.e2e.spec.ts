@@ -144,7 +144,8 @@ describe.each(FALLBACK_TRANSPORTS)('every %s request is checked as the WebSocket
   });
 
   it('closes the connection when its credential expires, with {"type":7,"allowReconnect":true}', async () => {
-    const alice = await RawFallbackConnection.open(hub('/hubs/private'), transport, bearer('alice', 1));
+    // Two seconds: a JWT's expiry is in whole seconds, so one could leave nearly none to connect in.
+    const alice = await RawFallbackConnection.open(hub('/hubs/private'), transport, bearer('alice', 2));
     await alice.until(() => alice.messages.some((message) => message.type === 7), 5000);
     expect(alice.messages.at(-1)).toEqual({ type: 7, allowReconnect: true });
   });
