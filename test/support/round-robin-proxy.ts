@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 /** One request the proxy passed on: to which target, and how that target answered. */
 export interface ProxiedRequest {
   readonly method: string;
+  /** Path and query. */
+  readonly url: string;
   readonly target: number;
   status?: number;
 }
@@ -35,11 +37,6 @@ export class RoundRobinProxy {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** The statuses the targets gave to requests of `method`, in order. */
-  statuses(method: string): (number | undefined)[] {
-    return this.requests.filter((request) => request.method === method).map((request) => request.status);
-  }
-
   close(): Promise<void> {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
@@ -53,7 +50,7 @@ export class RoundRobinProxy {
   private pass(incoming: IncomingMessage, outgoing: ServerResponse): void {
     let target = this.next++ % this.targets.length;
     while (this.dropped.has(target)) target = this.next++ % this.targets.length;
-    const record: ProxiedRequest = { method: incoming.method!, target };
+    const record: ProxiedRequest = { method: incoming.method!, url: incoming.url!, target };
     this.requests.push(record);
     const { hostname, port } = new URL(this.targets[target]);
     const upstream = httpRequest({ host: hostname, port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {

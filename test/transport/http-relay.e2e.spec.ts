@@ -103,6 +103,27 @@ class TwoNodes {
     return `${this.proxy.url}${HUB}`;
   }
 
+  /** The hub through the proxy, with a query parameter that tells one client's requests from the others'. */
+  proxiedHubFor(client: string): string {
+    return `${this.proxiedHub}?client=${client}`;
+  }
+
+  /**
+   * The client's requests reached both nodes, so one forwarded some to the other, which holds the
+   * connection; every send was delivered, and a long-polling client's DELETE ended the connection.
+   */
+  async expectAlternated(client: string, transport: (typeof FALLBACK_TRANSPORTS)[number]): Promise<void> {
+    const requests = () => this.proxy.requests.filter((request) => request.url.includes(`client=${client}&`));
+    expect(new Set(requests().map((request) => request.target))).toEqual(new Set([0, 1]));
+    // The client's last send (its Close message) may still be on its way when its stop resolves.
+    await vi.waitFor(() => {
+      const posts = requests().filter((request) => request.method === 'POST');
+      expect(posts.map((request) => request.status)).toEqual(posts.map(() => 200));
+      const deletes = requests().filter((request) => request.method === 'DELETE');
+      expect(deletes.map((request) => request.status)).toEqual(transport === 'LongPolling' ? [202] : []);
+    });
+  }
+
   async close(): Promise<void> {
     await this.proxy.close();
     await Promise.all(this.apps.map((app) => app.close()));
@@ -131,8 +152,7 @@ describeWithRedis('SSE and long polling behind a round-robin proxy in front of t
     afterAll(() => clients.stopAll());
 
     it('connects, invokes, streams both ways, answers client results and stops, its requests alternating between the nodes', async () => {
-      const before = nodes.proxy.requests.length;
-      const client = await clients.connect(nodes.proxiedHub, { accessTokenFactory: () => nodes.token('alice') }, (connection) =>
+      const client = await clients.connect(nodes.proxiedHubFor(`alice-${transport}`), { accessTokenFactory: () => nodes.token('alice') }, (connection) =>
         connection.on('Answer', (question: string) => `alice answers ${question}`),
       );
       for (let i = 0; i < 4; i++) await expect(client.invoke('Echo', { i })).resolves.toEqual({ i });
@@ -146,13 +166,7 @@ describeWithRedis('SSE and long polling behind a round-robin proxy in front of t
       await expect(client.invoke('AskCaller', 'why?')).resolves.toBe('alice answers why?');
       await client.stop();
 
-      const requests = nodes.proxy.requests.slice(before);
-      // One node holds the connection: every request the other one answered, it forwarded.
-      expect(new Set(requests.map((request) => request.target))).toEqual(new Set([0, 1]));
-      expect(requests.filter((request) => request.method === 'POST').map((request) => request.status)).toEqual(
-        requests.filter((request) => request.method === 'POST').map(() => 200),
-      );
-      if (transport === 'LongPolling') await vi.waitFor(() => expect(nodes.proxy.statuses('DELETE').at(-1)).toBe(202));
+      await nodes.expectAlternated(`alice-${transport}`, transport);
     });
 
     it('delivers a group message to a relayed client and from it, whichever node holds the others', async () => {
@@ -260,8 +274,7 @@ describeWithRedis('SSE and long polling behind a round-robin proxy in front of t
 
   it.each(FALLBACK_TRANSPORTS)('connects, invokes and stops over %s, its requests alternating between the nodes', async (transport) => {
     const clients = new ClientPool('json', false, transport);
-    const before = nodes.proxy.requests.length;
-    const client = await clients.connect(nodes.proxiedHub, { accessTokenFactory: () => nodes.token('carol') });
+    const client = await clients.connect(nodes.proxiedHubFor(`carol-${transport}`), { accessTokenFactory: () => nodes.token('carol') });
     for (let i = 0; i < 4; i++) await expect(client.invoke('Echo', i)).resolves.toBe(i);
     await expect(client.invoke('Whoami')).resolves.toBe('carol');
     const said = nextCall(client, 'Said');
@@ -269,9 +282,6 @@ describeWithRedis('SSE and long polling behind a round-robin proxy in front of t
     await client.invoke('Say', 'cluster-room', 'hello');
     await expect(said).resolves.toEqual(['cluster-room', 'hello']);
     await client.stop();
-    const requests = nodes.proxy.requests.slice(before);
-    expect(new Set(requests.map((request) => request.target))).toEqual(new Set([0, 1]));
-    expect(requests.filter((request) => request.method === 'POST').every((request) => request.status === 200)).toBe(true);
-    if (transport === 'LongPolling') await vi.waitFor(() => expect(nodes.proxy.statuses('DELETE').at(-1)).toBe(202));
+    await nodes.expectAlternated(`carol-${transport}`, transport);
   });
 });
