@@ -64,7 +64,7 @@ export class HttpRelay {
    * `headers` (CORS) over it; 404 when it did not answer in time. False when no node holds the
    * connection: the request is this node's to answer.
    */
-  async forward(connectionId: string, verb: RelayedVerb, reply: HttpReply, headers: Record<string, string>, body?: Buffer): Promise<boolean> {
+  async forward(connectionId: string, verb: Exclude<RelayedVerb, 'terminate'>, reply: HttpReply, headers: Record<string, string>, body?: Buffer): Promise<boolean> {
     const controller = new AbortController();
     // A poll's client that leaves cancels it on the holding node; a body, once read, is delivered as a local one is.
     const left = () => controller.abort();
@@ -77,6 +77,11 @@ export class HttpRelay {
     if (outcome === 'no-answer') replyError(reply, 404, UNKNOWN_CONNECTION, headers);
     else reply.send(outcome.status, { ...outcome.headers, ...headers }, Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.byteLength));
     return true;
+  }
+
+  /** Ends a connection another node may hold, as a body over the limit ends a local one; resolves once it answered. */
+  async terminate(connectionId: string): Promise<void> {
+    await this.relay.forward(connectionId, { verb: 'terminate' }, 0, new AbortController().signal);
   }
 
   private run(connectionId: string, exchange: RelayedExchange): void {

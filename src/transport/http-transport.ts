@@ -204,7 +204,7 @@ export class HttpTransport {
     const read = await readBody(request, this.parts.options.maximumReceiveFrameSize);
     if ('status' in read && read.status === 400) return replyEmpty(reply, 400, headers);
     if ('status' in read) {
-      await relay.forward(claimed.connectionId, 'terminate', reply, headers);
+      await relay.terminate(claimed.connectionId);
       return this.refuseTooLarge(hubRequest);
     }
     if (!(await relay.forward(claimed.connectionId, 'send', reply, headers, read.body))) replyError(reply, 404, UNKNOWN_CONNECTION, headers);

@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { redisLifetimeManager, type RedisLifetimeManagerFactory, type RedisLifetimeManagerOptions } from '../../src/lifetime/redis/index.js';
 import { ClientPool, collect, nextCall } from '../support/client.js';
 import { RawFallbackConnection, RawPollingClient } from '../support/http-transport-client.js';
-import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
+import { HTTP_PLATFORMS, startHubApp, type HttpPlatformName, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
 import { RS } from '../support/raw-client.js';
+import { sleep } from '../support/wait.js';
 import { RedisCluster } from '../support/redis-cluster-process.js';
 import { describeWithRedis, RedisServer } from '../support/redis-server.js';
 import { RoundRobinProxy } from '../support/round-robin-proxy.js';
@@ -61,6 +62,20 @@ class RelayHub {
   }
 }
 
+const QUICK_HUB = '/hubs/relay-quick';
+const DISCONNECT_TIMEOUT_MS = 300;
+
+const FRAME_LIMIT = 64 * 1024;
+
+/** A client with no poll open is gone after 300 ms; a poll is answered empty only after 10 s; a POST body holds 64 KiB. */
+@Hub(QUICK_HUB, {
+  longPollingTimeoutMs: 10_000,
+  disconnectTimeoutMs: DISCONNECT_TIMEOUT_MS,
+  maximumReceiveFrameSize: FRAME_LIMIT,
+  maximumReceiveMessageSize: FRAME_LIMIT / 2,
+})
+class QuickHub extends RelayHub {}
+
 /** Two nodes on one backplane, sharing the key ring and the JWT secret, and a round-robin proxy in front. */
 class TwoNodes {
   private constructor(
@@ -70,15 +85,15 @@ class TwoNodes {
     private readonly jwt: JwtService,
   ) {}
 
-  static async start(where: RedisLifetimeManagerOptions): Promise<TwoNodes> {
+  static async start(where: RedisLifetimeManagerOptions, platform: HttpPlatformName = 'express'): Promise<TwoNodes> {
     const channelPrefix = `relay-${Math.random().toString(36).slice(2)}`;
     const factories = ['a', 'b'].map(() => redisLifetimeManager({ ...where, channelPrefix, commandTimeoutMs: 2_000 }));
     const apps = await Promise.all(
       ['a', 'b'].map((node, index) =>
         startHubApp(
-          [RelayHub],
+          [RelayHub, QuickHub],
           { keys: [Buffer.alloc(32, 9)], authStrategies: ['jwt'], lifetimeManager: factories[index] },
-          { imports: [TestAuthModule], providers: [{ provide: NODE_NAME, useValue: node }] },
+          { imports: [TestAuthModule], providers: [{ provide: NODE_NAME, useValue: node }], platform },
         ),
       ),
     );
@@ -95,8 +110,8 @@ class TwoNodes {
     return signFor(this.jwt, user);
   }
 
-  hubOf(index: number): string {
-    return `${this.apps[index].baseUrl}${HUB}`;
+  hubOf(index: number, path = HUB): string {
+    return `${this.apps[index].baseUrl}${path}`;
   }
 
   get proxiedHub(): string {
@@ -134,13 +149,13 @@ function invocation(id: string, target: string, ...args: unknown[]): string {
   return `${JSON.stringify({ type: 1, invocationId: id, target, arguments: args })}${RS}`;
 }
 
-describeWithRedis('SSE and long polling behind a round-robin proxy in front of two nodes on one Redis', () => {
+describeWithRedis.each(HTTP_PLATFORMS)('SSE and long polling behind a round-robin proxy in front of two %s nodes on one Redis', (platform) => {
   let redis: RedisServer;
   let nodes: TwoNodes;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    nodes = await TwoNodes.start({ url: redis.url });
+    nodes = await TwoNodes.start({ url: redis.url }, platform);
   });
   afterAll(async () => {
     await nodes?.close();
@@ -217,6 +232,30 @@ describeWithRedis('SSE and long polling behind a round-robin proxy in front of t
     // Ended on every node.
     for (const client of [onA, onB]) expect((await client.poll()).status).toBe(404);
     expect((await onB.send(invocation('3', 'Echo', 'late'))).status).toBe(404);
+  });
+
+  it('refuses a POST body over maximumReceiveFrameSize with 413 on the node it reaches, forwards none of it, and ends the connection', async () => {
+    const alice = await RawFallbackConnection.open(nodes.hubOf(0, QUICK_HUB), 'ServerSentEvents');
+    const onB = new RawPollingClient(nodes.hubOf(1, QUICK_HUB), alice.requests.token);
+    const tooLarge = await onB.send(invocation('1', 'Echo', 'x'.repeat(FRAME_LIMIT)));
+    expect([tooLarge.status, tooLarge.body]).toEqual([413, 'Payload Too Large']);
+    expect(alice.messages.some((message) => message.invocationId === '1')).toBe(false);
+    await vi.waitFor(async () => expect((await onB.send(invocation('2', 'Echo', 'after'))).status).toBe(404));
+  });
+
+  it('cancels a forwarded poll on the holding node when its client leaves: the disconnect timeout runs from then', async () => {
+    const onA = await RawPollingClient.negotiated(nodes.hubOf(0, QUICK_HUB));
+    await onA.connect();
+    const onB = new RawPollingClient(nodes.hubOf(1, QUICK_HUB), onA.token);
+    const leaving = new AbortController();
+    const held = onB.poll({ signal: leaving.signal }).catch(() => undefined);
+    // Held open on the holding node, the forwarded poll keeps the connection past its disconnect timeout.
+    await sleep(4 * DISCONNECT_TIMEOUT_MS);
+    expect((await onA.send('')).status).toBe(200);
+    leaving.abort();
+    await held;
+    // Long before that poll's 10 s timeout, the holding node has no poll open and ends the connection.
+    await vi.waitFor(async () => expect((await onA.send('')).status).toBe(404), { timeout: 5_000, interval: 100 });
   });
 });
 
