@@ -47,6 +47,11 @@ export class RoundRobinProxy {
     this.dropped.add(target);
   }
 
+  /** Sends requests to a dropped target again. */
+  admit(target: number): void {
+    this.dropped.delete(target);
+  }
+
   private pass(incoming: IncomingMessage, outgoing: ServerResponse): void {
     let target = this.next++ % this.targets.length;
     while (this.dropped.has(target)) target = this.next++ % this.targets.length;
