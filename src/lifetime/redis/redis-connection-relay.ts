@@ -84,7 +84,9 @@ export class RedisConnectionRelay implements ConnectionRelay {
   onRequest(request: RedisRelayedRequest): void {
     const key = `${request.origin} ${request.requestId}`;
     if (request.verb === 'cancel') {
-      this.cancellations.get(key)?.();
+      const cancel = this.cancellations.get(key);
+      this.cancellations.delete(key);
+      cancel?.();
       return;
     }
     const handler = this.handlers.get(request.connectionId);
