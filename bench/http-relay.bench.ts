@@ -43,6 +43,10 @@ async function behindProxy(transport: HttpTransportType, route: 'sticky' | 'othe
 }
 
 const ROUTES = ['sticky', 'other node', 'round-robin'] as const;
+
+function median(values: number[]): number {
+  return values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)];
+}
 const samples = new Map<string, number[]>();
 
 for (const transport of [HttpTransportType.LongPolling, HttpTransportType.ServerSentEvents]) {
@@ -65,7 +69,6 @@ for (const transport of [HttpTransportType.LongPolling, HttpTransportType.Server
 }
 
 afterAll(async () => {
-  const median = (values: number[]) => values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)];
   for (const [label, values] of samples) {
     const sticky = samples.get(`${label.split(',')[0]}, sticky`)!;
     const added = values.map((value, index) => value - sticky[index]);
