@@ -196,7 +196,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       maximumReceiveFrameSize: options.maximumReceiveFrameSize,
       enabled: options.transports.includes('WebSockets'),
     });
-    const http = new HttpTransport({ ...transportParts, options });
+    const http = new HttpTransport({ ...transportParts, options, relay: lifetimeManager.relay });
     const proxies = this.proxyRenderer(hubClass, path, proxyMethods);
     const strategies = this.options.authStrategies?.length ? `Passport ${this.options.authStrategies.join(', ')}` : 'none (anonymous)';
     logger.log(

@@ -1,5 +1,6 @@
 import type { ConnectionRegistry } from '../security/connection-registry.js';
 import type { BackplaneMeter } from '../telemetry/meters.js';
+import type { ConnectionRelay } from './connection-relay.js';
 import type { HubConnectionHandle } from './hub-connection-handle.js';
 
 /**
@@ -33,6 +34,11 @@ export interface HubLifetimeManager {
    * its routing; the module uses it unless told otherwise. In-process managers have none.
    */
   readonly connectionRegistry?: ConnectionRegistry;
+  /**
+   * Carries the requests of an SSE or long-polling connection that reach a node other than the
+   * one holding it to that node, so that no sticky sessions are needed. In-process managers have none.
+   */
+  readonly relay?: ConnectionRelay;
   /**
    * A manager with a backplane records its publishes and outages here; called once at start-up,
    * only while the application's OpenTelemetry SDK takes metrics.

@@ -15,7 +15,7 @@ export function replyJson(reply: HttpReply, body: string, headers: Record<string
   }, body);
 }
 
-export function replyError(reply: HttpReply, status: number, text: string, headers: Record<string, string> = {}): void {
+export function replyError(reply: Pick<HttpReply, 'send'>, status: number, text: string, headers: Record<string, string> = {}): void {
   reply.send(status, {
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),
@@ -25,7 +25,7 @@ export function replyError(reply: HttpReply, status: number, text: string, heade
 }
 
 /** An answer whose status says it all, as ASP.NET Core's transports answer: `text/plain`, empty. */
-export function replyEmpty(reply: HttpReply, status: number, headers: Record<string, string> = {}): void {
+export function replyEmpty(reply: Pick<HttpReply, 'send'>, status: number, headers: Record<string, string> = {}): void {
   replyError(reply, status, '', headers);
 }
 

@@ -3,6 +3,7 @@ import type { ConnectionFeatures, ConnectionIdentity } from '../connection/conne
 import type { HubConnection } from '../connection/hub-connection.js';
 import type { HubConnections } from '../connection/hub-connections.js';
 import { transportErrors } from '../errors/transport-errors.js';
+import type { ConnectionRelay } from '../lifetime/connection-relay.js';
 import type { ResolvedHubOptions } from '../options/hub-options.js';
 import type { ConnectionCaps, ConnectionSlot } from '../security/connection-caps.js';
 import { claimConnection, claimRequest, UNKNOWN_CONNECTION, type ClaimedConnection } from '../security/connection-claim.js';
@@ -13,6 +14,7 @@ import { claimNewId, holdingSlot } from './connection-opening.js';
 import type { ConnectionRequestCapture } from './connection-request-capture.js';
 import type { HttpChannel } from './http-channel.js';
 import type { HttpReply } from './http-platform.js';
+import { HttpRelay } from './http-relay.js';
 import { replyEmpty, replyError } from './http-replies.js';
 import { LongPollingChannel } from './long-polling-channel.js';
 import { readBody } from './request-body.js';
@@ -32,6 +34,8 @@ export interface HttpTransportParts {
   readonly negotiateTokenLifetimeMs: number;
   readonly closeOnCredentialExpiry: boolean;
   readonly requestCapture: ConnectionRequestCapture;
+  /** The lifetime manager's, when it spans nodes: requests for connections of other nodes go there. */
+  readonly relay?: ConnectionRelay;
 }
 
 /** One request to the hub's path, admitted, with the connection its token names. */
@@ -65,12 +69,16 @@ const EVENT_STREAM_HEADERS = {
  * client's messages, a DELETE ends a long-polling connection. Every request is admitted anew
  * (Host, Origin, authentication, `@Authorize`) and carries the sealed connection token, which
  * must name this hub and the user the request authenticated: a token of another user is refused
- * with 403 and nothing is read from or delivered to that request.
+ * with 403 and nothing is read from or delivered to that request. With a relay, a poll, POST or
+ * DELETE for a connection another node holds is forwarded there once it passed those checks.
  */
 export class HttpTransport {
   private readonly channels = new Map<string, HttpChannel>();
+  private readonly relay: HttpRelay | undefined;
 
-  constructor(private readonly parts: HttpTransportParts) {}
+  constructor(private readonly parts: HttpTransportParts) {
+    this.relay = parts.relay && new HttpRelay(parts.relay, (connectionId) => this.channels.get(connectionId), parts.options);
+  }
 
   /** Serves one request to the hub's path; resolves once it is answered (an event stream: once it ended). */
   async serve(request: IncomingMessage, reply: HttpReply, query: URLSearchParams): Promise<void> {
@@ -92,12 +100,14 @@ export class HttpTransport {
     return this.receive(hubRequest, poll ? 'LongPolling' : 'ServerSentEvents');
   }
 
-  /** The event stream or a poll: of a connection this node holds, or the first of a new one. */
-  private receive(hubRequest: HubRequest, transport: HttpTransportName): Promise<void> | void {
+  /** The event stream or a poll: of a connection this node holds, of one another node holds, or the first of a new one. */
+  private async receive(hubRequest: HubRequest, transport: HttpTransportName): Promise<void> {
     const { request, reply, claimed, headers } = hubRequest;
     const channel = this.channels.get(claimed.connectionId);
     if (channel instanceof LongPollingChannel && transport === 'LongPolling') return channel.poll(reply, headers);
     const live = channel?.transport ?? this.parts.connections.transportOf(claimed.connectionId);
+    // An event stream is one request: the node it reaches holds its connection.
+    if (live === undefined && transport === 'LongPolling' && (await this.relay?.forward(claimed.connectionId, 'poll', reply, headers))) return;
     if (live === transport) return this.refuse(request, reply, 409, '', headers, 'a second event stream');
     if (live !== undefined) return this.refuse(request, reply, 400, transportErrors.cannotChange, headers, `${transport} request on a ${live} connection`);
     if (!this.parts.options.transports.includes(transport)) {
@@ -121,9 +131,15 @@ export class HttpTransport {
     let opened: HttpChannel | undefined;
     const refused = await holdingSlot(this.parts.caps, path, admission, async (slot) => {
       const claimed = await claimNewId(this.parts.registry, fresh, negotiateTokenLifetimeMs);
+      // With a relay, a poll comes here only when no node holds its connection: one live in the registry lost its node.
+      if ('admitted' in claimed && claimed.status === 409 && transport === 'LongPolling' && this.relay) {
+        return this.refuse(request, reply, 404, UNKNOWN_CONNECTION, headers, 'poll of a connection whose node is gone');
+      }
       if ('admitted' in claimed) return this.refuse(request, reply, claimed.status, claimed.body, headers, claimed.reason);
+      // Before the client hears of its connection: its next request may reach another node.
+      const release = await this.relay?.hold(fresh.connectionId);
       // Two first requests of one token may race here: the registry lets one through.
-      const connection = this.open(hubRequest, transport, claimed.forgetAt, slot);
+      const connection = this.open(hubRequest, transport, claimed.forgetAt, slot, release);
       opened = this.channels.get(fresh.connectionId);
       return connection;
     });
@@ -131,7 +147,7 @@ export class HttpTransport {
     if (opened && transport === 'ServerSentEvents') await new Promise((resolve) => opened!.once('close', resolve));
   }
 
-  private open(hubRequest: HubRequest, transport: HttpTransportName, forgetAt: number, slot: ConnectionSlot): HubConnection {
+  private open(hubRequest: HubRequest, transport: HttpTransportName, forgetAt: number, slot: ConnectionSlot, release?: () => void): HubConnection {
     const { reply, headers, claimed } = hubRequest;
     const { connectionId } = claimed;
     const { options } = this.parts;
@@ -151,6 +167,7 @@ export class HttpTransport {
     this.channels.set(connectionId, channel);
     channel.once('close', () => {
       if (this.channels.get(connectionId) === channel) this.channels.delete(connectionId);
+      release?.();
     });
     const connection = this.parts.connections.open(channel, connectionId, this.identityOf(hubRequest, transport), features, forgetAt, slot);
     // The first poll is answered at once, empty: the client then knows its later requests will find the connection.
@@ -159,11 +176,13 @@ export class HttpTransport {
   }
 
   /** A POST: its body goes to the connection once the POSTs before it are done and the connection reads. */
-  private async send({ request, reply, claimed, headers }: HubRequest): Promise<void> {
+  private async send(hubRequest: HubRequest): Promise<void> {
+    const { request, reply, claimed, headers } = hubRequest;
     const channel = this.channels.get(claimed.connectionId);
     if (!channel) {
       const onWebSocket = this.parts.connections.transportOf(claimed.connectionId) === 'WebSockets';
       if (onWebSocket) return this.refuse(request, reply, 405, transportErrors.postOnWebSocket, headers, 'POST on a WebSocket connection');
+      if (this.relay) return this.forwardSend(hubRequest, this.relay);
       return replyError(reply, 404, UNKNOWN_CONNECTION, headers);
     }
     const status = await channel.inTurn(async () => {
@@ -174,14 +193,31 @@ export class HttpTransport {
     if (status === 413) {
       // As a WebSocket frame over the limit closes its socket, a body over it ends the connection.
       channel.terminate();
-      this.parts.gatekeeper.refuse(request, 413, 'Payload Too Large', 'request body over maximumReceiveFrameSize');
-      return replyError(reply, 413, 'Payload Too Large', { ...headers, Connection: 'close' });
+      return this.refuseTooLarge(hubRequest);
     }
     replyEmpty(reply, status, headers);
   }
 
+  /** A POST for a connection another node may hold: its body, bounded here, goes there. */
+  private async forwardSend(hubRequest: HubRequest, relay: HttpRelay): Promise<void> {
+    const { request, reply, claimed, headers } = hubRequest;
+    const read = await readBody(request, this.parts.options.maximumReceiveFrameSize);
+    if ('status' in read && read.status === 400) return replyEmpty(reply, 400, headers);
+    if ('status' in read) {
+      await relay.terminate(claimed.connectionId);
+      return this.refuseTooLarge(hubRequest);
+    }
+    if (!(await relay.forward(claimed.connectionId, 'send', reply, headers, read.body))) replyError(reply, 404, UNKNOWN_CONNECTION, headers);
+  }
+
+  /** Logged, not counted as a refused token: the request's token was good. */
+  private refuseTooLarge({ request, reply, headers }: HubRequest): void {
+    this.parts.gatekeeper.refuse(request, 413, 'Payload Too Large', 'request body over maximumReceiveFrameSize');
+    replyError(reply, 413, 'Payload Too Large', { ...headers, Connection: 'close' });
+  }
+
   /** A DELETE ends a long-polling connection: its open poll is answered 204. */
-  private remove({ request, reply, claimed, headers }: HubRequest): void {
+  private async remove({ request, reply, claimed, headers }: HubRequest): Promise<void> {
     const channel = this.channels.get(claimed.connectionId);
     if (channel instanceof LongPollingChannel) {
       channel.remove();
@@ -189,6 +225,7 @@ export class HttpTransport {
     }
     const live = channel?.transport ?? this.parts.connections.transportOf(claimed.connectionId);
     if (live !== undefined) return this.refuse(request, reply, 400, transportErrors.deleteNotLongPolling, headers, `DELETE on a ${live} connection`);
+    if (await this.relay?.forward(claimed.connectionId, 'remove', reply, headers)) return;
     replyError(reply, 404, UNKNOWN_CONNECTION, headers);
   }
 

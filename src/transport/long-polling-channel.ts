@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import type { ServerResponse } from 'node:http';
 import { CHANNEL_CLOSED, CHANNEL_OPEN, CLIENT_GONE_SILENT } from '../connection/frame-channel.js';
 import type { Payload } from '../connection/outgoing-batch.js';
 import type { HttpReply } from './http-platform.js';
@@ -25,9 +24,23 @@ export interface LongPollingTimes {
   readonly sendTimeoutMs: number;
 }
 
+/**
+ * What a poll is answered through: its HTTP reply, or, for a poll that reached another node, what
+ * takes the answer back there (see `RelayedReply`).
+ */
+export interface PollReply {
+  send: HttpReply['send'];
+  readonly response: {
+    once(event: 'close', listener: () => void): unknown;
+    destroy(): unknown;
+    readonly destroyed: boolean;
+    readonly writableFinished: boolean;
+  };
+}
+
 /** A poll waiting for messages, with the headers its own request earned (CORS). */
 interface OpenPoll {
-  readonly reply: HttpReply;
+  readonly reply: PollReply;
   readonly headers: Record<string, string>;
   readonly timeout: NodeJS.Timeout;
   readonly answered: () => void;
@@ -47,7 +60,7 @@ export class LongPollingChannel extends HttpChannel {
   private open: OpenPoll | undefined;
   private answerDue = false;
   /** The answer handed to its response and not yet written, and its size. */
-  private answering: { readonly response: ServerResponse; readonly bytes: number } | undefined;
+  private answering: { readonly response: PollReply['response']; readonly bytes: number } | undefined;
   private disconnect: NodeJS.Timeout;
   private readonly deadline: WriteDeadline;
 
@@ -71,7 +84,7 @@ export class LongPollingChannel extends HttpChannel {
    * A poll: answers the poll still open with 204, then this one at once with what is queued, or
    * when something comes, or empty at the poll timeout. Resolves once it is answered, or its client left.
    */
-  poll(reply: HttpReply, headers: Record<string, string>): Promise<void> {
+  poll(reply: PollReply, headers: Record<string, string>): Promise<void> {
     if (this.readyState === CHANNEL_CLOSED) {
       reply.send(204, { ...headers, ...NO_CACHE, 'Content-Type': 'text/plain' });
       return Promise.resolve();

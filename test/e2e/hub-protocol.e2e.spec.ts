@@ -1,6 +1,6 @@
 import { HubConnectionState, Subject, type HubConnection } from '@microsoft/signalr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientPool, TRANSPORTS_AND_PROTOCOLS } from '../support/client.js';
+import { ClientPool, collect, TRANSPORTS_AND_PROTOCOLS } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { HubEvents, TestHub } from './test-hubs.js';
 import { waitFor } from '../support/wait.js';
@@ -246,11 +246,3 @@ describe.each(TRANSPORTS_AND_PROTOCOLS)('hub protocol with the official @microso
     await expect(client.invoke('Add', 20, 22)).resolves.toBe(42);
   });
 });
-
-function collect<T>(stream: { subscribe(observer: { next(v: T): void; complete(): void; error(e: unknown): void }): unknown }): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const items: T[] = [];
-    stream.subscribe({ next: (value) => items.push(value), complete: () => resolve(items), error: reject });
-  });
-}
-

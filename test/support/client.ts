@@ -82,3 +82,12 @@ export function nextCall(connection: HubConnection, method: string): Promise<unk
     connection.on(method, handler);
   });
 }
+
+/** Every item of a server stream (`connection.stream(...)`), once it completed. */
+export function collect<T>(stream: { subscribe(observer: { next(v: T): void; complete(): void; error(e: unknown): void }): unknown }): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    const items: T[] = [];
+    stream.subscribe({ next: (value) => items.push(value), complete: () => resolve(items), error: reject });
+  });
+}
+

@@ -5,12 +5,12 @@
  * | name | kind | carries |
  * |---|---|---|
  * | `…:all` | channel | sends to all, and sends naming several connections, groups or users |
- * | `…:connection:<id>` | channel | sends and client-result invocations for one connection |
+ * | `…:connection:<id>` | channel | sends, client-result invocations and relayed SSE/long-polling requests for one connection |
  * | `…:group:<name>` | channel | sends to one group |
  * | `…:user:<key>` | channel | sends to one user's connections |
  * | `…:internal:groups` | channel | group add/remove commands for connections on other nodes |
  * | `…:internal:ack:<server>` | channel | acknowledgements of those commands, to the node that asked |
- * | `…:internal:return:<server>` | channel | client results, to the node that asked |
+ * | `…:internal:return:<server>` | channel | client results and answers to relayed requests, to the node that asked |
  * | `…:conn-groups:<id>` | set key | the groups of one connection, kept with a TTL while it lives |
  * | `…:conn-state:<id>` | string key | whether the connection is live or ended (the connection registry) |
  *

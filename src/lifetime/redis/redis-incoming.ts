@@ -3,12 +3,14 @@ import type { InProcessLifetimeManager } from '../in-process-lifetime-manager.js
 import type { ChannelSubscriptions } from './channel-subscriptions.js';
 import type { RedisBackplane } from './redis-backplane.js';
 import { Audience, type RedisInvocation } from './redis-protocol.js';
+import type { RedisConnectionRelay } from './redis-connection-relay.js';
 import type { RemoteClientResults } from './remote-client-results.js';
 import type { RemoteGroupCommands } from './remote-group-commands.js';
 
 /**
  * What other nodes publish, read by the channel it came on and handed on: sends to this node's
- * connections through the in-process core, commands, acks and client results to what awaits them.
+ * connections through the in-process core, commands, acks and client results to what awaits them,
+ * relayed requests and their answers to the relay.
  */
 export class RedisIncoming {
   constructor(
@@ -17,6 +19,7 @@ export class RedisIncoming {
     private readonly local: InProcessLifetimeManager,
     private readonly groupCommands: RemoteGroupCommands,
     private readonly clientResults: RemoteClientResults,
+    private readonly relay: RedisConnectionRelay,
     private readonly warning: ThrottledWarning,
   ) {}
 
@@ -26,18 +29,24 @@ export class RedisIncoming {
     const { protocol } = this.backplane;
     try {
       switch (kind) {
-        case 'invocation':
-          this.onInvocation(protocol.readInvocation(payload));
+        case 'invocation': {
+          const message = protocol.readInvocation(payload);
+          if ('verb' in message) this.relay.onRequest(message);
+          else this.onInvocation(message);
           break;
+        }
         case 'groupCommand':
           this.settle(this.groupCommands.apply(protocol.readGroupCommand(payload)));
           break;
         case 'ack':
           this.groupCommands.onAck(protocol.readAck(payload));
           break;
-        case 'clientResult':
-          this.clientResults.onResult(protocol.readClientResult(payload));
+        case 'clientResult': {
+          const message = protocol.readReturn(payload);
+          if ('requestId' in message) this.relay.onAnswer(message);
+          else this.clientResults.onResult(message);
           break;
+        }
       }
     } catch (error) {
       this.warning.warn(`Dropped an unreadable message from Redis: ${(error as Error).message}`);

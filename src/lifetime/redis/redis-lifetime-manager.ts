@@ -19,9 +19,11 @@ import { redisUnavailableError, type RedisBackplane } from './redis-backplane.js
 import { RedisChannels } from './redis-channels.js';
 import { closeRedisClient, type RedisClient } from './redis-clients.js';
 import { RedisConnectionRegistry } from './redis-connection-registry.js';
+import { RedisConnectionRelay } from './redis-connection-relay.js';
 import {
   DEFAULT_ACK_TIMEOUT_MS,
   DEFAULT_CLIENT_RESULT_TIMEOUT_MS,
+  DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_CONNECTION_GROUPS_TTL_MS,
   DEFAULT_MAXIMUM_PENDING_PUBLISH_BYTES,
   DEFAULT_REDIS_CHANNEL_PREFIX,
@@ -67,6 +69,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   private readonly publisher: RedisClient;
   /** Shared by every node on this Redis; the module uses it unless told otherwise. */
   readonly connectionRegistry: RedisConnectionRegistry;
+  /** Hands SSE and long-polling requests that reached this node to the node holding their connection. */
+  readonly relay: RedisConnectionRelay;
 
   private readonly backplaneHealth: BackplaneHealthTracker;
   private readonly subscriptions: ChannelSubscriptions;
@@ -130,7 +134,13 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       (connectionId) => this.local.connection(connectionId),
       options.clientResultTimeoutMs ?? DEFAULT_CLIENT_RESULT_TIMEOUT_MS,
     );
-    this.incoming = new RedisIncoming(backplane, this.subscriptions, this.local, this.groupCommands, this.clientResults, messageWarning);
+    this.relay = new RedisConnectionRelay(
+      backplane,
+      this.subscriptions,
+      (connectionId) => this.local.connection(connectionId) !== undefined,
+      options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    );
+    this.incoming = new RedisIncoming(backplane, this.subscriptions, this.local, this.groupCommands, this.clientResults, this.relay, messageWarning);
 
     void this.subscriptions.subscribe(this.channels.all, 'invocation');
     void this.subscriptions.subscribe(this.channels.groupManagement, 'groupCommand');
@@ -188,7 +198,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     if (userIdentifier !== undefined && !this.local.hasUserConnections(userIdentifier)) {
       this.subscriptions.unsubscribe(this.channels.user(userIdentifier));
     }
-    this.subscriptions.unsubscribe(this.channels.connection(connectionId));
+    // The channel carries relayed requests for as long as the transport holds the connection.
+    if (!this.relay.serves(connectionId)) this.subscriptions.unsubscribe(this.channels.connection(connectionId));
   }
 
   async sendAll(method: string, args: readonly unknown[], excludedConnectionIds: readonly string[] = []): Promise<void> {
@@ -255,6 +266,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.clusterState?.dispose();
     this.groupCommands.rejectAll();
     this.clientResults.rejectAll();
+    this.relay.rejectAll();
     await Promise.all([closeRedisClient(this.publisher), this.subscriptions.close()]);
     this.backplaneHealth.markClosed();
     await this.local.dispose();

@@ -1,5 +1,6 @@
 import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack';
 import type { SignalRErrorCode } from '../../errors/signalr-error-codes.js';
+import type { RelayedAnswer, RelayedVerb } from '../connection-relay.js';
 import { isSignalRErrorCode } from './relayed-errors.js';
 
 /**
@@ -61,6 +62,30 @@ export type RedisClientResult =
   | { readonly invocationId: string; readonly ok: true; readonly result: unknown }
   | { readonly invocationId: string; readonly ok: false; readonly error: string; readonly code?: string };
 
+/** A request of an SSE or long-polling connection, forwarded to the node holding it (see `ConnectionRelay`). */
+export interface RedisRelayedRequest {
+  readonly origin: string;
+  /** What the origin awaits the answer under; a `cancel` names the request it cancels. */
+  readonly requestId: string;
+  readonly connectionId: string;
+  readonly verb: RelayedVerb | 'cancel';
+  readonly body?: Uint8Array;
+}
+
+/** The holding node's answer to a relayed request; none when it no longer holds the connection. */
+export interface RedisRelayedAnswer {
+  readonly requestId: string;
+  readonly answer: RelayedAnswer | undefined;
+}
+
+const RELAYED_VERBS: ReadonlySet<unknown> = new Set(['send', 'poll', 'remove', 'terminate', 'cancel']);
+
+/** Where an invocation has its audience, a relayed request has this: both come on a connection's channel. */
+const RELAYED_REQUEST = -1;
+/** Where a client result has its outcome (0 or 1), a relayed answer has one of these: both come on a return channel. */
+const RELAYED_ANSWER = 2;
+const RELAYED_TO_NO_ONE = 3;
+
 /** An extension type of ours (0 to 127 are the application's): the value `toJSON()` returned. */
 const TO_JSON_EXTENSION = 0;
 
@@ -105,8 +130,42 @@ export class RedisProtocol {
     return this.encode(layout);
   }
 
-  readInvocation(payload: Uint8Array): RedisInvocation {
-    const layout = this.decodeArray(payload, 6, 'invocation');
+  /** What comes on the channels of invocations: an invocation, or (on a connection's channel) a relayed request. */
+  readInvocation(payload: Uint8Array): RedisInvocation | RedisRelayedRequest {
+    const layout = this.decodeArray(payload, 5, 'invocation');
+    if (layout[1] !== RELAYED_REQUEST) return this.invocationOf(layout);
+    const [origin, , requestId, connectionId, verb, body] = layout;
+    if (typeof origin !== 'string' || typeof requestId !== 'string' || typeof connectionId !== 'string' || !RELAYED_VERBS.has(verb)) {
+      throw new RedisProtocolError('Malformed relayed request.');
+    }
+    if (body !== undefined && body !== null && !(body instanceof Uint8Array)) throw new RedisProtocolError('Malformed relayed request body.');
+    return { origin, requestId, connectionId, verb: verb as RedisRelayedRequest['verb'], body: body ?? undefined };
+  }
+
+  /** `[origin, -1, requestId, connectionId, verb, body | nil]` */
+  writeRelayedRequest(request: RedisRelayedRequest): Buffer {
+    return this.encode([request.origin, RELAYED_REQUEST, request.requestId, request.connectionId, request.verb, request.body ?? null]);
+  }
+
+  /** `[requestId, 2, status, headers, body]`, or `[requestId, 3]` when the node no longer holds the connection */
+  writeRelayedAnswer({ requestId, answer }: RedisRelayedAnswer): Buffer {
+    return this.encode(answer ? [requestId, RELAYED_ANSWER, answer.status, answer.headers, answer.body] : [requestId, RELAYED_TO_NO_ONE]);
+  }
+
+  /** What comes on a node's return channel: a client result, or a relayed answer. */
+  readReturn(payload: Uint8Array): RedisClientResult | RedisRelayedAnswer {
+    const layout = this.decodeArray(payload, 2, 'return');
+    const [requestId, outcome, status, headers, body] = layout;
+    if (outcome === RELAYED_TO_NO_ONE && typeof requestId === 'string') return { requestId, answer: undefined };
+    if (outcome !== RELAYED_ANSWER) return this.clientResultOf(layout);
+    if (typeof requestId !== 'string' || !Number.isInteger(status) || !isHeaders(headers) || !(body instanceof Uint8Array)) {
+      throw new RedisProtocolError('Malformed relayed answer.');
+    }
+    return { requestId, answer: { status: status as number, headers, body } };
+  }
+
+  private invocationOf(layout: unknown[]): RedisInvocation {
+    if (layout.length < 6) throw new RedisProtocolError('Malformed invocation: too few items.');
     const [origin, audience, keys, excludedConnectionIds, target, args, invocationId] = layout;
     if (
       typeof origin !== 'string' ||
@@ -173,9 +232,9 @@ export class RedisProtocol {
     );
   }
 
-  readClientResult(payload: Uint8Array): RedisClientResult {
-    const [invocationId, outcome, value, code] = this.decodeArray(payload, 3, 'client result');
-    if (typeof invocationId !== 'string') throw new RedisProtocolError('Malformed client result.');
+  private clientResultOf(layout: unknown[]): RedisClientResult {
+    const [invocationId, outcome, value, code] = layout;
+    if (typeof invocationId !== 'string' || layout.length < 3) throw new RedisProtocolError('Malformed client result.');
     if (outcome === 0) return { invocationId, ok: true, result: value };
     if (outcome === 1 && typeof value === 'string') {
       return { invocationId, ok: false, error: value, code: typeof code === 'string' ? code : undefined };
@@ -206,6 +265,11 @@ export class RedisProtocol {
 
 function isAudience(value: unknown): value is Audience {
   return typeof value === 'number' && Number.isInteger(value) && value >= Audience.All && value <= Audience.ClientResult;
+}
+
+function isHeaders(value: unknown): value is Record<string, string | number> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  return Object.values(value).every((item) => typeof item === 'string' || typeof item === 'number');
 }
 
 function isStringArray(value: unknown): value is string[] {
