@@ -229,16 +229,18 @@ export async function runFanout(context: Context, target: TargetId, receivers: n
   });
 }
 
-/** Server RSS and heap growth, after full GCs, for `count` idle connected clients. */
+/**
+ * Server RSS and heap growth for `count` idle connected clients, both readings settled (full GCs
+ * until RSS stops moving): a baseline read at once would charge what the server gives back after
+ * its start to the connections (issue 21).
+ */
 export async function runMemory(context: Context, target: TargetId, count: number): Promise<MemoryResult> {
   return withServer(context, target, 'memory', count, context.options.workers, async (server, workers, window) => {
-    await sleep(500);
-    const before = await server.stats(true);
+    const { stats: before } = await settledStats(server);
     await window.begin();
     const { opened, note } = await openConnections(context, workers, count);
     await window.end();
-    await sleep(1500);
-    const after = await server.stats(true);
+    const { stats: after } = await settledStats(server);
     return {
       connections: opened,
       rssPerConnection: (after.rss - before.rss) / Math.max(1, opened),
