@@ -8,7 +8,7 @@ import { childEnv } from './child-env.js';
 const run = promisify(execFile);
 
 /** Neither telemetry nor a first-run banner, and no build servers left running after a build. */
-const DOTNET_ENV = childEnv({ DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1', DOTNET_SKIP_FIRST_TIME_EXPERIENCE: '1', MSBUILDDISABLENODEREUSE: '1' });
+export const DOTNET_ENV = childEnv({ DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1', DOTNET_SKIP_FIRST_TIME_EXPERIENCE: '1', MSBUILDDISABLENODEREUSE: '1' });
 
 /**
  * Builds a project under test/ once per run (MSBuild's own incremental build makes a repeat

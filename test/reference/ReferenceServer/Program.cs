@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Connections;
+using ReferenceServer;
+
+// Run with --urls http://127.0.0.1:0; prints "listening on <address>" once it accepts connections.
+// Configured as the package's functional test server is: detailed errors, property names as declared.
+var builder = WebApplication.CreateBuilder(args);
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Services
+    .AddSignalR(options => options.EnableDetailedErrors = true)
+    .AddJsonProtocol(options => options.PayloadSerializerOptions.PropertyNamingPolicy = null)
+    .AddMessagePackProtocol();
+
+var app = builder.Build();
+app.UseWebSockets();
+app.MapHub<TestHub>("/testhub", options => options.AllowStatefulReconnects = true);
+app.MapHub<TestHub>("/testhub-nowebsockets", options => options.Transports = HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling);
+
+await app.StartAsync();
+var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+Console.WriteLine($"listening on {address}");
+await app.WaitForShutdownAsync();
