@@ -181,3 +181,28 @@ export async function serverSentEventsTrace(hubUrl: string): Promise<Record<stri
     removed,
   };
 }
+
+/** What a silent client sees until the server ends its WebSocket: whether pings came, the messages besides them, the close. */
+export async function silentClientTrace(hubUrl: string, handshake: string | undefined): Promise<Record<string, unknown>> {
+  const { connectionToken } = await negotiate(hubUrl);
+  const raw = await RawHubSocket.openUrl(`${hubUrl}?id=${encodeURIComponent(connectionToken)}`);
+  if (handshake) raw.send(handshake);
+  const closed = await raw.closed;
+  return tracedMessages(raw, closed);
+}
+
+/** What a silent client sees until its first ping: the messages before it. */
+export async function untilFirstPing(hubUrl: string): Promise<unknown[]> {
+  const { connectionToken } = await negotiate(hubUrl);
+  const raw = await RawHubSocket.openUrl(`${hubUrl}?id=${encodeURIComponent(connectionToken)}`);
+  raw.send(JSON_HANDSHAKE);
+  const received = () => raw.frames.flatMap((frame) => textMessages(Buffer.from(frame)));
+  await raw.until(() => received().some(isPing), 10_000);
+  raw.socket.close();
+  return received();
+}
+
+function tracedMessages(raw: RawHubSocket, closed: { code: number; reason: string }): Record<string, unknown> {
+  const messages = raw.frames.flatMap((frame) => textMessages(Buffer.from(frame)));
+  return { pinged: messages.some(isPing), messages: messages.filter((message) => !isPing(message)), closed };
+}

@@ -9,13 +9,19 @@ export interface RunningReferenceServer {
   close(): Promise<void>;
 }
 
-/**
- * ASP.NET Core's own SignalR server (test/reference/ReferenceServer), built once per run, on a free
- * loopback port. `env` reaches the server process (`DOTNET_gcServer`, say).
- */
-export async function startReferenceServer(configuration: 'Debug' | 'Release' = 'Debug', env: Record<string, string> = {}): Promise<RunningReferenceServer> {
+export interface ReferenceServerOptions {
+  readonly configuration?: 'Debug' | 'Release';
+  /** Reaches the server process (`DOTNET_gcServer`, say). */
+  readonly env?: Record<string, string>;
+  /** Its SignalR timers in milliseconds; ASP.NET Core's defaults where not given. */
+  readonly timers?: { readonly KeepAliveMs?: number; readonly ClientTimeoutMs?: number; readonly HandshakeTimeoutMs?: number };
+}
+
+/** ASP.NET Core's own SignalR server (test/reference/ReferenceServer), built once per run, on a free loopback port. */
+export async function startReferenceServer({ configuration = 'Debug', env = {}, timers = {} }: ReferenceServerOptions = {}): Promise<RunningReferenceServer> {
   const dll = await buildDotnetProject('reference/ReferenceServer', configuration);
-  const server = spawn('dotnet', [dll, '--urls', 'http://127.0.0.1:0'], { env: { ...DOTNET_ENV, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const timerArgs = Object.entries(timers).map(([name, ms]) => `--${name}=${ms}`);
+  const server = spawn('dotnet', [dll, '--urls', 'http://127.0.0.1:0', ...timerArgs], { env: { ...DOTNET_ENV, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = once(server, 'exit');
   const lines = createInterface({ input: server.stdout });
   const listening = new Promise<string>((resolve, reject) => {

@@ -7,8 +7,16 @@ using ReferenceServer;
 // Configured as the package's functional test server is: detailed errors, property names as declared.
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
+// Timers in milliseconds, e.g. --KeepAliveMs=300: the differential suite shortens them to see them fire.
+var timers = builder.Configuration;
 builder.Services
-    .AddSignalR(options => options.EnableDetailedErrors = true)
+    .AddSignalR(options =>
+    {
+        options.EnableDetailedErrors = true;
+        options.KeepAliveInterval = TimeSpan.FromMilliseconds(timers.GetValue("KeepAliveMs", 15_000));
+        options.ClientTimeoutInterval = TimeSpan.FromMilliseconds(timers.GetValue("ClientTimeoutMs", 30_000));
+        options.HandshakeTimeout = TimeSpan.FromMilliseconds(timers.GetValue("HandshakeTimeoutMs", 15_000));
+    })
     .AddJsonProtocol(options => options.PayloadSerializerOptions.PropertyNamingPolicy = null)
     .AddMessagePackProtocol();
 
