@@ -3,6 +3,7 @@ import { DEFAULT_SCENARIOS, drivesFlowControl, HTTP_TRANSPORT_TARGETS, type Benc
 import type { CrossNodeResult } from './cross-node.js';
 import type { IdleHoldResult } from './idle-hold.js';
 import { fieldOf, key, LABELS, noteOf, number, withRatio, type Outcome } from './report-cells.js';
+import { renderAgainstAspNetCore } from './report-aspnetcore.js';
 import { renderCrossNode } from './report-cross-node.js';
 import { renderIdleHold, renderSlowConsumers, renderSlowFanout } from './report-flow-control.js';
 import type { ConnectResult, FanoutResult, InvokeResult, MemoryResult } from './scenarios.js';
@@ -124,6 +125,7 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
     );
   }
 
+  push(...renderAgainstAspNetCore(options, results));
   if (options.scenarios.includes('cross-node')) push(...renderCrossNode(options, results.crossNode, notes));
   const flowTargets = targets.filter(drivesFlowControl);
   if (options.scenarios.includes('slow-consumers')) push(...renderSlowConsumers(options, flowTargets, results.slowConsumers, notes));

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Connections;
 using ReferenceServer;
 
-// Run with --urls http://127.0.0.1:0; prints "listening on <address>" once it accepts connections.
+// Run with --urls http://127.0.0.1:0 (and --Bench=true for the benchmark's /bench/gc); prints "listening on <address>" once it accepts connections.
 // Configured as the package's functional test server is: detailed errors, property names as declared.
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -24,6 +24,18 @@ var app = builder.Build();
 app.UseWebSockets();
 app.MapHub<TestHub>("/testhub", options => options.AllowStatefulReconnects = true);
 app.MapHub<TestHub>("/testhub-nowebsockets", options => options.Transports = HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling);
+app.MapHub<BenchHub>("/hubs/bench");
+if (builder.Configuration.GetValue("Bench", false))
+{
+    // The benchmark's memory figures are taken after full collections, as the Node servers' are.
+    app.MapPost("/bench/gc", () =>
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return GC.GetTotalMemory(forceFullCollection: false);
+    });
+}
 
 await app.StartAsync();
 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
