@@ -3,18 +3,9 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
+using ReferenceServer;
 
 namespace InteropClient;
-
-/// <summary>ASP.NET Core's ComplexObject, as test/functional/test-hub.ts sends and echoes it.</summary>
-public sealed class ComplexObject
-{
-    public string String { get; set; } = "";
-    public int[] IntArray { get; set; } = [];
-    public byte[] ByteArray { get; set; } = [];
-    public Guid Guid { get; set; }
-    public DateTime DateTime { get; set; }
-}
 
 /// <summary>Cases against the functional test hub (test/functional/test-hub.ts) at /testhub.</summary>
 public sealed class TestHubCases(string baseUrl, Report report)

@@ -11,15 +11,6 @@ public sealed class CustomObject
     public int Value { get; set; }
 }
 
-public sealed class ComplexObject
-{
-    public string String { get; set; } = "";
-    public int[] IntArray { get; set; } = [];
-    public byte[] ByteArray { get; set; } = [];
-    public Guid Guid { get; set; }
-    public DateTime DateTime { get; set; }
-}
-
 /// <summary>ASP.NET Core's functional TestHub, method for method as test/functional/test-hub.ts mirrors it.</summary>
 public sealed class TestHub : Hub
 {
