@@ -1,4 +1,5 @@
 import { decode, encode } from '@msgpack/msgpack';
+import { splitBinaryMessages } from '../../src/protocol/messagepack-framing.js';
 import { varint } from '../protocol/frames.js';
 import { RawEventStream, RawPollingClient, type HttpAnswer } from '../support/http-transport-client.js';
 import { negotiate, RawHubSocket, RS, upgradeResponse } from '../support/raw-client.js';
@@ -26,22 +27,9 @@ export function binaryRecord(...messages: unknown[]): Buffer {
   }));
 }
 
+/** The messages of a MessagePack frame: the package's framing splits both servers' frames alike. */
 function decodeBinaryFrame(data: Buffer): unknown[] {
-  const messages: unknown[] = [];
-  let offset = 0;
-  while (offset < data.length) {
-    let length = 0;
-    let shift = 0;
-    let byte: number;
-    do {
-      byte = data[offset++];
-      length += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    messages.push(decode(data.subarray(offset, offset + length)));
-    offset += length;
-  }
-  return messages;
+  return splitBinaryMessages(data).map((body) => decode(body));
 }
 
 function textMessages(data: Buffer): unknown[] {
