@@ -21,7 +21,10 @@ export interface ReferenceServerOptions {
 export async function startReferenceServer({ configuration = 'Debug', env = {}, timers = {} }: ReferenceServerOptions = {}): Promise<RunningReferenceServer> {
   const dll = await buildDotnetProject('reference/ReferenceServer', configuration);
   const timerArgs = Object.entries(timers).map(([name, ms]) => `--${name}=${ms}`);
-  const server = spawn('dotnet', [dll, '--urls', 'http://127.0.0.1:0', ...timerArgs], { env: { ...DOTNET_ENV, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn('dotnet', [dll, '--urls', 'http://127.0.0.1:0', '--ExitWithStdin=true', ...timerArgs], {
+    env: { ...DOTNET_ENV, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const exited = once(server, 'exit');
   const lines = createInterface({ input: server.stdout });
   const listening = new Promise<string>((resolve, reject) => {

@@ -12,9 +12,9 @@ import type { ServerRequest, ServerStats } from '../ipc.js';
 const dll = process.env.BENCH_ASPNETCORE_DLL;
 if (!dll) throw new Error('BENCH_ASPNETCORE_DLL is required (the orchestrator builds the server and sets it).');
 
-const server = spawn('dotnet', [dll, '--urls', 'http://127.0.0.1:0', '--Bench=true'], {
+const server = spawn('dotnet', [dll, '--urls', 'http://127.0.0.1:0', '--Bench=true', '--ExitWithStdin=true'], {
   env: { ...process.env, DOTNET_gcServer: '1', DOTNET_CLI_TELEMETRY_OPTOUT: '1', ASPNETCORE_ENVIRONMENT: 'Production' },
-  stdio: ['ignore', 'pipe', 'inherit'],
+  stdio: ['pipe', 'pipe', 'inherit'],
 });
 server.on('exit', (code) => process.exit(code ?? 1));
 const CLOCK_TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;

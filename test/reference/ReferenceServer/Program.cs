@@ -37,6 +37,17 @@ if (builder.Configuration.GetValue("Bench", false))
     });
 }
 
+// Started by a test or the bench: ends when its parent does (standard input closes with it), even
+// when the parent could not stop it.
+if (builder.Configuration.GetValue("ExitWithStdin", false))
+{
+    _ = Task.Run(async () =>
+    {
+        await Console.In.ReadToEndAsync();
+        app.Lifetime.StopApplication();
+    });
+}
+
 await app.StartAsync();
 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 Console.WriteLine($"listening on {address}");
