@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { buildAspNetCoreServer } from './aspnetcore-build.js';
 import { CROSS_NODE_SETUPS, runCrossNode, SETUP_LABELS } from './cross-node.js';
 import { cpuSnapshot, otherCores } from './machine-load.js';
-import { DEFAULT_SCENARIOS, drivesFlowControl, HTTP_TRANSPORT_TARGETS, readOptions, type TargetId } from './options.js';
+import { ASPNETCORE_TARGETS, DEFAULT_SCENARIOS, drivesFlowControl, HTTP_TRANSPORT_TARGETS, readOptions, type TargetId } from './options.js';
 import { runIdleHold } from './idle-hold.js';
 import { slowFanoutKey } from './report-flow-control.js';
 import { runSlowConsumers } from './slow-consumers.js';
@@ -48,6 +49,9 @@ const FLOW_TARGETS = options.targets.filter(drivesFlowControl);
 /** Memory and connects are measured on WebSocket connections only. */
 const SOCKET_TARGETS = options.targets.filter((target) => !HTTP_TRANSPORT_TARGETS.includes(target));
 const MIB = 2 ** 20;
+
+// The ASP.NET Core server processes inherit the path of its build.
+if (options.targets.some((target) => ASPNETCORE_TARGETS.includes(target))) process.env.BENCH_ASPNETCORE_DLL = buildAspNetCoreServer(root);
 
 let messagePackMissing: string | undefined;
 if (options.targets.includes('signalr-msgpack')) {

@@ -6,7 +6,17 @@
 export const OPENTELEMETRY_CASES = ['absent', 'api', 'sdk', 'sdk-metrics', 'sdk-traces', 'sdk-sampled'] as const;
 export type OpenTelemetryCase = (typeof OPENTELEMETRY_CASES)[number];
 
-export const TARGET_IDS = ['raw-ws', 'nest-ws', 'nest-socketio', 'signalr-json', 'signalr-msgpack', 'signalr-sse', 'signalr-lp'] as const;
+export const TARGET_IDS = [
+  'raw-ws',
+  'nest-ws',
+  'nest-socketio',
+  'signalr-json',
+  'signalr-msgpack',
+  'signalr-sse',
+  'signalr-lp',
+  'aspnetcore-json',
+  'aspnetcore-msgpack',
+] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
 /**
@@ -14,7 +24,12 @@ export type TargetId = (typeof TARGET_IDS)[number];
  * and only in the invoke and fan-out scenarios.
  */
 export const HTTP_TRANSPORT_TARGETS: readonly TargetId[] = ['signalr-sse', 'signalr-lp'];
-const DEFAULT_TARGETS = TARGET_IDS.filter((target) => !HTTP_TRANSPORT_TARGETS.includes(target));
+/**
+ * ASP.NET Core 10's own SignalR server (test/reference/ReferenceServer, Release, Server GC), with
+ * JSON and MessagePack clients: only when named in --targets, as it needs the .NET SDK.
+ */
+export const ASPNETCORE_TARGETS: readonly TargetId[] = ['aspnetcore-json', 'aspnetcore-msgpack'];
+const DEFAULT_TARGETS = TARGET_IDS.filter((target) => !HTTP_TRANSPORT_TARGETS.includes(target) && !ASPNETCORE_TARGETS.includes(target));
 
 export const SCENARIO_IDS = ['invoke', 'fanout', 'memory', 'connect', 'cross-node', 'shards', 'slow-consumers', 'idle-hold', 'slow-fanout'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];

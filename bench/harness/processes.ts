@@ -15,6 +15,8 @@ const SERVER_SCRIPTS: Record<TargetId, string> = {
   'signalr-msgpack': 'signalr.js',
   'signalr-sse': 'signalr.js',
   'signalr-lp': 'signalr.js',
+  'aspnetcore-json': 'aspnetcore.js',
+  'aspnetcore-msgpack': 'aspnetcore.js',
 };
 
 const STARTUP_TIMEOUT_MS = 30_000;

@@ -15,6 +15,8 @@ export const LABELS: Record<TargetId, string> = {
   'signalr-msgpack': '(d) nestjs-signalr, MessagePack',
   'signalr-sse': '(d) nestjs-signalr, SSE (JSON)',
   'signalr-lp': '(d) nestjs-signalr, long polling (JSON)',
+  'aspnetcore-json': '(e) ASP.NET Core 10, JSON',
+  'aspnetcore-msgpack': '(e) ASP.NET Core 10, MessagePack',
 };
 
 export const key = (target: TargetId, size: number) => `${target}:${size}`;

@@ -3,6 +3,7 @@ import { DEFAULT_SCENARIOS, drivesFlowControl, HTTP_TRANSPORT_TARGETS, type Benc
 import type { CrossNodeResult } from './cross-node.js';
 import type { IdleHoldResult } from './idle-hold.js';
 import { fieldOf, key, LABELS, noteOf, number, withRatio, type Outcome } from './report-cells.js';
+import { renderAgainstAspNetCore } from './report-aspnetcore.js';
 import { renderCrossNode } from './report-cross-node.js';
 import { renderShards } from './report-shards.js';
 import { renderIdleHold, renderSlowConsumers, renderSlowFanout } from './report-flow-control.js';
@@ -127,6 +128,7 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
     );
   }
 
+  push(...renderAgainstAspNetCore(options, results));
   if (options.scenarios.includes('cross-node')) push(...renderCrossNode(options, results.crossNode, notes));
   if (options.scenarios.includes('shards')) push(...renderShards(options, results.shards, notes));
   const flowTargets = targets.filter(drivesFlowControl);

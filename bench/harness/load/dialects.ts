@@ -59,8 +59,10 @@ export function dialectFor(target: TargetId, payloadBytes: number): Dialect {
     case 'nest-socketio':
       return new SocketIoDialect(filler);
     case 'signalr-json':
+    case 'aspnetcore-json':
       return new SignalRJsonDialect(filler);
     case 'signalr-msgpack':
+    case 'aspnetcore-msgpack':
       return new SignalRMessagePackDialect(filler);
     case 'signalr-sse':
       return new SignalRHttpDialect(filler, 'ServerSentEvents');
