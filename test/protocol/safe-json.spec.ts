@@ -48,6 +48,21 @@ function depthOf(value: unknown): number {
   return 1 + Math.max(0, ...Object.values(value).map(depthOf));
 }
 
+/**
+ * Whether parsing `text` handed JSON.parse a reviver. The reviver makes parsing about twice as
+ * slow, so it runs only on text the scan flags: a flag missing is pollution, a flag too many is
+ * only that cost, and shows only here.
+ */
+function reviverUsedOn(text: string): boolean {
+  const parse = vi.spyOn(JSON, 'parse');
+  try {
+    parseJsonSafely(text, 32);
+    return parse.mock.calls.at(-1)?.[1] !== undefined;
+  } finally {
+    parse.mockRestore();
+  }
+}
+
 describe('parseJsonSafely', () => {
   afterEach(() => {
     // Keeps one failing test from poisoning the others.
@@ -157,18 +172,6 @@ describe('parseJsonSafely', () => {
     });
 
     describe('the pre-filter: a reviver only where a key may name a prototype property', () => {
-      // The reviver makes JSON.parse about twice as slow, so it runs only on text the scan flags;
-      // a flag missing is pollution (the tests above), a flag too many is only that cost, seen here.
-      const reviverUsedOn = (text: string): boolean => {
-        const parse = vi.spyOn(JSON, 'parse');
-        try {
-          parseJsonSafely(text, 32);
-          return parse.mock.calls.at(-1)?.[1] !== undefined;
-        } finally {
-          parse.mockRestore();
-        }
-      };
-
       it.each([
         ['prototype names as values', '{"a":"__proto__","b":["constructor"]}'],
         ['prototype names as array items, a key following', '["__proto__",{"a":1}]'],
