@@ -44,10 +44,10 @@ export function claimRequest(claims: ConnectionTokenClaims | undefined, userKey:
 
 /**
  * Checks a connection token presented on upgrade as `claimRequest` does, and whether it may open
- * (or, stateful, reconnect) its connection: a token past its use is unknown (404), a connection
- * with a socket already is in use (409), or, on another transport, cannot change it (400). The
- * checks run again on every reconnect. What other
- * nodes know (ended or live elsewhere) is the connection registry's to add.
+ * (or, stateful, reconnect) its connection: a token past its use is unknown (404), and a
+ * connection with a socket on another transport cannot change it (400). The checks run again on
+ * every reconnect. Whether the id is live (409) or ended, here or on another node, is the
+ * connection registry's to say: it is asked next, and answering that twice would only hide either answer.
  */
 export function claimConnection(
   claims: ConnectionTokenClaims | undefined,
@@ -60,7 +60,7 @@ export function claimConnection(
   // A reconnecting client presents the token it negotiated long ago: liveness, not age, counts.
   if (rules.isResumable(claimed.connectionId)) return claimed;
   const live = rules.liveTransport(claimed.connectionId);
-  if (live !== undefined) return live === rules.transport ? refusal(409, CONNECTION_IN_USE) : refusal(400, transportErrors.cannotChange);
+  if (live !== undefined && live !== rules.transport) return refusal(400, transportErrors.cannotChange);
   if (claimed.issuedAt + rules.unusedLifetimeMs <= now) return refusal(404, UNKNOWN_CONNECTION);
   return claimed;
 }
@@ -70,9 +70,11 @@ export type ResumptionRefusal = Refusal & { readonly reason: string };
 
 /**
  * Checks a stateful reconnect to a node that does not hold the connection (it restarted, or
- * another node held it). Both tokens must be authentic and agree: the connection token names the
- * connection and its user, and an unexpired groups token, sealed for that same connection, user
- * and hub, proves the client held it recently. Whether the connection ended is the registry's to say.
+ * another node held it). Both tokens must be authentic and agree: an unexpired groups token,
+ * sealed for this hub and user and for the connection the connection token names, proves the
+ * client held it recently. The server seals a connection's groups tokens only for that
+ * connection's hub and user, so checking them on the groups token checks the connection token's
+ * too. Whether the connection ended is the registry's to say.
  */
 export function claimResumption(
   connection: ConnectionTokenClaims | undefined,
@@ -81,8 +83,7 @@ export function claimResumption(
   rules: Pick<ClaimRules, 'hubPath'> & { readonly groupsTokens: GroupsTokens },
   now = Date.now(),
 ): GroupsTokenClaims | ResumptionRefusal {
-  if (!connection || connection.hubPath !== rules.hubPath) return refused(404, UNKNOWN_CONNECTION, 'connection token refused');
-  if (connection.userKey !== userKey) return refused(403, IDENTITY_CHANGED, 'connection token of another user');
+  if (!connection) return refused(404, UNKNOWN_CONNECTION, 'connection token refused');
   const groups = rules.groupsTokens.open(groupsToken);
   if (!groups) return refused(404, UNKNOWN_CONNECTION, 'groups token not authentic');
   if (groups.hubPath !== rules.hubPath) return refused(404, UNKNOWN_CONNECTION, 'groups token of another hub');

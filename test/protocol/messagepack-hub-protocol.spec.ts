@@ -504,12 +504,10 @@ describe('MessagePackHubProtocol', () => {
       expectProtocolError(hex('03 92 06 90'), /maximum depth of 1/, flat);
     });
 
-    it('refuses a depth bomb quickly, without recursion', () => {
+    it('refuses a depth bomb without recursion', () => {
       // 100,000 one-element arrays inside one another: a recursive decoder would overflow its stack.
       const body = Buffer.concat([hex('95 01 80 c0 a141'), Buffer.alloc(100_000, 0x91), hex('c0')]);
-      const started = performance.now();
       expectProtocolError(frameOfBodies(body), /maximum depth of 32/);
-      expect(performance.now() - started).toBeLessThan(100);
     });
   });
 
@@ -531,10 +529,9 @@ describe('MessagePackHubProtocol', () => {
       ['an extension of 4 GB', '95 01 80 c0 a141 91 c9 ffffffff 01', /declares 4294967296 byte\(s\) but only 1/],
       ['a length header cut short', '95 01 80 c0 a141 91 c6 ff', /ends inside a value/],
     ])('refuses %s before decoding anything', (_name, body, pattern) => {
+      // Refused from the declared length alone: the decoder, which would allocate for it, never runs.
       const decode = vi.spyOn(Decoder.prototype, 'decode');
-      const started = performance.now();
       expectProtocolError(frameOfBodies(hex(body)), pattern);
-      expect(performance.now() - started).toBeLessThan(50);
       expect(decode).not.toHaveBeenCalled();
     });
   });

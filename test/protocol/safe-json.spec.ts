@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProtocolError } from '../../src/protocol/protocol-error.js';
 import { parseJsonSafely } from '../../src/protocol/safe-json.js';
 
@@ -46,6 +46,21 @@ function referenceParse(text: string): unknown {
 function depthOf(value: unknown): number {
   if (typeof value !== 'object' || value === null) return 0;
   return 1 + Math.max(0, ...Object.values(value).map(depthOf));
+}
+
+/**
+ * Whether parsing `text` handed JSON.parse a reviver. The reviver makes parsing about twice as
+ * slow, so it runs only on text the scan flags: a flag missing is pollution, a flag too many is
+ * only that cost, and shows only here.
+ */
+function reviverUsedOn(text: string): boolean {
+  const parse = vi.spyOn(JSON, 'parse');
+  try {
+    parseJsonSafely(text, 32);
+    return parse.mock.calls.at(-1)?.[1] !== undefined;
+  } finally {
+    parse.mockRestore();
+  }
 }
 
 describe('parseJsonSafely', () => {
@@ -149,6 +164,30 @@ describe('parseJsonSafely', () => {
         }),
         { numRuns: 500, seed: 7 },
       );
+    });
+
+    it('finds a prototype key before a colon behind any JSON whitespace', () => {
+      const text = '{"__proto__" \t\r\n:{"polluted":1},"constructor"\t:{"prototype":{"polluted":1}}}';
+      expect(parseJsonSafely(text, 32)).toEqual({});
+    });
+
+    describe('the pre-filter: a reviver only where a key may name a prototype property', () => {
+      it.each([
+        ['prototype names as values', '{"a":"__proto__","b":["constructor"]}'],
+        ['prototype names as array items, a key following', '["__proto__",{"a":1}]'],
+        ['near names', '{"__proto__x":1,"constructors":2,"__proto_":3,"construct":4}'],
+        ['escapes in values only', '{"a":"line\\nbreak","b":"\\u005f\\u005fproto\\u005f\\u005f"}'],
+      ])('skips it for %s', (_, text) => {
+        expect(reviverUsedOn(text)).toBe(false);
+      });
+
+      it.each([
+        ['__proto__', '{"a":1,"__proto__":2}'],
+        ['constructor', '{"constructor":{"name":"x"}}'],
+        ['an escaped key, whatever it spells', '{"\\u0061":1}'],
+      ])('uses it for %s as a key', (_, text) => {
+        expect(reviverUsedOn(text)).toBe(true);
+      });
     });
 
     it('is what keeps the naive merge safe', () => {

@@ -9,7 +9,7 @@ import { ClientPool } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
 import { negotiate, upgradeStatus } from '../support/raw-client.js';
-import { AdminsHub, HubCodeRuns, NotBannedPolicy, OpenHub, PrivateHub } from './security-hubs.js';
+import { AdminsHub, BanList, HubCodeRuns, LobbyHub, ModeratedHub, NotBannedPolicy, NotOnBanList, OpenHub, PrivateHub } from './security-hubs.js';
 
 const UNAUTHORIZED = (method: string) => `Failed to invoke '${method}' because user is unauthorized`;
 
@@ -121,17 +121,114 @@ describe('authentication (Passport) and @Authorize', () => {
 });
 
 describe('requireAuthentication', () => {
-  it('makes every hub demand an identity', async () => {
-    const server = await startHubApp([OpenHub, HubCodeRuns, NotBannedPolicy], { authStrategies: ['jwt'], requireAuthentication: true }, {
+  it('makes every hub demand an identity, except one marked @AllowAnonymous, whose @Authorize methods still do', async () => {
+    const server = await startHubApp([OpenHub, LobbyHub, HubCodeRuns, NotBannedPolicy], { authStrategies: ['jwt'], requireAuthentication: true }, {
       imports: [TestAuthModule],
     });
+    const clients = new ClientPool();
     try {
       const response = await fetch(`${server.baseUrl}/hubs/open/negotiate?negotiateVersion=1`, { method: 'POST' });
       expect(response.status).toBe(401);
       expect((await upgradeStatus(`${server.baseUrl}/hubs/open`)).status).toBe(401);
+      const anonymous = await clients.connect(`${server.baseUrl}/hubs/lobby`);
+      await expect(anonymous.invoke('Ping')).resolves.toBe('pong');
+      await expect(anonymous.invoke('Members')).rejects.toThrow(UNAUTHORIZED('Members'));
+      const alice = await clients.connect(`${server.baseUrl}/hubs/lobby`, { accessTokenFactory: () => signFor(server.app.get(JwtService), 'alice') });
+      await expect(alice.invoke('Members')).resolves.toBe('members');
     } finally {
+      await clients.stopAll();
       await server.close();
     }
+  });
+});
+
+describe('hub-level @Authorize on every invocation', () => {
+  it("refuses the invocations of a connected user the hub's policy no longer allows, and only theirs", async () => {
+    const server = await startHubApp([ModeratedHub, BanList, NotOnBanList], { authStrategies: ['jwt'] }, { imports: [TestAuthModule] });
+    const clients = new ClientPool();
+    try {
+      const jwt = server.app.get(JwtService);
+      const connectAs = (sub: string) => clients.connect(`${server.baseUrl}/hubs/moderated`, { accessTokenFactory: () => signFor(jwt, sub) });
+      const bob = await connectAs('bob');
+      const carol = await connectAs('carol');
+      await expect(bob.invoke('Ping')).resolves.toBe('pong');
+      server.app.get(BanList).banned.add('bob');
+      await expect(bob.invoke('Ping')).rejects.toThrow(UNAUTHORIZED('Ping'));
+      await expect(carol.invoke('Ping')).resolves.toBe('pong');
+      const response = await fetch(`${server.baseUrl}/hubs/moderated/negotiate?negotiateVersion=1`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${signFor(jwt, 'bob')}` },
+      });
+      expect(response.status).toBe(403);
+    } finally {
+      await clients.stopAll();
+      await server.close();
+    }
+  });
+});
+
+/**
+ * A strategy with the faults real ones have, chosen by a header: its user store fails, its code
+ * throws, it accepts a user the module cannot identify, or a credential it did not check for expiry.
+ */
+class MisbehavingStrategy extends PassportStrategyBase {
+  name = 'misbehaving';
+
+  override authenticate(request: IncomingMessage): void {
+    const fault = request.headers['x-fault'];
+    if (fault === 'store-down') this.error(new Error('the user store is down'));
+    else if (fault === 'throws') throw new Error('a bug in the strategy');
+    else if (fault === 'no-identifier') this.success({ name: 'someone' });
+    else if (fault === 'expired') this.success({ sub: 'alice', exp: Math.floor(Date.now() / 1000) - 60 });
+    else this.fail(401);
+  }
+}
+
+@Injectable()
+class MisbehavingRegistration implements OnModuleInit {
+  onModuleInit(): void {
+    passport.use(new MisbehavingStrategy());
+  }
+}
+
+describe('a misbehaving strategy fails closed', () => {
+  let server: RunningHubApp;
+  let runs: HubCodeRuns;
+  const statuses = async (fault: string) => {
+    const headers = { 'X-Fault': fault };
+    const negotiated = await fetch(`${server.baseUrl}/hubs/open/negotiate?negotiateVersion=1`, { method: 'POST', headers });
+    const upgraded = await upgradeStatus(`${server.baseUrl}/hubs/open`, headers);
+    return [negotiated.status, upgraded.status];
+  };
+
+  beforeAll(async () => {
+    server = await startHubApp([OpenHub, HubCodeRuns, NotBannedPolicy, MisbehavingRegistration], { authStrategies: ['misbehaving'] });
+    runs = server.app.get(HubCodeRuns);
+  });
+
+  afterAll(() => server.close());
+
+  it('admits an anonymous caller to the open hub: the refusals below are not about the hub', async () => {
+    const { connectionToken } = await negotiate(`${server.baseUrl}/hubs/open`);
+    expect((await upgradeStatus(`${server.baseUrl}/hubs/open?id=${connectionToken}`)).status).toBe(101);
+  });
+
+  it.each(['store-down', 'throws'])('answers 500, never anonymous, when the strategy fails (%s)', async (fault) => {
+    const before = runs.count;
+    expect(await statuses(fault)).toEqual([500, 500]);
+    expect(runs.count).toBe(before);
+  });
+
+  it('answers 500 for a user without an identifier, rather than bind the connection to nobody', async () => {
+    const before = runs.count;
+    expect(await statuses('no-identifier')).toEqual([500, 500]);
+    expect(runs.count).toBe(before);
+  });
+
+  it('refuses with 401 a credential past its expiry that the strategy let through', async () => {
+    const before = runs.count;
+    expect(await statuses('expired')).toEqual([401, 401]);
+    expect(runs.count).toBe(before);
   });
 });
 

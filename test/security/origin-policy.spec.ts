@@ -143,6 +143,8 @@ describe('OriginPolicy.check', () => {
 
     it('is never inferred from a missing or malformed Host header', () => {
       expect(policy.check(requestWith({ origin: `http://${HUB_HOST}` }), false).allowed).toBe(false);
+      // Without Host there is no own origin to match, not even the one an undefined host would spell.
+      expect(policy.check(requestWith({ origin: 'http://undefined' }), false).allowed).toBe(false);
       expect(checkOrigin(policy, `http://${HUB_HOST}`, `${HUB_HOST}/path`).allowed).toBe(false);
       expect(checkOrigin(policy, `http://${HUB_HOST}`, `user@${HUB_HOST}`).allowed).toBe(false);
     });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  AllowAnonymous,
   Authorize,
   Caller,
   Hub,
@@ -107,5 +108,43 @@ export class AdminsHub implements OnHubConnected {
 
   ping(): string {
     return 'pong';
+  }
+}
+
+/** Users banned by a moderator while they may be connected. */
+@Injectable()
+export class BanList {
+  readonly banned = new Set<string>();
+}
+
+@Injectable()
+export class NotOnBanList implements AuthorizationPolicy {
+  constructor(private readonly bans: BanList) {}
+
+  isAllowed(user: unknown): boolean {
+    return !this.bans.banned.has((user as { sub?: string }).sub ?? '');
+  }
+}
+
+/** A hub-level policy whose answer can change while a connection lasts. */
+@Hub('/hubs/moderated')
+@Authorize({ policy: NotOnBanList })
+export class ModeratedHub {
+  ping(): string {
+    return 'pong';
+  }
+}
+
+/** Open to anonymous callers under requireAuthentication, except where a method says otherwise. */
+@Hub('/hubs/lobby')
+@AllowAnonymous()
+export class LobbyHub {
+  ping(): string {
+    return 'pong';
+  }
+
+  @Authorize()
+  members(): string {
+    return 'members';
   }
 }

@@ -1,0 +1,3 @@
+import { folderConfig } from './folder-config.mjs';
+
+export default folderConfig('security', ['test/security/**/*.spec.ts']);
