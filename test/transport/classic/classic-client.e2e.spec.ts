@@ -1,5 +1,6 @@
 import { JwtService } from '@nestjs/jwt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ClientPool, nextCall } from '../../support/client.js';
 import { ClassicPage, classicConnection, type ClassicHubConnection } from '../../support/classic-client.js';
 import { startHubApp, type RunningHubApp } from '../../support/hub-app.js';
 import { signFor, TestAuthModule } from '../../support/jwt-auth.js';
@@ -12,6 +13,7 @@ describe('the classic endpoint with the jQuery client 2.4.3', () => {
   let server: RunningHubApp;
   let jwt: JwtService;
   const pages: ClassicPage[] = [];
+  const modernClients = new ClientPool();
   const connections: ClassicHubConnection[] = [];
 
   const open = async (user?: string, roles?: string[]) => {
@@ -27,7 +29,8 @@ describe('the classic endpoint with the jQuery client 2.4.3', () => {
     jwt = server.app.get(JwtService);
   });
 
-  afterEach(() => {
+  afterEach(async () => {
+    await modernClients.stopAll();
     for (const connection of connections.splice(0)) connection.stop();
     for (const page of pages.splice(0)) page.close();
   });
@@ -78,6 +81,48 @@ describe('the classic endpoint with the jQuery client 2.4.3', () => {
       const failed = (await Promise.resolve(chat.invoke('fail')).then(() => undefined, (error: unknown) => error)) as { message: string };
       expect(failed.message).toBe("An unexpected error occurred invoking 'fail' on the server.");
       expect(JSON.stringify(failed)).not.toContain('hunter2');
+    });
+
+    it('keeps its rooms across a reconnect, and delivers what was sent while it was away once', async () => {
+      const alice = await open('alice');
+      const bob = await open('bob');
+      const received: unknown[][] = [];
+      const aliceChat = alice.createHubProxy('chatHub');
+      aliceChat.on('receiveMessage', (...args) => received.push(args));
+      const bobChat = bob.createHubProxy('chatHub');
+      bobChat.on('receiveMessage', () => undefined);
+      await alice.start({ transport });
+      await bob.start({ transport });
+      await aliceChat.invoke('joinRoom', 'lobby');
+      const { id } = alice;
+      const reconnected = new Promise<void>((resolve) => alice.reconnected(resolve));
+      alice.reconnecting(() => void bobChat.invoke('sendToRoom', 'lobby', 'while away'));
+      alice.transport!.lostConnection(alice);
+      await reconnected;
+      expect(alice.id).toBe(id);
+      await bobChat.invoke('sendToRoom', 'lobby', 'after');
+      await waitFor(() => received.length >= 2, 10_000);
+      expect(received.map((args) => args[2])).toEqual(['while away', 'after']);
+    });
+
+    it('shares a room with a modern client: each sees the other', async () => {
+      const alice = await open('alice');
+      const aliceChat = alice.createHubProxy('chatHub');
+      const seenByAlice: unknown[][] = [];
+      aliceChat.on('receiveMessage', (...args) => seenByAlice.push(args));
+      await alice.start({ transport });
+      await aliceChat.invoke('joinRoom', 'mixed');
+      const bob = await modernClients.connect(`${server.baseUrl}/hubs/chat`, { accessTokenFactory: () => signFor(jwt, 'bob') });
+      await bob.invoke('JoinRoom', 'mixed');
+      const fromClassic = nextCall(bob, 'ReceiveMessage');
+      await aliceChat.invoke('sendToRoom', 'mixed', 'hi from jQuery');
+      expect(await fromClassic).toEqual(['mixed', 'alice', 'hi from jQuery']);
+      await bob.invoke('SendToRoom', 'mixed', 'hi from @microsoft/signalr');
+      await waitFor(() => seenByAlice.length === 2, 5000);
+      expect(seenByAlice).toEqual([
+        ['mixed', 'alice', 'hi from jQuery'],
+        ['mixed', 'bob', 'hi from @microsoft/signalr'],
+      ]);
     });
   });
 });

@@ -69,4 +69,14 @@ export class PublicHub {
   }
 }
 
-export const CLASSIC_HUBS = [ClassicChatHub, PublicHub, ClassicHubEvents];
+
+/** Only admins may connect. */
+@Hub('/hubs/admins', { classicName: 'adminHub' })
+@Authorize({ roles: ['admin'] })
+export class ClassicAdminHub {
+  ping(): string {
+    return 'pong';
+  }
+}
+
+export const CLASSIC_HUBS = [ClassicChatHub, PublicHub, ClassicAdminHub, ClassicHubEvents];
