@@ -44,6 +44,7 @@ import { resolveClassicEndpointOptions } from './options/classic-endpoint-option
 import { DEFAULT_PROXY_UNKNOWN_GUARDS } from './options/signalr-module-options.js';
 import { ClassicEndpoint } from './transport/classic/classic-endpoint.js';
 import { ClassicHubs } from './transport/classic/classic-hub.js';
+import { ClassicGroupsTokens } from './security/classic-groups-tokens.js';
 import type { HubTelemetry, Telemetry } from './telemetry/telemetry.js';
 
 const logger = new Logger('SignalR:Module');
@@ -98,7 +99,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     this.proxyUnknownGuards = proxyUnknownGuards(options);
     this.requestCapture = new ConnectionRequestCapture(options);
     if (process.env.NODE_ENV === 'production') warnOfProductionRisks(options);
-    this.classic = this.createClassicEndpoint();
+    this.classic = this.createClassicEndpoint(tokenService);
   }
 
   contextFor(hubClass: Function): HubContext {
@@ -220,7 +221,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     return new HubEndpoint({ path, connections, webSocket, http, gatekeeper, connectionTokens: this.connectionTokens, caps: this.caps, proxies });
   }
 
-  private createClassicEndpoint(): ClassicEndpoint | undefined {
+  private createClassicEndpoint(tokenService: TokenService): ClassicEndpoint | undefined {
     const options = resolveClassicEndpointOptions(this.options.classic);
     if (!options) return undefined;
     const { transportSecurity: transport, hostPolicy: hosts, originPolicy: origins, authorizer } = this;
@@ -228,8 +229,9 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     const gatekeeper = new HubGatekeeper({ hubClass: ClassicEndpoint, hubPath: options.path, transport, hosts, origins, authenticator: this.authenticator ?? undefined, authorizer, refusals: this.telemetry?.refusals });
     const { caps, connectionTokens, requestCapture } = this;
     const closeOnCredentialExpiry = this.options.closeOnCredentialExpiry ?? true;
-    const { negotiateTokenLifetimeMs } = this.lifetimes;
-    return new ClassicEndpoint({ options, hubs: this.classicHubs, gatekeeper, caps, connectionTokens, requestCapture, closeOnCredentialExpiry, negotiateTokenLifetimeMs });
+    const { negotiateTokenLifetimeMs, groupsTokenLifetimeMs } = this.lifetimes;
+    const groupsTokens = new ClassicGroupsTokens(tokenService);
+    return new ClassicEndpoint({ options, hubs: this.classicHubs, gatekeeper, caps, connectionTokens, requestCapture, closeOnCredentialExpiry, negotiateTokenLifetimeMs, groupsTokens, groupsTokenLifetimeMs });
   }
 
   /** One per hub class, shared by its lifetime manager and its endpoint; undefined without an SDK. */

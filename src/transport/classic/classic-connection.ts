@@ -3,6 +3,7 @@ import type { ResolvedClassicEndpointOptions } from '../../options/classic-endpo
 import { writeHubResult, writePersistentResponse } from '../../protocol/classic/classic-messages.js';
 import { ABNORMAL_CLOSURE, NORMAL_CLOSURE } from '../http-channel.js';
 import { ClassicHubChannel, type ClassicOutbox } from './classic-hub-channel.js';
+import type { ClassicMembership } from './classic-membership.js';
 import type { ClassicReceiver } from './classic-receivers.js';
 
 const logger = new Logger('SignalR:Classic');
@@ -41,6 +42,7 @@ export class ClassicConnection implements ClassicOutbox {
     readonly userKey: string | undefined,
     private readonly options: ResolvedClassicEndpointOptions,
     private readonly onEnded: (connection: ClassicConnection) => void,
+    private readonly membership: ClassicMembership,
   ) {
     this.keepAliveTimer = setInterval(() => this.keepAlive(), options.keepAliveMs);
     this.keepAliveTimer.unref();
@@ -54,6 +56,13 @@ export class ClassicConnection implements ClassicOutbox {
 
   get isEnded(): boolean {
     return this.ended;
+  }
+
+  /** A hub connection of it joined or left a group: the client is owed a new groups token. */
+  membershipChanged(hubKey: string, groupName: string, member: boolean): void {
+    if (this.ended) return;
+    this.membership.changed(hubKey, groupName, member);
+    this.queueFlush();
   }
 
   addHub(key: string, hubName: string): ClassicHubChannel {
@@ -78,7 +87,7 @@ export class ClassicConnection implements ClassicOutbox {
     clearTimeout(this.disconnectTimer);
     if (cursor !== undefined && cursor >= 0 && cursor < this.delivered) this.rewind(cursor);
     if (initialize) return this.send(writePersistentResponse({ cursor: String(this.lastNumber), initialized: true, messages: [] }));
-    if (this.lastNumber > this.delivered) return this.flush();
+    if (this.lastNumber > this.delivered || this.membership.hasToken) return this.flush();
     if (!receiver.streaming) this.pollTimer = setTimeout(() => this.send(this.emptyResponse()), this.options.connectionTimeoutMs);
   }
 
@@ -93,6 +102,10 @@ export class ClassicConnection implements ClassicOutbox {
     this.kept.push({ number: ++this.lastNumber, json: message });
     this.undelivered += message.length;
     if (this.kept.length > this.options.messageBufferSize) this.kept.shift();
+    this.queueFlush();
+  }
+
+  private queueFlush(): void {
     if (this.flushQueued) return;
     // What one turn produced goes out as one persistent response.
     this.flushQueued = true;
@@ -129,11 +142,11 @@ export class ClassicConnection implements ClassicOutbox {
 
   private flush(): void {
     const receiver = this.receiver;
-    if (!receiver || this.lastNumber <= this.delivered) return;
+    if (!receiver || (this.lastNumber <= this.delivered && !this.membership.hasToken)) return;
     const messages = this.kept.filter((entry) => entry.number > this.delivered).map((entry) => entry.json);
     this.delivered = this.lastNumber;
     this.undelivered = 0;
-    this.send(writePersistentResponse({ cursor: String(this.lastNumber), messages }));
+    this.send(writePersistentResponse({ cursor: String(this.lastNumber), groupsToken: this.membership.takeToken(), messages }));
   }
 
   /** Writes to the receiver; a poll is answered and done with. */

@@ -1,12 +1,11 @@
 import { Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { classicErrors } from '../../errors/classic-errors.js';
 import type { ClassicTransportName, ResolvedClassicEndpointOptions } from '../../options/classic-endpoint-options.js';
 import type { ConnectionCaps } from '../../security/connection-caps.js';
 import type { ConnectionTokens } from '../../security/connection-tokens.js';
-import type { Admitted, HubGatekeeper, Refusal } from '../../security/hub-gatekeeper.js';
+import type { Admitted, HubGatekeeper } from '../../security/hub-gatekeeper.js';
 import { redactUrl } from '../../security/redact-url.js';
 import type { HttpReply } from '../http-platform.js';
 import { refuseUpgrade, replyError, replyScript } from '../http-replies.js';
@@ -16,7 +15,8 @@ import { ClassicConnections, type ClassicConnectionsParts } from './classic-conn
 import type { ClassicHub, ClassicHubs } from './classic-hub.js';
 import { classicNegotiateResponse } from './classic-negotiate.js';
 import { renderClassicProxy, type ProxiedHub } from './classic-proxy.js';
-import { EventStreamReceiver, PollReceiver, WebSocketReceiver } from './classic-receivers.js';
+import { EventStreamReceiver, PollReceiver } from './classic-receivers.js';
+import { ClassicUpgrades } from './classic-upgrades.js';
 import { ClassicReplies } from './classic-replies.js';
 import { admitToAll, claimClassicToken, cursorOf, hubsOf, transportOf, type ClassicClaims } from './classic-request.js';
 import { ClassicInvocations } from './classic-invocations.js';
@@ -71,13 +71,13 @@ export class ClassicEndpoint {
   readonly path: string;
   private readonly connections: ClassicConnections;
   private readonly invocations: ClassicInvocations;
-  private readonly webSockets: WebSocketServer;
+  private readonly upgrades: ClassicUpgrades;
 
   constructor(private readonly parts: ClassicEndpointParts) {
     this.path = parts.options.path;
     this.connections = new ClassicConnections(parts);
     this.invocations = new ClassicInvocations(parts.options.maximumReceiveMessageSize);
-    this.webSockets = new WebSocketServer({ noServer: true, maxPayload: parts.options.maximumReceiveMessageSize, perMessageDeflate: false });
+    this.upgrades = new ClassicUpgrades({ ...parts, connections: this.connections, invocations: this.invocations });
   }
 
   get options(): ResolvedClassicEndpointOptions {
@@ -109,7 +109,7 @@ export class ClassicEndpoint {
 
   /** A WebSocket upgrade at `/connect` or `/reconnect`. */
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, operation: Operation, query: URLSearchParams): void {
-    this.acceptUpgrade(request, socket, head, operation, query).catch((error: Error) => {
+    this.upgrades.accept(request, socket, head, operation, query).catch((error: Error) => {
       logger.error(`Upgrade failed on ${redactUrl(request.url)}`, error.stack);
       refuseUpgrade(socket, 500, 'Internal Server Error');
     });
@@ -117,7 +117,7 @@ export class ClassicEndpoint {
 
   close(): void {
     this.connections.close();
-    this.webSockets.close();
+    this.upgrades.close();
   }
 
   private async route(request: IncomingMessage, reply: HttpReply, operation: Operation, query: URLSearchParams): Promise<void> {
@@ -164,7 +164,8 @@ export class ClassicEndpoint {
     const form = polling ? await this.readForm(at) : undefined;
     if (polling && !form) return;
     const cursor = cursorOf(form?.get('messageId') ?? at.query.get('messageId'));
-    const connection = operation === '/connect' ? await this.connectionToOpen(at) : this.connectionFor(at);
+    const groupsToken = form?.get('groupsToken') ?? at.query.get('groupsToken');
+    const connection = operation === '/poll' ? this.connectionFor(at) : await this.connectionToOpen(at, operation, groupsToken);
     if (!connection) return;
     if (polling) return connection.attach(new PollReceiver(reply, replies.headers, replies.wrap), cursor, operation === '/connect');
     const stream = new EventStreamReceiver(reply, replies.headers);
@@ -185,45 +186,14 @@ export class ClassicEndpoint {
     at.replies.empty(at.reply);
   }
 
-  private async acceptUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, operation: Operation, query: URLSearchParams): Promise<void> {
-    const refuse = (status: number, body: string, why: string) => {
-      this.parts.gatekeeper.refuse(request, status, body, why);
-      refuseUpgrade(socket, status, body);
-    };
-    if (operation !== '/connect' && operation !== '/reconnect') return refuse(400, classicErrors.notWebSocketRequest, 'upgrade on another operation');
-    if (ClassicReplies.asksForJsonp(query)) return refuse(403, classicErrors.jsonpDisabled, 'JSONP on an upgrade');
-    const hubs = hubsOf(query, this.parts.hubs);
-    if (!Array.isArray(hubs)) return refuse(hubs.status, hubs.body, 'connectionData refused');
-    const admission = await admitToAll(request, hubs);
-    if (!admission.admitted) return refuseUpgrade(socket, admission.status, admission.body);
-    if (transportOf(query, this.parts.options.transports) !== 'webSockets') return refuse(400, classicErrors.unknownTransport, 'upgrade for another transport');
-    const claims = claimClassicToken(query, this.parts.connectionTokens, this.path, admission.userKey);
-    if ('admitted' in claims) return refuse(claims.status, claims.body, 'connection token refused');
-    const at = { request, query, admission, hubs, claims, transport: 'webSockets' as const };
-    let connection: ClassicConnection | Refusal | undefined;
-    if (operation === '/connect') connection = await this.connections.open(at, hubs);
-    else connection = this.existing(at) ?? undefined;
-    if (!connection) return refuse(400, classicErrors.unknownConnection, 'reconnect of a connection this node does not hold');
-    if ('admitted' in connection) return refuse(connection.status, connection.body, 'connection refused');
-    const opened = connection;
-    this.webSockets.handleUpgrade(request, socket, head, (webSocket: WebSocket) => {
-      webSocket.on('message', (data: Buffer) => {
-        // One invocation at a time, as classic SignalR reads a socket.
-        webSocket.pause();
-        void this.invocations.run(opened, data.toString('utf8')).then((outcome) => {
-          if (outcome === 'unreadable') webSocket.close(1003);
-          else webSocket.resume();
-        });
-      });
-      opened.attach(new WebSocketReceiver(webSocket), cursorOf(query.get('messageId')), operation === '/connect');
-    });
-  }
-
-  /** The connection a `/connect` opens, or the one it reattaches to (the client fell back to another transport). */
-  private async connectionToOpen(at: ConnectionRequest): Promise<ClassicConnection | undefined> {
-    const held = this.existing(at);
+  /**
+   * The connection a `/connect` opens, or the one it reattaches to (the client fell back to
+   * another transport); the one a `/reconnect` reattaches to, or resumes here.
+   */
+  private async connectionToOpen(at: ConnectionRequest, operation: Operation, groupsToken: string | null | undefined): Promise<ClassicConnection | undefined> {
+    const held = this.connections.held(at.claims, at.hubs);
     if (held) return held;
-    const opened = await this.connections.open(at, at.hubs);
+    const opened = operation === '/connect' ? await this.connections.open(at, at.hubs) : await this.connections.reconnect(at, at.hubs, groupsToken);
     if (!('admitted' in opened)) return opened;
     this.refuse(at.request, at.reply, opened.status, opened.body, 'connection refused', at.replies.headers);
     return undefined;
@@ -231,19 +201,10 @@ export class ClassicEndpoint {
 
   /** The connection the token names, which this node holds; refused (400) otherwise. */
   private connectionFor(at: ConnectionRequest): ClassicConnection | undefined {
-    const connection = this.existing(at);
+    const connection = this.connections.held(at.claims, at.hubs);
     if (connection) return connection;
     this.refuse(at.request, at.reply, 400, classicErrors.unknownConnection, 'a connection this node does not hold', at.replies.headers);
     return undefined;
-  }
-
-  /** Held here, and asked for with the hubs it has: a request cannot add a hub it was not admitted with at connect. */
-  private existing(at: Pick<ConnectionRequest, 'claims' | 'hubs'>): ClassicConnection | undefined {
-    const connection = this.connections.get(at.claims.connectionId);
-    if (!connection) return undefined;
-    const asked = at.hubs.map((hub) => hub.name.toLowerCase()).toSorted();
-    const held = connection.hubNames;
-    return asked.length === held.length && asked.every((name, index) => name === held[index]) ? connection : undefined;
   }
 
   private async ping(request: IncomingMessage, reply: HttpReply, query: URLSearchParams): Promise<void> {
