@@ -92,3 +92,10 @@ export class ClassicPage {
 export function classicConnection(page: ClassicPage, baseUrl: string, accessToken?: string): ClassicHubConnection {
   return page.$.hubConnection(`${baseUrl}/signalr`, { useDefaultPath: false, qs: accessToken ? { access_token: accessToken } : {} });
 }
+
+/** The hubs a generated `/signalr/hubs` proxy lists, sorted. */
+export const hubsInProxy = (source: string) => [...source.matchAll(/proxies\["(\w+)"\] = this\.createHubProxy/g)].map((match) => match[1]).toSorted();
+
+/** The methods a generated proxy lists for `hub`, sorted, as the proxy names them. */
+export const methodsInProxy = (source: string, hub: string) =>
+  [...(source.split(`proxies["${hub}"].server = {`)[1]?.split('};')[0] ?? '').matchAll(/"(\w+)": function/g)].map((match) => match[1]).toSorted();
