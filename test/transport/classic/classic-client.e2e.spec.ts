@@ -2,14 +2,14 @@ import { JwtService } from '@nestjs/jwt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClientPool, nextCall } from '../../support/client.js';
 import { ClassicPage, classicConnection, type ClassicHubConnection } from '../../support/classic-client.js';
-import { startHubApp, type RunningHubApp } from '../../support/hub-app.js';
+import { HTTP_PLATFORMS, startHubApp, type RunningHubApp } from '../../support/hub-app.js';
 import { signFor, TestAuthModule } from '../../support/jwt-auth.js';
 import { waitFor } from '../../support/wait.js';
 import { CLASSIC_HUBS, ClassicHubEvents } from './classic-hubs.js';
 
 const TRANSPORTS = ['webSockets', 'serverSentEvents', 'longPolling'] as const;
 
-describe('the classic endpoint with the jQuery client 2.4.3', () => {
+describe.each(HTTP_PLATFORMS)('the classic endpoint with the jQuery client 2.4.3, on %s', (platform) => {
   let server: RunningHubApp;
   let jwt: JwtService;
   const pages: ClassicPage[] = [];
@@ -25,7 +25,7 @@ describe('the classic endpoint with the jQuery client 2.4.3', () => {
   };
 
   beforeAll(async () => {
-    server = await startHubApp(CLASSIC_HUBS, { authStrategies: ['jwt'], classic: true }, { imports: [TestAuthModule] });
+    server = await startHubApp(CLASSIC_HUBS, { authStrategies: ['jwt'], classic: true }, { imports: [TestAuthModule], platform });
     jwt = server.app.get(JwtService);
   });
 
