@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSampleApp } from '../../sample-app/bootstrap.js';
 import { ClassicPage, classicConnection, hubsInProxy, methodsInProxy, type ClassicHubConnection } from '../support/classic-client.js';
 import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
+import { sampleTokenOf } from '../support/sample-login.js';
 import { waitFor } from '../support/wait.js';
 
 const failureOf = async (call: PromiseLike<unknown>) => (await Promise.resolve(call).then(() => undefined, (error: unknown) => error)) as { message: string };
@@ -10,14 +11,7 @@ describe('sample app classic endpoint (contract: sample-app-contract.md, "Classi
   let server: RunningHubApp;
   const pages: ClassicPage[] = [];
   const connections: ClassicHubConnection[] = [];
-  const tokenOf = async (username: string) => {
-    const response = await fetch(`${server.baseUrl}/auth/login`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ username, password: `${username}-pass` }),
-    });
-    return ((await response.json()) as { access_token: string }).access_token;
-  };
+  const tokenOf = (username: string) => sampleTokenOf(server.baseUrl, username);
   const open = async (username?: string) => {
     const page = await ClassicPage.open(server.baseUrl);
     pages.push(page);

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import type { ClassicTransportName } from '../../options/classic-endpoint-options.js';
 import { CLASSIC_KEEP_ALIVE } from '../../protocol/classic/classic-messages.js';
 import type { HttpReply } from '../http-platform.js';
+import { EVENT_STREAM_HEADERS } from '../http-transport.js';
 
 /**
  * The open request (or socket) a classic connection's messages reach its client through. A
@@ -49,14 +50,6 @@ export class WebSocketReceiver implements ClassicReceiver {
     this.socket.once('close', listener);
   }
 }
-
-const EVENT_STREAM_HEADERS = {
-  'Content-Type': 'text/event-stream',
-  'Cache-Control': 'no-cache,no-store',
-  Pragma: 'no-cache',
-  'Content-Encoding': 'identity',
-  'X-Content-Type-Options': 'nosniff',
-};
 
 export class EventStreamReceiver implements ClassicReceiver {
   readonly transport = 'serverSentEvents';

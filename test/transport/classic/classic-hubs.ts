@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Authorize, Caller, Clients, Groups, Hub, HubException, type GroupManager, type HubCallerClients, type HubCallerContext, type OnHubConnected, type OnHubDisconnected } from 'nestjs-signalr';
+import { HubCodeRuns, NotBannedPolicy, OpenHub } from '../../security/security-hubs.js';
 
 /** What the hubs saw, for assertions. */
 @Injectable()
@@ -56,20 +57,6 @@ export class ClassicChatHub implements OnHubConnected, OnHubDisconnected {
   }
 }
 
-/** A hub anyone may use; its classic name is its class name. */
-@Hub('/hubs/public')
-export class PublicHub {
-  ping(): string {
-    return 'pong';
-  }
-
-  @Authorize()
-  secret(): string {
-    return 'secret';
-  }
-}
-
-
 /** Only admins may connect. */
 @Hub('/hubs/admins', { classicName: 'adminHub' })
 @Authorize({ roles: ['admin'] })
@@ -79,4 +66,5 @@ export class ClassicAdminHub {
   }
 }
 
-export const CLASSIC_HUBS = [ClassicChatHub, PublicHub, ClassicAdminHub, ClassicHubEvents];
+/** With `OpenHub` (anyone may connect; its classic name is its class name) and what it needs. */
+export const CLASSIC_HUBS = [ClassicChatHub, OpenHub, HubCodeRuns, NotBannedPolicy, ClassicAdminHub, ClassicHubEvents];

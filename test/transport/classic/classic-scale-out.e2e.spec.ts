@@ -31,7 +31,15 @@ class RawClassicClient {
 
   constructor(private readonly accessToken: string) {}
 
-  async negotiate(node: RunningHubApp): Promise<void> {
+  /** Negotiates, connects and starts on `node`. */
+  async open(node: RunningHubApp): Promise<this> {
+    await this.negotiate(node);
+    await this.receive(node, 'connect');
+    await this.start(node);
+    return this;
+  }
+
+  private async negotiate(node: RunningHubApp): Promise<void> {
     const response = await fetch(`${node.baseUrl}/signalr/negotiate?clientProtocol=2.1&connectionData=${CHAT}`, { headers: this.headers });
     this.token = ((await response.json()) as { ConnectionToken: string }).ConnectionToken;
   }
@@ -48,7 +56,7 @@ class RawClassicClient {
     return 200;
   }
 
-  async start(node: RunningHubApp): Promise<void> {
+  private async start(node: RunningHubApp): Promise<void> {
     expect(await (await fetch(this.url(node, 'start'), { headers: this.headers })).json()).toEqual({ Response: 'started' });
   }
 
@@ -104,10 +112,7 @@ describeWithRedis('the classic endpoint on two nodes over Redis', () => {
   });
 
   it('puts a classic client on one node and a modern one on the other in one room', async () => {
-    const alice = new RawClassicClient(signFor(jwt, 'alice'));
-    await alice.negotiate(nodes[0]);
-    await alice.receive(nodes[0], 'connect');
-    await alice.start(nodes[0]);
+    const alice = await new RawClassicClient(signFor(jwt, 'alice')).open(nodes[0]);
     await alice.invoke(nodes[0], 'joinRoom', 'across');
     const bob = await modernClients.connect(`${nodes[1].baseUrl}/hubs/chat`, { accessTokenFactory: () => signFor(jwt, 'bob') });
     await bob.invoke('JoinRoom', 'across');
@@ -122,10 +127,7 @@ describeWithRedis('the classic endpoint on two nodes over Redis', () => {
   });
 
   it('resumes a connection on another node from its groups token, and a replayed older token does not restore a group left since', async () => {
-    const alice = new RawClassicClient(signFor(jwt, 'alice'));
-    await alice.negotiate(nodes[0]);
-    await alice.receive(nodes[0], 'connect');
-    await alice.start(nodes[0]);
+    const alice = await new RawClassicClient(signFor(jwt, 'alice')).open(nodes[0]);
     await alice.invoke(nodes[0], 'joinRoom', 'kept');
     await alice.invoke(nodes[0], 'joinRoom', 'left');
     const older = alice.groupsToken;
@@ -146,14 +148,8 @@ describeWithRedis('the classic endpoint on two nodes over Redis', () => {
   });
 
   it('refuses to resume with a groups token of another connection, or an expired one', async () => {
-    const alice = new RawClassicClient(signFor(jwt, 'alice'));
-    await alice.negotiate(nodes[0]);
-    await alice.receive(nodes[0], 'connect');
-    await alice.start(nodes[0]);
-    const other = new RawClassicClient(signFor(jwt, 'alice'));
-    await other.negotiate(nodes[0]);
-    await other.receive(nodes[0], 'connect');
-    await other.start(nodes[0]);
+    const alice = await new RawClassicClient(signFor(jwt, 'alice')).open(nodes[0]);
+    const other = await new RawClassicClient(signFor(jwt, 'alice')).open(nodes[0]);
     await other.invoke(nodes[0], 'joinRoom', 'theirs');
     expect(await alice.receive(nodes[1], 'reconnect', other.groupsToken)).toBe(400);
     const tokens = new ClassicGroupsTokens(nodes[0].app.get(TokenService));

@@ -50,23 +50,23 @@ describe('classic endpoint security', () => {
   });
 
   it("refuses a token presented by another user, or anonymously, with 403 and the seed's text", async () => {
-    const { ConnectionToken } = await negotiate('publichub', bearer('alice'));
-    expect(await refusal(await call('connect', pollQuery('publichub', ConnectionToken), bearer('bob'), 'POST'))).toEqual({ status: 403, text: IDENTITY_CHANGED });
-    expect(await refusal(await call('connect', pollQuery('publichub', ConnectionToken), {}, 'POST'))).toEqual({ status: 403, text: IDENTITY_CHANGED });
-    const anonymous = await negotiate('publichub');
-    expect(await refusal(await call('connect', pollQuery('publichub', anonymous.ConnectionToken), bearer('alice'), 'POST'))).toEqual({ status: 403, text: IDENTITY_CHANGED });
+    const { ConnectionToken } = await negotiate('openhub', bearer('alice'));
+    expect(await refusal(await call('connect', pollQuery('openhub', ConnectionToken), bearer('bob'), 'POST'))).toEqual({ status: 403, text: IDENTITY_CHANGED });
+    expect(await refusal(await call('connect', pollQuery('openhub', ConnectionToken), {}, 'POST'))).toEqual({ status: 403, text: IDENTITY_CHANGED });
+    const anonymous = await negotiate('openhub');
+    expect(await refusal(await call('connect', pollQuery('openhub', anonymous.ConnectionToken), bearer('alice'), 'POST'))).toEqual({ status: 403, text: IDENTITY_CHANGED });
   });
 
   it('refuses a missing, broken or foreign token with 400 and the classic texts', async () => {
-    const missing = `transport=longPolling&clientProtocol=2.1&connectionData=${data('publichub')}`;
+    const missing = `transport=longPolling&clientProtocol=2.1&connectionData=${data('openhub')}`;
     expect(await refusal(await call('connect', missing, {}, 'POST'))).toEqual({ status: 400, text: 'Protocol error: Missing connection token.' });
-    const { ConnectionToken } = await negotiate('publichub');
+    const { ConnectionToken } = await negotiate('openhub');
     const broken = `${ConnectionToken.slice(0, -4)}AAAA`;
-    expect(await refusal(await call('connect', pollQuery('publichub', broken), {}, 'POST'))).toEqual({ status: 400, text: 'The ConnectionId is in the incorrect format.' });
+    expect(await refusal(await call('connect', pollQuery('openhub', broken), {}, 'POST'))).toEqual({ status: 400, text: 'The ConnectionId is in the incorrect format.' });
     // A modern hub's token is sealed for its own path: not a classic one.
     const modern = (await (await fetch(`${server.baseUrl}/hubs/public/negotiate?negotiateVersion=1`, { method: 'POST' })).json()) as { connectionToken: string };
-    expect(await refusal(await call('connect', pollQuery('publichub', modern.connectionToken), {}, 'POST'))).toEqual({ status: 400, text: 'The ConnectionId is in the incorrect format.' });
-    expect(await refusal(await call('connect', pollQuery('publichub', ConnectionToken, 'foreverFrame')))).toEqual({ status: 400, text: 'Protocol error: Unknown transport.' });
+    expect(await refusal(await call('connect', pollQuery('openhub', modern.connectionToken), {}, 'POST'))).toEqual({ status: 400, text: 'The ConnectionId is in the incorrect format.' });
+    expect(await refusal(await call('connect', pollQuery('openhub', ConnectionToken, 'foreverFrame')))).toEqual({ status: 400, text: 'Protocol error: Unknown transport.' });
   });
 
   it('checks hub authorization on negotiate and again on every request of the connection', async () => {
@@ -84,23 +84,23 @@ describe('classic endpoint security', () => {
   it('refuses connectionData that names no hub, an unknown hub or one hub twice', async () => {
     expect(await refusal(await call('negotiate', 'clientProtocol=2.1&connectionData=%5B%5D'))).toEqual({ status: 400, text: 'Protocol error: connectionData names no hub.' });
     expect(await refusal(await call('negotiate', `clientProtocol=2.1&connectionData=${data('nohub')}`))).toEqual({ status: 400, text: "'nohub' Hub could not be resolved." });
-    expect(await refusal(await call('negotiate', `clientProtocol=2.1&connectionData=${data('publichub', 'PublicHub')}`))).toEqual({ status: 400, text: 'Protocol error: Duplicate Hub names found.' });
+    expect(await refusal(await call('negotiate', `clientProtocol=2.1&connectionData=${data('openhub', 'OpenHub')}`))).toEqual({ status: 400, text: 'Protocol error: Duplicate Hub names found.' });
   });
 
   it('refuses a cross-origin request on every operation and the upgrade, and JSONP, with 403', async () => {
-    const { ConnectionToken } = await negotiate('publichub');
+    const { ConnectionToken } = await negotiate('openhub');
     const foreign: [string, string][] = [
       ['Host', new URL(server.baseUrl).host],
       ['Origin', 'http://evil.example.test'],
     ];
     for (const operation of ['negotiate', 'connect', 'start', 'send', 'poll', 'abort', 'ping']) {
-      const { status, head } = await rawHttp(server.baseUrl, 'POST', `/signalr/${operation}?${pollQuery('publichub', ConnectionToken)}`, [...foreign, ['Content-Length', '0']]);
+      const { status, head } = await rawHttp(server.baseUrl, 'POST', `/signalr/${operation}?${pollQuery('openhub', ConnectionToken)}`, [...foreign, ['Content-Length', '0']]);
       expect(status, operation).toBe(403);
       expect(head.toLowerCase()).not.toContain('access-control-allow-origin');
     }
-    const upgrade = await rawHttp(server.baseUrl, 'GET', `/signalr/connect?${pollQuery('publichub', ConnectionToken, 'webSockets')}`, [...foreign, ...UPGRADE_HEADERS]);
+    const upgrade = await rawHttp(server.baseUrl, 'GET', `/signalr/connect?${pollQuery('openhub', ConnectionToken, 'webSockets')}`, [...foreign, ...UPGRADE_HEADERS]);
     expect(upgrade.status).toBe(403);
-    expect(await refusal(await call('negotiate', `clientProtocol=2.1&connectionData=${data('publichub')}&callback=steal`))).toEqual({ status: 403, text: 'Forbidden: SignalR cross domain is disabled.' });
+    expect(await refusal(await call('negotiate', `clientProtocol=2.1&connectionData=${data('openhub')}&callback=steal`))).toEqual({ status: 403, text: 'Forbidden: SignalR cross domain is disabled.' });
   });
 
   it('refuses a method the user may not call with the generic text, and keeps the connection', async () => {
@@ -108,12 +108,12 @@ describe('classic endpoint security', () => {
     pages.push(page);
     const connection = classicConnection(page, server.baseUrl);
     connections.push(connection);
-    const publicHub = connection.createHubProxy('publicHub');
-    publicHub.on('nothing', () => undefined);
+    const openHub = connection.createHubProxy('OpenHub');
+    openHub.on('nothing', () => undefined);
     await connection.start({ transport: 'longPolling' });
-    const refused = (await Promise.resolve(publicHub.invoke('secret')).then(() => undefined, (error: unknown) => error)) as { message: string };
+    const refused = (await Promise.resolve(openHub.invoke('secret')).then(() => undefined, (error: unknown) => error)) as { message: string };
     expect(refused.message).toBe("Failed to invoke 'secret' because user is unauthorized");
-    await expect(publicHub.invoke('ping')).resolves.toBe('pong');
+    await expect(openHub.invoke('ping')).resolves.toBe('pong');
   });
 
   it('does not serve the generated proxy unless it is turned on', async () => {
@@ -139,14 +139,14 @@ describe('classic endpoint with the proxy and JSONP on', () => {
 
   it('lists only the hubs and methods the requester may call', async () => {
     const anonymous = await proxyFor();
-    expect(hubsInProxy(anonymous)).toEqual(['PublicHub']);
-    expect(methodsInProxy(anonymous, 'PublicHub')).toEqual(['ping']);
+    expect(hubsInProxy(anonymous)).toEqual(['OpenHub']);
+    expect(methodsInProxy(anonymous, 'OpenHub')).toEqual(['ping', 'whoami']);
     const alice = await proxyFor('alice');
-    expect(hubsInProxy(alice)).toEqual(['PublicHub', 'chatHub']);
+    expect(hubsInProxy(alice)).toEqual(['OpenHub', 'chatHub']);
     expect(methodsInProxy(alice, 'chatHub')).not.toContain('announce');
-    expect(methodsInProxy(alice, 'PublicHub')).toEqual(['ping', 'secret']);
+    expect(methodsInProxy(alice, 'OpenHub')).toEqual(['aliceOnly', 'notBanned', 'ping', 'secret', 'startsWithA', 'whoami']);
     const admin = await proxyFor('root', ['admin']);
-    expect(hubsInProxy(admin)).toEqual(['PublicHub', 'adminHub', 'chatHub']);
+    expect(hubsInProxy(admin)).toEqual(['OpenHub', 'adminHub', 'chatHub']);
     expect(methodsInProxy(admin, 'chatHub')).toContain('announce');
   });
 
@@ -154,11 +154,11 @@ describe('classic endpoint with the proxy and JSONP on', () => {
     const page = await ClassicPage.open(server.baseUrl);
     try {
       page.run(await proxyFor());
-      const { hub, PublicHub: publicHub } = page.connectionGlobal;
+      const { hub, OpenHub: openHub } = page.connectionGlobal;
       hub.qs = {};
-      publicHub.client.nothing = () => undefined;
+      openHub.client.nothing = () => undefined;
       await hub.start({ transport: 'longPolling' });
-      await expect(publicHub.server.ping()).resolves.toBe('pong');
+      await expect(openHub.server.ping()).resolves.toBe('pong');
       hub.stop();
     } finally {
       page.close();
@@ -167,17 +167,17 @@ describe('classic endpoint with the proxy and JSONP on', () => {
 
   it('refuses a Host outside allowedHosts on negotiate, the proxy, ping and the upgrade, before any hub code', async () => {
     const rebinding: [string, string][] = [['Host', `rebind.attacker.test:${new URL(server.baseUrl).port}`]];
-    for (const path of [`/signalr/negotiate?connectionData=${data('publichub')}`, '/signalr/hubs', '/signalr/ping']) {
+    for (const path of [`/signalr/negotiate?connectionData=${data('openhub')}`, '/signalr/hubs', '/signalr/ping']) {
       const { status, body } = await rawHttp(server.baseUrl, 'GET', path, rebinding);
       expect(status, path).toBe(400);
       expect(body).toBe('The Host header names a host this server does not serve.');
     }
-    const upgrade = await rawHttp(server.baseUrl, 'GET', `/signalr/connect?transport=webSockets&connectionToken=x&connectionData=${data('publichub')}`, [...rebinding, ...UPGRADE_HEADERS]);
+    const upgrade = await rawHttp(server.baseUrl, 'GET', `/signalr/connect?transport=webSockets&connectionToken=x&connectionData=${data('openhub')}`, [...rebinding, ...UPGRADE_HEADERS]);
     expect(upgrade.status).toBe(400);
   });
 
   it('answers JSONP with a call of the named callback when it is on', async () => {
-    const response = await fetch(`${server.baseUrl}/signalr/negotiate?clientProtocol=2.1&connectionData=${data('publichub')}&callback=jQuery123_456`);
+    const response = await fetch(`${server.baseUrl}/signalr/negotiate?clientProtocol=2.1&connectionData=${data('openhub')}&callback=jQuery123_456`);
     expect(response.headers.get('content-type')).toContain('application/javascript');
     expect(await response.text()).toMatch(/^jQuery123_456\(\{"Url":"\/signalr",.*\}\);$/);
   });
