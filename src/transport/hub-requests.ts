@@ -42,10 +42,13 @@ export class HubRequests implements OnModuleInit {
     platform.mount((args) => {
       const request = platform.request(args);
       const { pathname } = splitUrl(request.url);
-      if (this.hubs.classic?.operationOf(pathname)) return pipeline(...args).then(() => undefined, (error: unknown) => unfiltered.catch(error, httpArgumentsHost(args)));
-      const target = this.hubs.served.find(pathname);
-      if (!target?.endpoint.servesHttp(target.rest)) return undefined;
-      if (target.endpoint.answerPreflight(request, platform.reply(args), target.rest)) return Promise.resolve();
+      const { classic } = this.hubs;
+      const target = classic?.operationOf(pathname) ? undefined : this.hubs.served.find(pathname);
+      if (!target) {
+        if (!classic?.operationOf(pathname)) return undefined;
+        if (classic.answerPreflight(request, platform.reply(args))) return Promise.resolve();
+      } else if (!target.endpoint.servesHttp(target.rest)) return undefined;
+      else if (target.endpoint.answerPreflight(request, platform.reply(args), target.rest)) return Promise.resolve();
       return pipeline(...args).then(
         () => undefined,
         (error: unknown) => unfiltered.catch(error, httpArgumentsHost(args)),

@@ -5,10 +5,10 @@ import { classicErrors } from '../../errors/classic-errors.js';
 import type { ClassicTransportName, ResolvedClassicEndpointOptions } from '../../options/classic-endpoint-options.js';
 import type { ConnectionCaps } from '../../security/connection-caps.js';
 import type { ConnectionTokens } from '../../security/connection-tokens.js';
-import type { Admitted, HubGatekeeper } from '../../security/hub-gatekeeper.js';
+import type { Admitted, HubGatekeeper, Refusal } from '../../security/hub-gatekeeper.js';
 import { redactUrl } from '../../security/redact-url.js';
 import type { HttpReply } from '../http-platform.js';
-import { refuseUpgrade, replyError, replyScript } from '../http-replies.js';
+import { refuseUpgrade, replyError, replyNoContent, replyScript } from '../http-replies.js';
 import { readBody } from '../request-body.js';
 import type { ClassicConnection } from './classic-connection.js';
 import { ClassicConnections, type ClassicConnectionsParts } from './classic-connections.js';
@@ -96,6 +96,20 @@ export class ClassicEndpoint {
   /** The paths a catch-all route of the application must not take. */
   get httpPaths(): string[] {
     return OPERATIONS.map((operation) => `${this.path}${operation}`);
+  }
+
+  /**
+   * Answers a CORS preflight of any of its operations, before the application's guards as a CORS
+   * layer would (browsers send no credentials with one): only an allowed cross origin gets
+   * permission headers. Returns whether it was one.
+   */
+  answerPreflight(request: IncomingMessage, reply: HttpReply): boolean {
+    if (request.method !== 'OPTIONS') return false;
+    const preflight = this.parts.gatekeeper.preflight(request);
+    const refused = preflight as Refusal;
+    if (refused.admitted === false) replyError(reply, refused.status, refused.body, refused.headers);
+    else replyNoContent(reply, preflight as Record<string, string>);
+    return true;
   }
 
   async serveHttp(request: IncomingMessage, reply: HttpReply, operation: Operation, query: URLSearchParams): Promise<void> {

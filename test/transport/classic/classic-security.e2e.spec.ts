@@ -131,7 +131,7 @@ describe('classic endpoint with the proxy and JSONP on', () => {
   };
 
   beforeAll(async () => {
-    server = await startHubApp(CLASSIC_HUBS, { authStrategies: ['jwt'], classic: { hubsProxy: true, jsonp: true }, allowedHosts: ['127.0.0.1:*'] }, { imports: [TestAuthModule] });
+    server = await startHubApp(CLASSIC_HUBS, { authStrategies: ['jwt'], classic: { hubsProxy: true, jsonp: true }, allowedHosts: ['127.0.0.1:*'], allowedOrigins: ['http://app.example.test'] }, { imports: [TestAuthModule] });
     jwt = server.app.get(JwtService);
   });
 
@@ -174,6 +174,21 @@ describe('classic endpoint with the proxy and JSONP on', () => {
     }
     const upgrade = await rawHttp(server.baseUrl, 'GET', `/signalr/connect?transport=webSockets&connectionToken=x&connectionData=${data('openhub')}`, [...rebinding, ...UPGRADE_HEADERS]);
     expect(upgrade.status).toBe(400);
+  });
+
+  it('answers a preflight and the requests of an allowed cross origin with CORS headers, a foreign one with 403', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${server.baseUrl}/signalr/negotiate?clientProtocol=2.1&connectionData=${data('openhub')}`, {
+        method: 'OPTIONS',
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' },
+      });
+    const allowed = await preflight('http://app.example.test');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://app.example.test');
+    expect((await preflight('http://evil.example.test')).status).toBe(403);
+    const negotiated = await fetch(`${server.baseUrl}/signalr/negotiate?clientProtocol=2.1&connectionData=${data('openhub')}`, { headers: { Origin: 'http://app.example.test' } });
+    expect(negotiated.status).toBe(200);
+    expect(negotiated.headers.get('access-control-allow-origin')).toBe('http://app.example.test');
   });
 
   it('answers JSONP with a call of the named callback when it is on', async () => {
