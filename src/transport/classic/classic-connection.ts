@@ -86,7 +86,12 @@ export class ClassicConnection implements ClassicOutbox {
     });
     clearTimeout(this.disconnectTimer);
     if (cursor !== undefined && cursor >= 0 && cursor < this.delivered) this.rewind(cursor);
-    if (initialize) return this.send(writePersistentResponse({ cursor: String(this.lastNumber), initialized: true, messages: [] }));
+    if (initialize) {
+      this.send(writePersistentResponse({ cursor: String(this.delivered), initialized: true, messages: [] }));
+      // A stream goes on with what is waiting; a poll was answered, and the next one takes it.
+      if (receiver.streaming) this.flush();
+      return;
+    }
     if (this.lastNumber > this.delivered || this.membership.hasToken) return this.flush();
     if (!receiver.streaming) this.pollTimer = setTimeout(() => this.send(this.emptyResponse()), this.options.connectionTimeoutMs);
   }
@@ -101,7 +106,10 @@ export class ClassicConnection implements ClassicOutbox {
     if (this.ended) return;
     this.kept.push({ number: ++this.lastNumber, json: message });
     this.undelivered += message.length;
-    if (this.kept.length > this.options.messageBufferSize) this.kept.shift();
+    if (this.kept.length > this.options.messageBufferSize) {
+      const dropped = this.kept.shift()!;
+      if (dropped.number > this.delivered) this.undelivered -= dropped.json.length;
+    }
     this.queueFlush();
   }
 
