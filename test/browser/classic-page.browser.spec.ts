@@ -45,10 +45,12 @@ describe.runIf(chromiumAvailable())('the sample classic page in headless Chromiu
     return { page, used };
   }
 
-  it('puts a jQuery client and an official client in one room: each sees the other', async () => {
+  // Two pages signing in and a round of messages: on a loaded machine, more than the default 20 s.
+  it('puts a jQuery client and an official client in one room: each sees the other', { timeout: 60_000 }, async () => {
     const alice = await signIn('/classic.html', 'alice');
     const bob = await signIn('/', 'bob');
-    expect([...alice.used]).toEqual(['webSockets']);
+    // The client's first choice; on a slow machine it may fall back after its 5 s start timeout.
+    expect([...alice.used][0]).toBe('webSockets');
     expect(await alice.page.textContent('#whoami')).toBe('as alice');
     await join(alice.page, 'both-kinds');
     await join(bob.page, 'both-kinds');
