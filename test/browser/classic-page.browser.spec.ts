@@ -25,7 +25,8 @@ async function messagesOf(page: Page, count: number): Promise<string[]> {
   return page.$$eval('#messages li', (items) => items.map((item) => item.textContent ?? ''));
 }
 
-describe.runIf(chromiumAvailable())('the sample classic page in headless Chromium', () => {
+// Each test signs two pages in and exchanges messages: on a loaded machine, more than the default 20 s.
+describe.runIf(chromiumAvailable())('the sample classic page in headless Chromium', { timeout: 60_000 }, () => {
   const suite = withChromium(async () => listenOnLoopback(await createSampleApp({ logger: false })));
 
   /** Signs in on `path`, noting which classic transport the page used. */
@@ -45,8 +46,7 @@ describe.runIf(chromiumAvailable())('the sample classic page in headless Chromiu
     return { page, used };
   }
 
-  // Two pages signing in and a round of messages: on a loaded machine, more than the default 20 s.
-  it('puts a jQuery client and an official client in one room: each sees the other', { timeout: 60_000 }, async () => {
+  it('puts a jQuery client and an official client in one room: each sees the other', async () => {
     const alice = await signIn('/classic.html', 'alice');
     const bob = await signIn('/', 'bob');
     // The client's first choice; on a slow machine it may fall back after its 5 s start timeout.
