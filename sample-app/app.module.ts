@@ -24,6 +24,8 @@ import { WebController } from './web/web.controller.js';
         // All three, as by default: clients behind proxies that block WebSockets fall back to the others.
         transports: ['WebSockets', 'ServerSentEvents', 'LongPolling'],
         ...CONNECTION_CAPS,
+        // The classic SignalR 2.x endpoint at /signalr for jQuery clients, with its per-user proxy at /signalr/hubs; JSONP stays off.
+        classic: { hubsProxy: true },
         lifetimeManager: backplaneOf(config),
       }),
     }),

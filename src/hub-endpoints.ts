@@ -40,6 +40,11 @@ import { HubPaths } from './transport/hub-paths.js';
 import { offeredTransports } from './transport/negotiate-response.js';
 import { WebSocketTransport } from './transport/websocket-transport.js';
 import { SIGNALR_TELEMETRY } from './telemetry/telemetry-provider.js';
+import { resolveClassicEndpointOptions } from './options/classic-endpoint-options.js';
+import { DEFAULT_PROXY_UNKNOWN_GUARDS } from './options/signalr-module-options.js';
+import { ClassicEndpoint } from './transport/classic/classic-endpoint.js';
+import { ClassicHubs } from './transport/classic/classic-hub.js';
+import { ClassicGroupsTokens } from './security/classic-groups-tokens.js';
 import type { HubTelemetry, Telemetry } from './telemetry/telemetry.js';
 
 const logger = new Logger('SignalR:Module');
@@ -52,6 +57,9 @@ const logger = new Logger('SignalR:Module');
 export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdown {
   /** The hubs the adapter serves, by path: its upgrades and the application's HTTP pipeline route by it. */
   readonly served = new HubPaths();
+  /** The classic SignalR 2.x endpoint, while the `classic` option turns it on; it serves the hubs of `served`. */
+  readonly classic: ClassicEndpoint | undefined;
+  private readonly classicHubs = new ClassicHubs();
   private readonly lifetimeManagers = new Map<Function, HubLifetimeManager>();
   private readonly connectionRegistries: ConnectionRegistry[] = [];
   private readonly endpoints = new Map<Function, HubEndpoint>();
@@ -91,6 +99,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     this.proxyUnknownGuards = proxyUnknownGuards(options);
     this.requestCapture = new ConnectionRequestCapture(options);
     if (process.env.NODE_ENV === 'production') warnOfProductionRisks(options);
+    this.classic = this.createClassicEndpoint(tokenService);
   }
 
   contextFor(hubClass: Function): HubContext {
@@ -117,6 +126,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.classic?.close();
     // The adapter closes endpoints it served; this catches managers of hubs never served.
     await Promise.all([...this.lifetimeManagers.values()].map((manager) => manager.dispose()));
   }
@@ -198,12 +208,30 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     });
     const http = new HttpTransport({ ...transportParts, options, relay: lifetimeManager.relay });
     const proxies = this.proxyRenderer(hubClass, path, proxyMethods);
+    if (this.classic) {
+      const listing = new HubProxyRenderer(hubClass, path, proxyMethods, new ProxyVisibility(hubClass, path, this.authorizer, this.proxyUnknownGuards ?? DEFAULT_PROXY_UNKNOWN_GUARDS));
+      const name = metadata.classicName ?? hubClass.name;
+      this.classicHubs.add({ name, path, connections, gatekeeper, registry, visibleMethods: (user) => listing.visibleTo(user) });
+    }
     const strategies = this.options.authStrategies?.length ? `Passport ${this.options.authStrategies.join(', ')}` : 'none (anonymous)';
     logger.log(
       `Serving ${hubClass.name} at ${path}: transports ${offeredTransports(options.transports).map(({ transport }) => transport).join(', ')}; ` +
         `protocols ${protocols.map(({ name }) => name).join(', ')}; authentication ${strategies}; connects ${this.authorizer.describeHubAccess(hubClass)}.`,
     );
     return new HubEndpoint({ path, connections, webSocket, http, gatekeeper, connectionTokens: this.connectionTokens, caps: this.caps, proxies });
+  }
+
+  private createClassicEndpoint(tokenService: TokenService): ClassicEndpoint | undefined {
+    const options = resolveClassicEndpointOptions(this.options.classic);
+    if (!options) return undefined;
+    const { transportSecurity: transport, hostPolicy: hosts, originPolicy: origins, authorizer } = this;
+    // Ping and the proxy name no hub: the endpoint's own checks (Host, Origin, authentication) admit them.
+    const gatekeeper = new HubGatekeeper({ hubClass: ClassicEndpoint, hubPath: options.path, transport, hosts, origins, authenticator: this.authenticator ?? undefined, authorizer, refusals: this.telemetry?.refusals });
+    const { caps, connectionTokens, requestCapture } = this;
+    const closeOnCredentialExpiry = this.options.closeOnCredentialExpiry ?? true;
+    const { negotiateTokenLifetimeMs, groupsTokenLifetimeMs } = this.lifetimes;
+    const groupsTokens = new ClassicGroupsTokens(tokenService);
+    return new ClassicEndpoint({ options, hubs: this.classicHubs, gatekeeper, caps, connectionTokens, requestCapture, closeOnCredentialExpiry, negotiateTokenLifetimeMs, groupsTokens, groupsTokenLifetimeMs });
   }
 
   /** One per hub class, shared by its lifetime manager and its endpoint; undefined without an SDK. */

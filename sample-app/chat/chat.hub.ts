@@ -27,8 +27,11 @@ const isIntegerIn = (value: unknown, min: number, max: number) =>
   Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Every method needs a signed-in user: the hub refuses anonymous negotiate and connect (401). */
-@Hub('/hubs/chat')
+/**
+ * Every method needs a signed-in user: the hub refuses anonymous negotiate and connect (401).
+ * Classic jQuery clients reach it as `chatHub` on /signalr.
+ */
+@Hub('/hubs/chat', { classicName: 'chatHub' })
 @Authorize()
 export class ChatHub implements OnHubDisconnected {
   constructor(private readonly membership: RoomMembership) {}

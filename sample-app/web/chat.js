@@ -1,6 +1,8 @@
 // The sample chat page. Every piece of user text goes through textContent, never innerHTML,
-// so a message like <img src=x onerror=...> shows as text and runs nothing.
-const { HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel } = window.signalR;
+// so a message like <img src=x onerror=...> shows as text and runs nothing. The same page runs
+// on the official client (`/`) and on the classic jQuery client (`/classic.html`), which only
+// the connection module tells apart.
+const { connectChat } = await import(document.documentElement.dataset.client === 'classic' ? './classic-connection.js' : './modern-connection.js');
 
 const $ = (selector) => document.querySelector(selector);
 let connection;
@@ -51,20 +53,13 @@ const requestedTransport = new URLSearchParams(location.search).get('transport')
 if (TRANSPORTS.includes(requestedTransport)) $('#login').elements.transport.value = requestedTransport;
 
 async function connect(transportName) {
-  // Stateful reconnect is carried by WebSockets only; the client asks for it there alone.
-  const transport = TRANSPORTS.includes(transportName) ? { transport: HttpTransportType[transportName] } : {};
-  connection = new HubConnectionBuilder()
-    .withUrl('/hubs/chat', { accessTokenFactory: () => accessToken, ...transport })
-    .withStatefulReconnect()
-    .withAutomaticReconnect()
-    .configureLogging(LogLevel.Warning)
-    .build();
-  connection.on('ReceiveMessage', (room, from, text) => addMessage([[`#${room} `, 'room'], [`${from}: `, 'from'], [text]]));
-  connection.on('Announcement', (from, text) => addMessage([['📢 ', null], [`${from}: `, 'from'], [text]], 'announcement'));
-  connection.onreconnecting(() => setState('reconnecting'));
-  connection.onreconnected(() => setState('connected'));
-  connection.onclose(() => setState('disconnected'));
-  await connection.start();
+  connection = await connectChat({
+    accessToken: () => accessToken,
+    transport: TRANSPORTS.includes(transportName) ? transportName : undefined,
+    receiveMessage: (room, from, text) => addMessage([[`#${room} `, 'room'], [`${from}: `, 'from'], [text]]),
+    announcement: (from, text) => addMessage([['📢 ', null], [`${from}: `, 'from'], [text]], 'announcement'),
+    state: setState,
+  });
   setState('connected');
   const me = await connection.invoke('Whoami');
   $('#whoami').textContent = `as ${me.name}`;
@@ -133,7 +128,7 @@ $('#announce').addEventListener('submit', async (event) => {
 // Sign-out stops the hub connection first and only then forgets the credential, so no
 // connection lives on with an identity the user has given up.
 $('#logout').addEventListener('click', async () => {
-  if (connection && connection.state !== HubConnectionState.Disconnected) await connection.stop();
+  if (connection) await connection.stop();
   connection = undefined;
   accessToken = undefined;
   joinedRooms.clear();

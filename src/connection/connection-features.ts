@@ -25,6 +25,8 @@ export interface ConnectionFeatures {
    * disconnect timeout), so neither side pings and the client's silence does not count.
    */
   readonly inherentKeepAlive?: boolean;
+  /** Told of every change of the connection's groups (the classic endpoint's groups token). */
+  readonly membershipObserver?: (groupName: string, member: boolean) => void;
 }
 
 export interface ConnectionIdentity {

@@ -371,6 +371,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   /** Lifetime managers report the changes they make, whoever asked for them. */
   membershipChanged(groupName: string, member: boolean): void {
     this.session?.membership?.changed(groupName, member);
+    this.features.membershipObserver?.(groupName, member);
   }
 
   private sendGroupsToken(groups: readonly string[], version: number): void {

@@ -8,6 +8,8 @@ export interface HubMetadata {
   /** URL path of the hub, absolute from the server root (a global prefix does not apply). */
   readonly path: string;
   readonly options: HubOptions;
+  /** The hub's name on the classic endpoint; undefined: the class name. */
+  readonly classicName?: string;
 }
 
 export interface HubMethodMetadata {

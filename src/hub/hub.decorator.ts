@@ -8,6 +8,16 @@ import { HubValidationPipe } from './hub-validation.pipe.js';
 import { HUB_METADATA, type HubGatewayOptions, type HubMetadata } from './hub-metadata.js';
 import { addFirstClassGuard, addFirstClassPipe } from './nest-internals.js';
 
+/** A hub's options, and what only a hub (not the module) can set. */
+export interface HubDecoratorOptions extends HubOptions {
+  /**
+   * The hub's name on the classic endpoint (the jQuery client's `createHubProxy(name)`), matched
+   * case-insensitively.
+   * @default the class name, as classic SignalR names hubs
+   */
+  readonly classicName?: string;
+}
+
 /**
  * Marks a class as a SignalR hub served at `path`. Its public methods are callable by the
  * official clients under their own names (case-insensitively), or a name set with `@HubMethod`.
@@ -15,7 +25,7 @@ import { addFirstClassGuard, addFirstClassPipe } from './nest-internals.js';
  * The hub is a Nest gateway underneath, so `SignalRAdapter` must be the application's
  * WebSocket adapter and the hub must be listed in a module's `providers`.
  */
-export function Hub(path: string, options: HubOptions = {}): ClassDecorator {
+export function Hub(path: string, options: HubDecoratorOptions = {}): ClassDecorator {
   // Plain JavaScript and decorators applied by hand reach here with anything.
   if (typeof path !== 'string') {
     throw new SignalRError(SignalRErrorCode.InvalidHubDefinition, `@Hub needs the hub's path as its first argument, as in @Hub('/hubs/chat'); got ${describeValue(path)}.`);
@@ -23,8 +33,12 @@ export function Hub(path: string, options: HubOptions = {}): ClassDecorator {
   if (!path.startsWith('/') || path.endsWith('/') || path.includes('?')) {
     throw new SignalRError(SignalRErrorCode.InvalidHubDefinition, `@Hub path must start with '/' and have no trailing '/' or query: '${path}'.`);
   }
-  checkHubOptions(path, options);
-  const metadata: HubMetadata = { path, options };
+  const { classicName, ...hubOptions } = options;
+  if (classicName !== undefined && (typeof classicName !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(classicName))) {
+    throw new SignalRError(SignalRErrorCode.InvalidHubDefinition, `@Hub('${path}') classicName must be an identifier, as a jQuery hub proxy's name is; got ${describeValue(classicName)}.`);
+  }
+  checkHubOptions(path, hubOptions);
+  const metadata: HubMetadata = { path, options: hubOptions, classicName };
   return (target) => {
     const gatewayOptions: HubGatewayOptions = { path, signalrHub: target as unknown as HubGatewayOptions['signalrHub'] };
     applyDecorators(Injectable(), SetMetadata(HUB_METADATA, metadata), WebSocketGateway(gatewayOptions))(target);

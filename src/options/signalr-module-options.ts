@@ -6,6 +6,7 @@ import type { OriginPolicyOptions } from '../security/origin-policy.js';
 import type { TransportSecurityOptions } from '../security/transport-security.js';
 import type { ConnectionRequestOptions } from '../transport/connection-request-capture.js';
 import type { UserIdentityOptions } from '../security/user-identity.js';
+import { classicOptionRule, type ClassicEndpointOptions } from './classic-endpoint-options.js';
 import type { HubOptions } from './hub-options.js';
 import { callback, describeValue, flag, listOf, milliseconds, nested, oneOf, positiveInteger, type OptionRule, type OptionRules } from './option-rules.js';
 
@@ -134,6 +135,12 @@ export interface SignalRModuleOptions
    * @default unset: no cap
    */
   maximumConnectionsPerAddress?: number;
+  /**
+   * Serve the classic SignalR 2.x protocol to the unmodified jQuery client (npm `signalr` 2.4.3)
+   * from the same hubs, at `/signalr` unless `path` says otherwise; `true` takes every default.
+   * @default false (off)
+   */
+  classic?: boolean | ClassicEndpointOptions;
 }
 
 export type ConnectionCapOptions = Pick<SignalRModuleOptions, 'maximumConnections' | 'maximumConnectionsPerUser' | 'maximumConnectionsPerAddress'>;
@@ -184,6 +191,7 @@ export const MODULE_OWN_OPTION_RULES: OptionRules<ModuleOwnOptions> = {
   maximumConnections: connections,
   maximumConnectionsPerUser: connections,
   maximumConnectionsPerAddress: connections,
+  classic: classicOptionRule,
 };
 
 /** The module's token lifetimes with their defaults. */

@@ -54,7 +54,7 @@ interface HubRequest {
 // What ASP.NET Core puts on every answer to a GET that is not an event stream, refusals included.
 const POLL_HEADERS = { 'Cache-Control': 'no-cache, no-store', Pragma: 'no-cache', Expires: 'Thu, 01 Jan 1970 00:00:00 GMT' };
 
-const EVENT_STREAM_HEADERS = {
+export const EVENT_STREAM_HEADERS = {
   'Content-Type': 'text/event-stream',
   'Cache-Control': 'no-cache,no-store',
   Pragma: 'no-cache',

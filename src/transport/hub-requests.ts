@@ -41,14 +41,19 @@ export class HubRequests implements OnModuleInit {
     const unfiltered = new BaseExceptionFilter(httpAdapter);
     platform.mount((args) => {
       const request = platform.request(args);
-      const target = this.hubs.served.find(splitUrl(request.url).pathname);
-      if (!target?.endpoint.servesHttp(target.rest)) return undefined;
-      if (target.endpoint.answerPreflight(request, platform.reply(args), target.rest)) return Promise.resolve();
+      const { pathname } = splitUrl(request.url);
+      const { classic } = this.hubs;
+      const target = classic?.operationOf(pathname) ? undefined : this.hubs.served.find(pathname);
+      if (!target) {
+        if (!classic?.operationOf(pathname)) return undefined;
+        if (classic.answerPreflight(request, platform.reply(args))) return Promise.resolve();
+      } else if (!target.endpoint.servesHttp(target.rest)) return undefined;
+      else if (target.endpoint.answerPreflight(request, platform.reply(args), target.rest)) return Promise.resolve();
       return pipeline(...args).then(
         () => undefined,
         (error: unknown) => unfiltered.catch(error, httpArgumentsHost(args)),
       );
-    }, this.hubs.served.httpPaths());
+    }, [...this.hubs.served.httpPaths(), ...(this.hubs.classic?.httpPaths ?? [])]);
   }
 
   /** The handler the application's guards and interceptors run around. */
@@ -56,6 +61,8 @@ export class HubRequests implements OnModuleInit {
     const platform = this.platform!;
     const request = platform.request(args);
     const { pathname, query } = splitUrl(request.url);
+    const classic = this.hubs.classic?.operationOf(pathname);
+    if (classic) return this.hubs.classic!.serveHttp(request, platform.reply(args), classic, query);
     const target = this.hubs.served.find(pathname);
     // The hub closed while the application's guards ran: the path is no longer served.
     if (!target) throw new NotFoundException();

@@ -7,6 +7,7 @@ import { rootModuleMissing } from '../errors/setup-errors.js';
 import { SignalRError, SignalRErrorCode } from '../errors/signalr-error-codes.js';
 import { HubEndpoints } from '../hub-endpoints.js';
 import { isHubGatewayOptions } from '../hub/hub-metadata.js';
+import type { ClassicEndpoint } from './classic/classic-endpoint.js';
 import { HubEndpoint } from './hub-endpoint.js';
 import { splitUrl, type HubPaths } from './hub-paths.js';
 
@@ -26,6 +27,7 @@ export class SignalRAdapter extends WsAdapter {
   /** Paths of the ws gateways on the application's server, lower-cased. */
   private readonly gatewayPaths = new Set<string>();
   private hubs: HubPaths | undefined;
+  private classic: ClassicEndpoint | undefined;
   private detach: (() => void) | undefined;
 
   constructor(
@@ -45,6 +47,7 @@ export class SignalRAdapter extends WsAdapter {
     const endpoint = registry.endpointFor(options.signalrHub);
     registry.served.add(endpoint);
     this.hubs = registry.served;
+    this.classic = registry.classic;
     this.attachToServer();
     return endpoint;
   }
@@ -92,6 +95,8 @@ export class SignalRAdapter extends WsAdapter {
     const server = this.httpServer as Server;
     const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const { pathname, query } = splitUrl(request.url);
+      const classic = this.classic?.operationOf(pathname);
+      if (classic) return this.classic!.upgrade(request, socket, head, classic, query);
       const target = this.hubs?.find(pathname);
       if (target?.rest === '') target.endpoint.upgrade(request, socket, head, query);
       else this.gatewayUpgrades.emit('upgrade', request, socket, head);

@@ -3,18 +3,12 @@ import { createSampleApp } from '../../sample-app/bootstrap.js';
 import { CONNECTION_CAPS } from '../../sample-app/config.js';
 import { ClientPool } from '../support/client.js';
 import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
+import { sampleTokenOf } from '../support/sample-login.js';
 
 describe('sample app connection caps (README: the sample sets them)', () => {
   let server: RunningHubApp;
   const clients = new ClientPool();
-  const tokenOf = async (username: string) => {
-    const response = await fetch(`${server.baseUrl}/auth/login`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ username, password: `${username}-pass` }),
-    });
-    return ((await response.json()) as { access_token: string }).access_token;
-  };
+  const tokenOf = (username: string) => sampleTokenOf(server.baseUrl, username);
 
   beforeAll(async () => {
     server = await listenOnLoopback(await createSampleApp({ logger: false }));

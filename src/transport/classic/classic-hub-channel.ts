@@ -1,0 +1,155 @@
+import { EventEmitter } from 'node:events';
+import { CHANNEL_CLOSED, CHANNEL_OPEN, type FrameChannel } from '../../connection/frame-channel.js';
+import type { Payload } from '../../connection/outgoing-batch.js';
+import { invocationErrors } from '../../errors/invocation-errors.js';
+import { MessageType } from '../../protocol/hub-message.js';
+import { writeClientInvocation, writeHubResult, type ClassicHubInvocation } from '../../protocol/classic/classic-messages.js';
+import { RECORD_SEPARATOR, toRecord } from '../../protocol/text-message-format.js';
+import { ABNORMAL_CLOSURE } from '../http-channel.js';
+
+/** The hub connection speaks the `json` hub protocol: the classic connection asks for it on `/start`. */
+const JSON_HANDSHAKE = Buffer.from(toRecord('{"protocol":"json","version":1}'));
+
+/** Where a hub's messages for the client go: the classic connection, which numbers and delivers them. */
+export interface ClassicOutbox {
+  /** A message for the `M` array of a persistent response, serialized. */
+  deliver(message: string): void;
+  /** Bytes held for the client and not yet handed to its socket, stream or poll. */
+  readonly undeliveredBytes: number;
+  /** The hub connection ended from the server side (an error, credential expiry, a slow client). */
+  hubEnded(channel: ClassicHubChannel): void;
+}
+
+/** What the hub connection writes, as the `json` protocol writes it (our own output, so trusted). */
+interface WrittenMessage {
+  readonly type?: MessageType;
+  readonly invocationId?: string;
+  readonly target?: string;
+  readonly arguments?: readonly unknown[];
+  readonly result?: unknown;
+  readonly error?: string;
+}
+
+/**
+ * One hub of a classic connection, presented to the hub's connections as a `FrameChannel`: the
+ * hub connection above it (handshake, dispatcher, guards, pipes, filters, lifetime manager) is the
+ * one every modern client gets. Classic invocations go in as `json` protocol records, and what
+ * the hub connection writes comes out as classic messages: client calls `{H,M,A}`, results
+ * `{I,R}` and errors `{I,E,H}`, a HubException's message unwrapped as classic SignalR showed it.
+ */
+export class ClassicHubChannel extends EventEmitter implements FrameChannel {
+  readyState = CHANNEL_OPEN;
+  private handshakeAnswered = false;
+  private paused = false;
+  private readonly readers: (() => void)[] = [];
+  /** The method each pending invocation named, as the client wrote it: the error texts name it so. */
+  private readonly targets = new Map<string, string>();
+  private started: ((started: boolean) => void) | undefined;
+
+  constructor(
+    /** The hub's classic name, as client calls carry it in `H`. */
+    readonly hubName: string,
+    private readonly outbox: ClassicOutbox,
+  ) {
+    super();
+  }
+
+  get bufferedAmount(): number {
+    return this.outbox.undeliveredBytes;
+  }
+
+  /** Runs the hub's onConnected (delayed start); resolves true once it returned, false if the connection ended first. */
+  start(): Promise<boolean> {
+    if (this.readyState !== CHANNEL_OPEN) return Promise.resolve(false);
+    const started = new Promise<boolean>((resolve) => (this.started = resolve));
+    this.emit('message', JSON_HANDSHAKE);
+    return started;
+  }
+
+  /** Hands an invocation to the hub connection once it reads; false if the connection ended first. */
+  async invoke(invocation: ClassicHubInvocation): Promise<boolean> {
+    while (this.paused && this.readyState === CHANNEL_OPEN) await new Promise<void>((resolve) => this.readers.push(resolve));
+    if (this.readyState !== CHANNEL_OPEN) return false;
+    const { invocationId, method: target } = invocation;
+    this.targets.set(invocationId, target);
+    const record = { type: MessageType.Invocation, invocationId, target, arguments: invocation.arguments };
+    this.emit('message', Buffer.from(toRecord(JSON.stringify(record))));
+    return true;
+  }
+
+  send(data: Payload, _options: { binary: boolean }, written?: (error?: Error) => void): void {
+    const text = typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+    for (const record of text.split(RECORD_SEPARATOR)) {
+      if (record !== '') this.translate(JSON.parse(record) as WrittenMessage);
+    }
+    written?.();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** The first resume after the handshake is the hub connection's start: onConnected returned. */
+  resume(): void {
+    this.paused = false;
+    if (this.handshakeAnswered) this.settleStart(true);
+    for (const wake of this.readers.splice(0)) wake();
+  }
+
+  /** The hub connection closes: the classic connection ends with it. */
+  close(): void {
+    this.end(1000, true);
+  }
+
+  terminate(): void {
+    this.end(ABNORMAL_CLOSURE, true);
+  }
+
+  /** The classic connection ended (abort, disconnect timeout): the hub connection ends too. */
+  disconnect(code: number): void {
+    this.end(code, false);
+  }
+
+  private end(code: number, fromHub: boolean): void {
+    if (this.readyState === CHANNEL_CLOSED) return;
+    this.readyState = CHANNEL_CLOSED;
+    this.settleStart(false);
+    for (const wake of this.readers.splice(0)) wake();
+    this.emit('close', code);
+    if (fromHub) this.outbox.hubEnded(this);
+  }
+
+  private settleStart(started: boolean): void {
+    const settle = this.started;
+    this.started = undefined;
+    settle?.(started);
+  }
+
+  private translate(message: WrittenMessage): void {
+    // The first record is the handshake's answer: `{}`, or an error the close that follows reports.
+    if (!this.handshakeAnswered) {
+      this.handshakeAnswered = true;
+      return;
+    }
+    switch (message.type) {
+      case MessageType.Invocation:
+        return this.outbox.deliver(writeClientInvocation(this.hubName, message.target!, message.arguments ?? []));
+      case MessageType.Completion:
+        return this.complete(message);
+      default:
+        // Pings are not asked for (the classic connection keeps itself alive); stream items have no classic form.
+        return;
+    }
+  }
+
+  private complete({ invocationId, result, error }: WrittenMessage): void {
+    const id = invocationId!;
+    const target = this.targets.get(id) ?? '';
+    this.targets.delete(id);
+    if (error === undefined) return this.outbox.deliver(writeHubResult({ invocationId: id, result }));
+    // A HubException's message is the caller's to see: classic SignalR showed it alone, flagged `H`.
+    const hubExceptionPrefix = invocationErrors.hubException(target, '');
+    const hubException = error.startsWith(hubExceptionPrefix);
+    this.outbox.deliver(writeHubResult({ invocationId: id, error: hubException ? error.slice(hubExceptionPrefix.length) : error, hubException }));
+  }
+}

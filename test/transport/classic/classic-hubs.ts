@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { Authorize, Caller, Clients, Groups, Hub, HubException, type GroupManager, type HubCallerClients, type HubCallerContext, type OnHubConnected, type OnHubDisconnected } from 'nestjs-signalr';
+import { HubCodeRuns, NotBannedPolicy, OpenHub } from '../../security/security-hubs.js';
+
+/** What the hubs saw, for assertions. */
+@Injectable()
+export class ClassicHubEvents {
+  readonly connected: string[] = [];
+  readonly disconnected: string[] = [];
+}
+
+/** A room chat as the sample's, named `chatHub` for classic clients. */
+@Hub('/hubs/chat', { classicName: 'chatHub' })
+@Authorize()
+export class ClassicChatHub implements OnHubConnected, OnHubDisconnected {
+  constructor(private readonly events: ClassicHubEvents) {}
+
+  onConnected(caller: HubCallerContext): void {
+    this.events.connected.push(caller.connectionId);
+  }
+
+  onDisconnected(caller: HubCallerContext): void {
+    this.events.disconnected.push(caller.connectionId);
+  }
+
+  whoami(@Caller() caller: HubCallerContext): string | null {
+    return caller.userIdentifier ?? null;
+  }
+
+  echo(value: unknown): unknown {
+    return value;
+  }
+
+  async joinRoom(room: string, @Groups() groups: GroupManager, @Caller() caller: HubCallerContext): Promise<void> {
+    await groups.addToGroup(caller.connectionId, room);
+  }
+
+  async leaveRoom(room: string, @Groups() groups: GroupManager, @Caller() caller: HubCallerContext): Promise<void> {
+    await groups.removeFromGroup(caller.connectionId, room);
+  }
+
+  async sendToRoom(room: string, text: string, @Clients() clients: HubCallerClients, @Caller() caller: HubCallerContext): Promise<void> {
+    await clients.group(room).send('ReceiveMessage', room, caller.userIdentifier, text);
+  }
+
+  refuse(): never {
+    throw new HubException('not a member of that room');
+  }
+
+  fail(): never {
+    throw new Error('the password is hunter2');
+  }
+
+  @Authorize({ roles: ['admin'] })
+  announce(text: string, @Clients() clients: HubCallerClients): Promise<void> {
+    return clients.all.send('Announcement', text);
+  }
+}
+
+/** Only admins may connect. */
+@Hub('/hubs/admins', { classicName: 'adminHub' })
+@Authorize({ roles: ['admin'] })
+export class ClassicAdminHub {
+  ping(): string {
+    return 'pong';
+  }
+}
+
+/** With `OpenHub` (anyone may connect; its classic name is its class name) and what it needs. */
+export const CLASSIC_HUBS = [ClassicChatHub, OpenHub, HubCodeRuns, NotBannedPolicy, ClassicAdminHub, ClassicHubEvents];
