@@ -8,6 +8,8 @@ import { AdminsHub, HubCodeRuns, NotBannedPolicy, OpenHub, PrivateHub } from './
 
 const IDENTITY_CHANGED = 'The user identity cannot change during an active connection.';
 
+const reEncoded = (token: string) => Buffer.from(token, 'base64url').toString('base64');
+
 describe('connection tokens: sealed, bound to user and hub, single-use, short-lived', () => {
   let server: RunningHubApp;
   let jwt: JwtService;
@@ -56,7 +58,6 @@ describe('connection tokens: sealed, bound to user and hub, single-use, short-li
 
   it('404 for truncated, re-encoded and cross-purpose tokens', async () => {
     // A token with neither '-' nor '_' (and no padding due) reads the same in standard base64: take one that does not.
-    const reEncoded = (token: string) => Buffer.from(token, 'base64url').toString('base64');
     let { connectionToken } = await negotiate('/hubs/open');
     while (reEncoded(connectionToken) === connectionToken) ({ connectionToken } = await negotiate('/hubs/open'));
     const standardBase64 = reEncoded(connectionToken);
