@@ -37,7 +37,7 @@ export class ConnectionSocket implements OutboundBacklog, FrameSink {
   /** Made when a producer first asks: most connections never stream or wait. */
   private flow: OutboundFlow | undefined;
 
-  /** `meter`, while metrics are on, counts what passes; without it nothing is added per frame. */
+  /** `meter`, while metrics are on, counts what passes; without it a frame costs one look at it when sent, none when received. */
   constructor(
     socket: FrameChannel,
     private readonly limitBytes: number,
