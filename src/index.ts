@@ -5,6 +5,7 @@ export { HubEndpoints } from './hub-endpoints.js';
 export type { ProxyOptions, SignalRModuleOptions, UnknownGuards } from './options/signalr-module-options.js';
 export type { ProxyAwareGuard } from './proxies/proxy-visibility.js';
 export { DEFAULT_HUB_OPTIONS, type HubOptions } from './options/hub-options.js';
+export type { InvocationSpans, TelemetryOptions } from './options/telemetry-options.js';
 
 export { Hub } from './hub/hub.decorator.js';
 export { HubMethod } from './hub/hub-method.decorator.js';

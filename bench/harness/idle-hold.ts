@@ -1,5 +1,5 @@
 import type { TargetId } from './options.js';
-import { openConnections, settledStats, sleep, sum, withServer, type Context } from './scenarios.js';
+import { openConnections, profileWindow, settledStats, sleep, sum, withServer, type Context } from './scenarios.js';
 
 /**
  * The idle-hold scenario: many idle connections opened, held with keep-alives, and let go, the
@@ -50,10 +50,14 @@ export async function runIdleHold(context: Context, target: TargetId): Promise<I
     const loaded = await settledStats(server);
 
     await workers.all({ cmd: 'count-closes' });
+    // Its own window, so that `--profile=<target>:idle-hold:<size>:holding` profiles the hold alone.
+    const holding = profileWindow(context, server, `${target}:idle-hold:${asked}:holding`);
+    await holding.begin();
     const cpuBefore = (await server.stats()).cpu;
     const holdStarted = performance.now();
     await sleep(options.holdMs);
     const cpuAfter = (await server.stats()).cpu;
+    await holding.end();
     const holdSeconds = (performance.now() - holdStarted) / 1000;
     const drops = sum(await workers.all({ cmd: 'count-closes' }), 'closes');
 

@@ -3,7 +3,7 @@
  * environment variables (dashes become underscores), then the defaults below: sized so that the
  * whole run takes a few minutes on two cores.
  */
-export const OPENTELEMETRY_CASES = ['absent', 'api', 'sdk', 'sdk-metrics', 'sdk-traces', 'sdk-sampled'] as const;
+export const OPENTELEMETRY_CASES = ['absent', 'api', 'sdk', 'sdk-metrics', 'sdk-traces', 'sdk-sampled', 'sdk-lean', 'sdk-package-off'] as const;
 export type OpenTelemetryCase = (typeof OPENTELEMETRY_CASES)[number];
 
 export const TARGET_IDS = [

@@ -8,6 +8,7 @@ import type { ConnectionRequestOptions } from '../transport/connection-request-c
 import type { UserIdentityOptions } from '../security/user-identity.js';
 import { classicOptionRule, type ClassicEndpointOptions } from './classic-endpoint-options.js';
 import type { HubOptions } from './hub-options.js';
+import { telemetryOptionRule, type TelemetryOptions } from './telemetry-options.js';
 import { callback, describeValue, flag, listOf, milliseconds, nested, oneOf, positiveInteger, type OptionRule, type OptionRules } from './option-rules.js';
 
 /** Decides whether a resuming connection's user may be put back in a group. */
@@ -141,6 +142,13 @@ export interface SignalRModuleOptions
    * @default false (off)
    */
   classic?: boolean | ClassicEndpointOptions;
+  /**
+   * What is recorded per hub invocation while the application has an OpenTelemetry SDK
+   * registered (nothing is, without one): the duration histogram and which invocations get spans.
+   * `false` leaves the package out of the SDK altogether, as if the API were not installed.
+   * @default { invocationDuration: true, invocationSpans: 'all' }
+   */
+  telemetry?: false | TelemetryOptions;
 }
 
 export type ConnectionCapOptions = Pick<SignalRModuleOptions, 'maximumConnections' | 'maximumConnectionsPerUser' | 'maximumConnectionsPerAddress'>;
@@ -192,6 +200,7 @@ export const MODULE_OWN_OPTION_RULES: OptionRules<ModuleOwnOptions> = {
   maximumConnectionsPerUser: connections,
   maximumConnectionsPerAddress: connections,
   classic: classicOptionRule,
+  telemetry: telemetryOptionRule,
 };
 
 /** The module's token lifetimes with their defaults. */

@@ -8,6 +8,7 @@ import { InvocationTelemetry, type InvocationInstruments } from './invocation-te
 import type { OpenTelemetryApi } from './open-telemetry-api.js';
 import type { BackplaneMeter, HubConnectionsTelemetry, InvocationRefusals, ObservedConnection } from './meters.js';
 import type { HubTelemetry } from './telemetry.js';
+import type { InvocationSpans } from '../options/telemetry-options.js';
 
 /** The node's instruments one hub records into; each is absent while metrics are off. */
 export interface HubInstruments {
@@ -24,9 +25,10 @@ export class HubTelemetryOf implements HubTelemetry, HubConnectionsTelemetry {
   private readonly tracing: ConnectionTracing | undefined;
   private readonly invocations: InvocationTelemetry;
 
-  constructor(api: OpenTelemetryApi, hubName: string, private readonly instruments: HubInstruments, tracer: Tracer | undefined) {
+  constructor(api: OpenTelemetryApi, hubName: string, private readonly instruments: HubInstruments, tracer: Tracer | undefined, invocationSpans: InvocationSpans) {
     this.tracing = tracer && new ConnectionTracing(api, tracer, hubName);
-    this.invocations = new InvocationTelemetry(api, hubName, instruments.invocations, tracer && { tracer, connections: this.tracing! });
+    const invocationTracing = this.tracing && invocationSpans !== 'none' ? { tracer: tracer!, connections: this.tracing, propagatedOnly: invocationSpans === 'propagated' } : undefined;
+    this.invocations = new InvocationTelemetry(api, hubName, instruments.invocations, invocationTracing);
     this.invocationRefusals = instruments.invocations && this.invocations;
     this.backplane = instruments.backplane;
   }

@@ -14,12 +14,15 @@ import { ATTR_ERROR_TYPE, ATTR_INVOCATION_OUTCOME, ATTR_RPC_METHOD, ATTR_RPC_SER
 
 export interface InvocationInstruments {
   readonly counts: InvocationCounts;
-  readonly duration: Histogram;
+  /** Absent when the application turned the histogram off (`telemetry.invocationDuration`). */
+  readonly duration: Histogram | undefined;
 }
 
 export interface InvocationTracing {
   readonly tracer: Tracer;
   readonly connections: ConnectionTracing;
+  /** Only invocations under a trace context their client propagated are traced. */
+  readonly propagatedOnly: boolean;
 }
 
 /** What one finished invocation reports. */
@@ -45,14 +48,16 @@ export class InvocationTelemetry implements InvocationRefusals {
     const okAttributes = { ...attributes, [ATTR_INVOCATION_OUTCOME]: 'ok' satisfies InvocationOutcome };
     const okCount = this.instruments?.counts.tally(okAttributes);
     const inner = method.invoke;
+    const duration = this.instruments?.duration;
+    const spanName = `${this.hubName}/${wireName}`;
     const invoke: HubInvoker = async (caller, context) => {
-      const startedAt = performance.now();
-      const traced = this.startSpan(wireName, attributes, caller, context);
+      const startedAt = duration ? performance.now() : 0;
+      const traced = this.startSpan(spanName, attributes, caller, context);
       const finish: Finish = (error, failed) => {
         if (this.instruments) {
           const outcomeAttributes = failed ? { ...attributes, [ATTR_INVOCATION_OUTCOME]: outcomeOf(error), [ATTR_ERROR_TYPE]: errorTypeOf(error) } : okAttributes;
           (failed ? this.instruments.counts.tally(outcomeAttributes) : okCount!).count++;
-          this.instruments.duration.record((performance.now() - startedAt) / 1000, outcomeAttributes);
+          duration?.record((performance.now() - startedAt) / 1000, outcomeAttributes);
         }
         if (!traced) return;
         if (failed) markFailed(this.api, traced.span, error);
@@ -80,14 +85,15 @@ export class InvocationTelemetry implements InvocationRefusals {
     return { [ATTR_RPC_SYSTEM]: RPC_SYSTEM, [ATTR_RPC_SERVICE]: this.hubName, [ATTR_RPC_METHOD]: wireName };
   }
 
-  private startSpan(wireName: string, attributes: Attributes, caller: HubCallerContext, invocation: HubInvocationContext) {
+  private startSpan(spanName: string, attributes: Attributes, caller: HubCallerContext, invocation: HubInvocationContext) {
     if (!this.tracing) return undefined;
     const { api } = this;
     // As ASP.NET Core: nothing current is inherited (a long-polling send's HTTP span, say), only
     // what the client propagated in the invocation's headers.
     const parent: Context = invocation.headers ? api.propagation.extract(api.ROOT_CONTEXT, invocation.headers) : api.ROOT_CONTEXT;
+    if (this.tracing.propagatedOnly && !api.trace.getSpanContext(parent)) return undefined;
     const span = this.tracing.tracer.startSpan(
-      `${this.hubName}/${wireName}`,
+      spanName,
       { kind: api.SpanKind.SERVER, attributes, links: [...this.tracing.connections.linksOf(caller)] },
       parent,
     );

@@ -4,6 +4,7 @@ import { HubTelemetryOf } from './hub-telemetry.js';
 import { InvocationCounts } from './invocation-counts.js';
 import type { InvocationInstruments } from './invocation-telemetry.js';
 import type { OpenTelemetryApi } from './open-telemetry-api.js';
+import { DEFAULT_INVOCATION_SPANS, type TelemetryOptions } from '../options/telemetry-options.js';
 import type { RefusalMeter, RefusalReason, RefusalStage } from './meters.js';
 import type { HubTelemetry, Telemetry } from './telemetry.js';
 import {
@@ -41,9 +42,10 @@ export class SignalRTelemetry implements Telemetry {
     private readonly api: OpenTelemetryApi,
     meter: Meter | undefined,
     private readonly tracer: Tracer | undefined,
+    private readonly options: TelemetryOptions,
   ) {
     if (!meter) return;
-    this.instruments = instrumentsOf(meter);
+    this.instruments = instrumentsOf(meter, options.invocationDuration ?? true);
     const refusals = meter.createCounter(REFUSALS, {
       unit: '{refusal}',
       description: 'Requests into a hub refused before any hub code ran (negotiate, a proxy file, or a connection request).',
@@ -61,20 +63,23 @@ export class SignalRTelemetry implements Telemetry {
       subscriptionGap: () => instruments.backplane.subscriptionGaps.add(1, { [ATTR_HUB]: hubName }),
       outage: () => instruments.backplane.outages.add(1, { [ATTR_HUB]: hubName }),
     };
-    return new HubTelemetryOf(this.api, hubName, { connections: instruments?.connections, invocations: instruments?.invocations, backplane }, this.tracer);
+    const invocationSpans = this.options.invocationSpans ?? DEFAULT_INVOCATION_SPANS;
+    return new HubTelemetryOf(this.api, hubName, { connections: instruments?.connections, invocations: instruments?.invocations, backplane }, this.tracer, invocationSpans);
   }
 }
 
-function instrumentsOf(meter: Meter): NodeInstruments {
+function instrumentsOf(meter: Meter, invocationDuration: boolean): NodeInstruments {
   return {
     connections: new ConnectionMetrics(meter),
     invocations: {
       counts: new InvocationCounts(meter),
-      duration: meter.createHistogram(INVOCATION_DURATION, {
-        unit: 's',
-        description: 'The duration of hub method invocations that ran; for a stream, until it ended.',
-        advice: { explicitBucketBoundaries: SHORT_SECONDS_BUCKETS },
-      }),
+      duration: invocationDuration
+        ? meter.createHistogram(INVOCATION_DURATION, {
+            unit: 's',
+            description: 'The duration of hub method invocations that ran; for a stream, until it ended.',
+            advice: { explicitBucketBoundaries: SHORT_SECONDS_BUCKETS },
+          })
+        : undefined,
     },
     backplane: {
       publishDuration: meter.createHistogram(BACKPLANE_PUBLISH_DURATION, {

@@ -5,6 +5,9 @@ import { SignalRTelemetry } from './signalr-telemetry.js';
 import type { Telemetry } from './telemetry.js';
 import { INSTRUMENTATION_SCOPE } from './telemetry-names.js';
 import type { OpenTelemetryApi } from './open-telemetry-api.js';
+import type { SignalRModuleOptions } from '../options/signalr-module-options.js';
+import type { TelemetryOptions } from '../options/telemetry-options.js';
+import { SIGNALR_MODULE_OPTIONS } from '../signalr.module-definition.js';
 
 /** The module's telemetry: null when the application has no OpenTelemetry SDK to hand it to. */
 export const SIGNALR_TELEMETRY = Symbol('SignalRTelemetry');
@@ -16,15 +19,17 @@ export const SIGNALR_TELEMETRY = Symbol('SignalRTelemetry');
  */
 export const telemetryProvider: Provider = {
   provide: SIGNALR_TELEMETRY,
-  useFactory: async (): Promise<Telemetry | null> => {
+  useFactory: async (options: SignalRModuleOptions): Promise<Telemetry | null> => {
+    if (options.telemetry === false) return null;
     let api: OpenTelemetryApi;
     try {
       api = await import('@opentelemetry/api');
     } catch {
       return null;
     }
-    return telemetryOver(api);
+    return telemetryOver(api, options.telemetry);
   },
+  inject: [SIGNALR_MODULE_OPTIONS],
 };
 
 /**
@@ -32,14 +37,14 @@ export const telemetryProvider: Provider = {
  * application is created): with the API alone, or no SDK yet, nothing is measured or traced,
  * and connections and messages take the paths they take without the API.
  */
-export function telemetryOver(api: OpenTelemetryApi): Telemetry | null {
+export function telemetryOver(api: OpenTelemetryApi, options: TelemetryOptions = {}): Telemetry | null {
   const version = packageVersion();
   const meter: Meter = api.metrics.getMeter(INSTRUMENTATION_SCOPE, version);
   const metered = meter !== api.createNoopMeter();
   const tracer = registeredTracer(api.trace.getTracerProvider(), version);
   if (!metered && !tracer) return null;
   new Logger('SignalR:Telemetry').log(`OpenTelemetry: ${[metered && 'metrics', tracer && 'traces'].filter(Boolean).join(' and ')} on.`);
-  return new SignalRTelemetry(api, metered ? meter : undefined, tracer);
+  return new SignalRTelemetry(api, metered ? meter : undefined, tracer, options);
 }
 
 /** The API hands out a proxy that stays a no-op until an SDK registers: only its delegate tells. */

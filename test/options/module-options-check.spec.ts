@@ -39,6 +39,7 @@ describe('checkModuleOptions: the options of SignalRModule.forRoot, checked whol
       validation: false,
       canRejoin: () => true,
       maximumConnections: 100,
+      telemetry: { invocationDuration: false, invocationSpans: 'propagated' },
     };
     expect(checkModuleOptions(options)).toBe(options);
   });
@@ -58,6 +59,8 @@ describe('checkModuleOptions: the options of SignalRModule.forRoot, checked whol
     expect(problemsOf({ userIdentifier: 'sub' })).toEqual([`'userIdentifier' must be a function, got "sub" (a string)`]);
     expect(problemsOf({ validation: true })).toEqual([`'validation' must be false or ValidationPipe options, got true`]);
     expect(problemsOf({ proxies: { unknownGuards: 'show' } })).toEqual([`'proxies' 'unknownGuards' must be "hide" or "list", got "show" (a string)`]);
+    expect(problemsOf({ telemetry: { invocationSpans: true } })).toEqual([`'telemetry' 'invocationSpans' must be "all" or "propagated" or "none", got true`]);
+    expect(problemsOf({ telemetry: false })).toEqual([]);
   });
 
   it('refuses a lone string where a list is expected, with the brackets it lacks', () => {

@@ -228,6 +228,45 @@ describe('OpenTelemetry beyond a session', () => {
     expect(add.links.map((link) => link.context.spanId)).toEqual([only('TelemetryHub connect').spanContext().spanId]);
   });
 
+  describe('what the application chose to record per invocation', () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const traced = { traceparent: `00-${traceId}-00f067aa0ba902b7-01` };
+
+    /** One `Add` without a trace context and one under `traced`, then the socket closes. */
+    async function invokeTwice(): Promise<void> {
+      const raw = await RawHubSocket.connected(`${running().baseUrl}/hubs/telemetry`);
+      raw.send(`${JSON.stringify({ type: 1, invocationId: '1', target: 'Add', arguments: [1, 2] })}${RS}`);
+      raw.send(`${JSON.stringify({ type: 1, invocationId: '2', target: 'Add', arguments: [3, 4], headers: traced })}${RS}`);
+      await raw.until(() => raw.messages().filter((message) => message.type === 3).length === 2);
+      raw.socket.close();
+      await waitFor(() => named('TelemetryHub/onDisconnected').length === 1, 5000);
+    }
+
+    it('counts invocations but records no durations when the histogram is off', async () => {
+      await start({ telemetry: { invocationDuration: false } });
+      await invokeTwice();
+      const recorded = (await sdk.metrics()).map((metric) => metric.descriptor.name);
+      expect(recorded).not.toContain('signalr.server.invocation.duration');
+      expect(point(await sdk.metric('signalr.server.invocations'), { ...RPC, 'rpc.method': 'add', 'signalr.invocation.outcome': 'ok' })?.value).toBe(2);
+      expect(named('TelemetryHub/add')).toHaveLength(2);
+    });
+
+    it("traces only the invocations whose client propagated a trace context under 'propagated'", async () => {
+      await start({ telemetry: { invocationSpans: 'propagated' } });
+      await invokeTwice();
+      expect(only('TelemetryHub/add').spanContext().traceId).toBe(traceId);
+      expect(only('TelemetryHub connect')).toBeDefined();
+      expect(point<Histogram>(await sdk.metric('signalr.server.invocation.duration'), { ...RPC, 'rpc.method': 'add', 'signalr.invocation.outcome': 'ok' })?.value.count).toBe(2);
+    });
+
+    it("traces no invocation under 'none', but still the connection and the hub's callbacks", async () => {
+      await start({ telemetry: { invocationSpans: 'none' } });
+      await invokeTwice();
+      expect(named('TelemetryHub/add')).toEqual([]);
+      expect(sdk.spans().map((span) => span.name).toSorted()).toEqual(['TelemetryHub connect', 'TelemetryHub/onConnected', 'TelemetryHub/onDisconnected']);
+    });
+  });
+
   it('counts refusals by reason and by the request refused', async () => {
     await start({ allowedHosts: ['127.0.0.1:*'], maximumConnections: 1 });
     const hub = `${running().baseUrl}/hubs/telemetry`;

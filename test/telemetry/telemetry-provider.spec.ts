@@ -25,6 +25,18 @@ describe('the telemetry the module binds', () => {
     expect(server.app.get(HubEndpoints)).toBeDefined();
   });
 
+  it('is none when the application leaves the package out of its SDK (`telemetry: false`)', async () => {
+    sdk = OpenTelemetrySdk.register();
+    server = await startHubApp([TelemetryHub, TelemetryProbe], { telemetry: false });
+    expect(server.app.get(SIGNALR_TELEMETRY)).toBeNull();
+    const client = await connectClient(`${server.baseUrl}/hubs/telemetry`);
+    await expect(client.invoke('Add', 1, 2)).resolves.toBe(3);
+    await client.stop();
+
+    expect(await sdk.metrics()).toEqual([]);
+    expect(sdk.spans()).toEqual([]);
+  });
+
   it('records metrics and no spans when the application registered only a meter provider', async () => {
     sdk = OpenTelemetrySdk.register({ metrics: true, traces: false });
     const telemetry = telemetryOver(api);

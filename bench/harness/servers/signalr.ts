@@ -105,14 +105,15 @@ class SecureBenchHub {
   }
 }
 
+// Before the app: the package binds its telemetry to what is registered when its module starts.
+const telemetry = await setUpOpenTelemetry((process.env.BENCH_OPENTELEMETRY ?? 'api') as OpenTelemetryCase);
+
 @Module({
-  imports: [PassportModule, SignalRModule.forRoot({ keys: [randomBytes(32)], authStrategies: ['jwt'], lifetimeManager: backplane })],
+  imports: [PassportModule, SignalRModule.forRoot({ keys: [randomBytes(32)], authStrategies: ['jwt'], lifetimeManager: backplane, ...(telemetry !== undefined && { telemetry }) })],
   providers: [BenchJwtStrategy, BenchHub, SecureBenchHub],
 })
 class BenchModule {}
 
-// Before the app: the package binds its telemetry to what is registered when its module starts.
-await setUpOpenTelemetry((process.env.BENCH_OPENTELEMETRY ?? 'api') as OpenTelemetryCase);
 const app = await NestFactory.create(BenchModule, { logger: BENCH_LOGGER });
 app.useWebSocketAdapter(new SignalRAdapter(app));
 await app.listen(0, '127.0.0.1');
