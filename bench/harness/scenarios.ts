@@ -103,7 +103,9 @@ export async function withServer<T>(
   payloadBytes = context.options.payloadBytes,
 ): Promise<T> {
   const key = size === undefined ? `${target}:${scenario}` : `${target}:${scenario}:${size}`;
-  const server = await ServerProcess.start(target, { BENCH_JWT_SECRET: context.jwtSecret });
+  // Idle connections cost what keeps them alive: the bare server then pings as SignalR's keep-alive does.
+  const heartbeat: Record<string, string> = scenario === 'idle-hold' ? { BENCH_WS_HEARTBEAT_MS: '15000' } : {};
+  const server = await ServerProcess.start(target, { BENCH_JWT_SECRET: context.jwtSecret, ...heartbeat });
   const workers = await WorkerPool.start(workerCount);
   const window = profileWindow(context, server, key);
   try {

@@ -167,7 +167,8 @@ async function handshake(opening: OpeningSocket, steps: (opening: OpeningSocket)
 
 /** (a) and (b): `{"event":name,"data":value}` both ways, as Nest's WsAdapter speaks it. */
 class EventJsonDialect implements Dialect {
-  readonly keepAlive = undefined;
+  /** As often as the SignalR clients' pings: an event no handler has, parsed and dropped. */
+  readonly keepAlive = '{"event":"keepalive","data":null}';
   constructor(private readonly filler: string) {}
 
   async connect(port: number): Promise<WebSocket> {
