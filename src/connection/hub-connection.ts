@@ -53,7 +53,9 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   private startup: ConnectionStartup | undefined;
   private protocol: HubProtocol | undefined;
   private dispatcher: ConnectionDispatcher | undefined;
-  private readonly liveness = new Liveness();
+  private readonly liveness: Liveness;
+  /** Where the hub's keep-alive wheel keeps it; -1 while in none. */
+  wheelSlot = -1;
 
   /** Replaced on every stateful reconnect by the user its request authenticated: roles change. */
   private identity: ConnectionIdentity;
@@ -78,6 +80,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     private readonly meter?: ConnectionMeter,
   ) {
     const { options } = runtime;
+    this.liveness = new Liveness(runtime.clock);
     this.identity = identity;
     this.armCredentialExpiry(identity.expiresAt);
     this.groups = runtime.groups;
@@ -309,14 +312,17 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   }
 
   /**
-   * Called by the keep-alive ticker: pings idle connections and drops silent ones. The handshake
-   * and onConnected have their own deadline, and a dropped socket its reconnect window; a client
-   * whose onConnected is slow is still pinged, so that it does not give up on the server. Over a
-   * transport with an inherent keep-alive (long polling) neither side pings.
+   * Called by the keep-alive wheel when this connection is due a look: pings it if idle, drops it
+   * if silent, and answers when it is next due (undefined: never again). The handshake and
+   * onConnected have their own deadline, and a dropped socket its reconnect window, so until
+   * connected it is only looked at again next tick; a client whose onConnected is slow is still
+   * pinged, so that it does not give up on the server. Over a transport with an inherent
+   * keep-alive (long polling) neither side pings. A stateful connection is looked at every tick
+   * for its acknowledgements and its groups token.
    */
-  tick(now: number): void {
-    this.liveness.fold(now);
-    if (this.features.inherentKeepAlive || (this.state !== State.Connected && !this.startup?.connecting)) return;
+  tick(now: number): number | undefined {
+    if (this.state === State.Closed || this.features.inherentKeepAlive) return undefined;
+    if (this.state !== State.Connected && !this.startup?.connecting) return now;
     const { clientTimeoutIntervalMs, keepAliveIntervalMs } = this.runtime.options;
     // While onConnected runs the client is not read, so its silence does not count.
     const connected = this.state === State.Connected;
@@ -328,14 +334,17 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
     if (verdict === LivenessVerdict.Silent) {
       HubConnection.logger.debug(`Client sent nothing for ${clientTimeoutIntervalMs} ms; closing.`);
       this.endedByTimeout = true;
-      return this.closeWithError(closeErrors.generic);
+      this.closeWithError(closeErrors.generic);
+      return undefined;
     }
     // A stateful client over its replay limit must acknowledge something within the client timeout.
     if (connected && this.session?.ackOverdue(now)) {
       HubConnection.logger.warn(`Connection ${this.connectionId} acknowledged nothing while over its replay limit; closing its socket for it to resume.`);
-      return this.session.dropSocket();
+      this.session.dropSocket();
+      return now;
     }
     if (verdict === LivenessVerdict.PingDue) this.write(PING);
+    return this.session ? now : this.liveness.nextDue(keepAliveIntervalMs, clientTimeoutIntervalMs, connected);
   }
 
   /** Tells a stateful-reconnect client which of its messages arrived since the last Ack, if any. */

@@ -16,6 +16,7 @@ import { rejoinGroups, type PendingRejoin } from './group-rejoin.js';
 import type { ConnectionFeatures, ConnectionIdentity } from './connection-features.js';
 import type { FrameChannel } from './frame-channel.js';
 import { HubConnection } from './hub-connection.js';
+import { KeepAliveWheel } from './keep-alive-wheel.js';
 import type { HubRuntime } from './hub-runtime.js';
 
 const logger = new Logger('SignalR:Connection');
@@ -49,7 +50,7 @@ interface Entry {
 
 /**
  * The live connections of one hub, and what they share: the runtime every connection is built
- * on, their keep-alive ticker, and what their end records. Transports hand it sockets they admitted.
+ * on, their keep-alive ticker and its wheel, and what their end records. Transports hand it sockets they admitted.
  */
 export class HubConnections implements HubRuntime {
   readonly path: string;
@@ -65,6 +66,8 @@ export class HubConnections implements HubRuntime {
   private readonly pendingRejoins = new Map<string, PendingRejoin>();
   /** Warned about once each: how often a connection's groups outgrow a token is its client's choice. */
   private readonly warnedGroupsDoNotFit = new WeakSet<HubConnection>();
+  readonly clock: { now: number; readonly resolutionMs: number };
+  private readonly wheel: KeepAliveWheel<HubConnection>;
   private readonly ticker: NodeJS.Timeout;
   /** The node shuts down: connections end with it. */
   private closing = false;
@@ -74,7 +77,11 @@ export class HubConnections implements HubRuntime {
     this.protocols = new Map(parts.protocols.map((protocol) => [protocol.name, protocol]));
     this.allowStatefulReconnect = parts.allowStatefulReconnect;
     this.groupsTokenLifetimeMs = parts.groupsTokenLifetimeMs;
-    this.ticker = setInterval(() => this.tick(), tickInterval(this.options));
+    const tickMs = tickInterval(this.options);
+    this.clock = { now: Date.now(), resolutionMs: tickMs };
+    // A connection is due at most a keep-alive interval, or a client timeout and a tick, ahead.
+    this.wheel = new KeepAliveWheel(tickMs, Math.max(this.options.keepAliveIntervalMs, this.options.clientTimeoutIntervalMs + tickMs));
+    this.ticker = setInterval(() => this.tick(), tickMs);
     this.ticker.unref();
     // Another node takes a connection this node holds: it ends here first, so that one id never has two sockets.
     parts.registry.onYield?.((connectionId) => this.connections.get(connectionId)?.connection.yieldToAnotherNode());
@@ -87,6 +94,7 @@ export class HubConnections implements HubRuntime {
     const connection = new HubConnection(channel, connectionId, identity, this, features, observed?.meter);
     observed?.track(connection);
     this.connections.set(connectionId, { connection, forgetAt, slot, observed });
+    this.wheel.schedule(connection, this.clock.now, this.clock.now);
     return connection;
   }
 
@@ -136,6 +144,7 @@ export class HubConnections implements HubRuntime {
     const entry = this.connections.get(connection.connectionId);
     if (entry?.connection !== connection) return;
     this.connections.delete(connection.connectionId);
+    this.wheel.remove(connection);
     entry.slot.release();
     entry.observed?.closed(this.endOf(connection));
     if (ended) this.recordEnd(connection.connectionId, entry.forgetAt, connection.resumableElsewhere);
@@ -189,8 +198,8 @@ export class HubConnections implements HubRuntime {
   }
 
   private tick(): void {
-    const now = Date.now();
-    for (const { connection } of this.connections.values()) connection.tick(now);
+    const now = (this.clock.now = Date.now());
+    this.wheel.advance(now, (connection) => connection.tick(now));
   }
 }
 

@@ -5,6 +5,7 @@ import type { HubCallerContext } from '../hub/hub-caller-context.js';
 import type { HubDispatcher } from '../hub/hub-dispatcher.js';
 import type { ResolvedHubOptions } from '../options/hub-options.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
+import type { TickClock } from './liveness.js';
 
 /** What every connection of one hub shares. */
 export interface HubRuntime {
@@ -18,6 +19,8 @@ export interface HubRuntime {
   readonly allowStatefulReconnect: boolean;
   /** How long a groups token lets its connection resume on a node without its state. */
   readonly groupsTokenLifetimeMs: number;
+  /** The keep-alive ticker's clock, which stamps what connections send and receive. */
+  readonly clock: TickClock;
   callerClients(connectionId: string): HubCallerClients;
   /** Seals a connection's groups for its client to keep; undefined when they do not fit in a token. */
   issueGroupsToken(connection: HubConnectionHandle & HubCallerContext, groups: readonly string[], membershipVersion: number): string | undefined;

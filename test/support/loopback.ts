@@ -81,6 +81,7 @@ export function bareRuntime(overrides: Partial<ResolvedHubOptions> = {}, parts: 
     groupsTokenLifetimeMs: 600_000,
     issueGroupsToken: () => undefined,
     forget: () => {},
+    clock: { now: Date.now(), resolutionMs: 1000 },
     ...parts,
   };
 }
