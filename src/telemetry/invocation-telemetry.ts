@@ -1,4 +1,4 @@
-import type { Attributes, Context, Histogram, Tracer } from '@opentelemetry/api';
+import type { Attributes, Context, Histogram, Span, Tracer } from '@opentelemetry/api';
 import type { HubCallerContext } from '../hub/hub-caller-context.js';
 import type { HubInvocationContext } from '../hub/hub-invocation-context.js';
 import type { HubInvoker } from '../hub/hub-invoker.js';
@@ -28,6 +28,11 @@ export interface InvocationTracing {
 /** What one finished invocation reports. */
 type Finish = (error: unknown, failed: boolean) => void;
 
+interface Traced {
+  readonly span: Span;
+  readonly context: Context;
+}
+
 /**
  * One hub's invocations: counted by outcome, timed, and traced as ASP.NET Core traces them (a
  * SERVER span `{Hub}/{method}` with `rpc.*`, under the client's `traceparent` header if it sent
@@ -46,23 +51,25 @@ export class InvocationTelemetry implements InvocationRefusals {
     const { wireName, streaming } = method.descriptor;
     const attributes = this.attributesOf(wireName);
     const okAttributes = { ...attributes, [ATTR_INVOCATION_OUTCOME]: 'ok' satisfies InvocationOutcome };
-    const okCount = this.instruments?.counts.tally(okAttributes);
-    const inner = method.invoke;
+    const counts = this.instruments?.counts;
+    const okCount = counts?.tally(okAttributes);
     const duration = this.instruments?.duration;
+    const inner = method.invoke;
     const spanName = `${this.hubName}/${wireName}`;
-    const invoke: HubInvoker = async (caller, context) => {
+    const finishOf = (startedAt: number, traced: Traced | undefined): Finish => (error, failed) => {
+      if (counts) {
+        const outcomeAttributes = failed ? { ...attributes, [ATTR_INVOCATION_OUTCOME]: outcomeOf(error), [ATTR_ERROR_TYPE]: errorTypeOf(error) } : okAttributes;
+        (failed ? counts.tally(outcomeAttributes) : okCount!).count++;
+        duration?.record((performance.now() - startedAt) / 1000, outcomeAttributes);
+      }
+      if (!traced) return;
+      if (failed) markFailed(this.api, traced.span, error);
+      traced.span.end();
+    };
+    const measured: HubInvoker = async (caller, context) => {
       const startedAt = duration ? performance.now() : 0;
       const traced = this.startSpan(spanName, attributes, caller, context);
-      const finish: Finish = (error, failed) => {
-        if (this.instruments) {
-          const outcomeAttributes = failed ? { ...attributes, [ATTR_INVOCATION_OUTCOME]: outcomeOf(error), [ATTR_ERROR_TYPE]: errorTypeOf(error) } : okAttributes;
-          (failed ? this.instruments.counts.tally(outcomeAttributes) : okCount!).count++;
-          duration?.record((performance.now() - startedAt) / 1000, outcomeAttributes);
-        }
-        if (!traced) return;
-        if (failed) markFailed(this.api, traced.span, error);
-        traced.span.end();
-      };
+      const finish = finishOf(startedAt, traced);
       let result: unknown;
       try {
         result = traced ? await this.api.context.with(traced.context, inner, undefined, caller, context) : await inner(caller, context);
@@ -74,7 +81,25 @@ export class InvocationTelemetry implements InvocationRefusals {
       finish(undefined, false);
       return result;
     };
-    return { descriptor: method.descriptor, invoke };
+    // Nothing to time and no span to make: counted as the invocation settles, without an async
+    // frame of its own, since every promise costs more once the SDK's context manager hooks them.
+    const count = finishOf(0, undefined);
+    const counted: HubInvoker = (caller, context) =>
+      inner(caller, context).then(
+        (result) => (streaming && isAsyncIterable(result) ? endedWith(result, count, undefined) : (count(undefined, false), result)),
+        (error: unknown) => {
+          count(error, true);
+          throw error;
+        },
+      );
+    return { descriptor: method.descriptor, invoke: this.choose(measured, counts ? counted : inner) };
+  }
+
+  /** `measured` where an invocation is timed or traced, else `plain`; with spans only under a propagated context, per call. */
+  private choose(measured: HubInvoker, plain: HubInvoker): HubInvoker {
+    if (this.instruments?.duration || (this.tracing && !this.tracing.propagatedOnly)) return measured;
+    if (!this.tracing) return plain;
+    return (caller, context) => (context.headers ? measured(caller, context) : plain(caller, context));
   }
 
   refused(wireName: string | undefined, outcome: 'refused' | 'validation'): void {
@@ -85,7 +110,7 @@ export class InvocationTelemetry implements InvocationRefusals {
     return { [ATTR_RPC_SYSTEM]: RPC_SYSTEM, [ATTR_RPC_SERVICE]: this.hubName, [ATTR_RPC_METHOD]: wireName };
   }
 
-  private startSpan(spanName: string, attributes: Attributes, caller: HubCallerContext, invocation: HubInvocationContext) {
+  private startSpan(spanName: string, attributes: Attributes, caller: HubCallerContext, invocation: HubInvocationContext): Traced | undefined {
     if (!this.tracing) return undefined;
     const { api } = this;
     // As ASP.NET Core: nothing current is inherited (a long-polling send's HTTP span, say), only

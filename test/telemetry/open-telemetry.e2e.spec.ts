@@ -259,6 +259,28 @@ describe('OpenTelemetry beyond a session', () => {
       expect(point<Histogram>(await sdk.metric('signalr.server.invocation.duration'), { ...RPC, 'rpc.method': 'add', 'signalr.invocation.outcome': 'ok' })?.value.count).toBe(2);
     });
 
+    it('counts every outcome, streams included, with nothing timed or traced per invocation', async () => {
+      const probe = await start({ telemetry: { invocationDuration: false, invocationSpans: 'none' } });
+      const client = await connect(TRANSPORTS[0], 'json');
+      await expect(client.invoke('Add', 2, 3)).resolves.toBe(5);
+      await expect(client.invoke('Fail')).rejects.toThrow("An unexpected error occurred invoking 'Fail' on the server.");
+      await expect(client.invoke('Secret')).rejects.toThrow("Failed to invoke 'Secret' because user is unauthorized");
+      probe.openStreamGate();
+      const items: number[] = [];
+      await new Promise<void>((resolve, reject) => client.stream('Counter', 3).subscribe({ next: (item: number) => items.push(item), complete: resolve, error: reject }));
+      expect(items).toEqual([0, 1, 2]);
+      await client.stop();
+
+      const invocations = await sdk.metric('signalr.server.invocations');
+      const counted = (attributes: Record<string, string>) => point<number>(invocations, { ...RPC, ...attributes })?.value;
+      expect(counted({ 'rpc.method': 'add', 'signalr.invocation.outcome': 'ok' })).toBe(1);
+      expect(counted({ 'rpc.method': 'fail', 'signalr.invocation.outcome': 'hub_error', 'error.type': 'Error' })).toBe(1);
+      expect(counted({ 'rpc.method': 'secret', 'signalr.invocation.outcome': 'refused', 'error.type': 'ForbiddenException' })).toBe(1);
+      expect(counted({ 'rpc.method': 'Counter', 'signalr.invocation.outcome': 'ok' })).toBe(1);
+      expect((await sdk.metrics()).map((metric) => metric.descriptor.name)).not.toContain('signalr.server.invocation.duration');
+      expect(sdk.spans().filter((span) => span.name.startsWith('TelemetryHub/') && !span.name.includes('/on'))).toEqual([]);
+    });
+
     it("traces no invocation under 'none', but still the connection and the hub's callbacks", async () => {
       await start({ telemetry: { invocationSpans: 'none' } });
       await invokeTwice();
