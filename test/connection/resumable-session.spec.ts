@@ -59,7 +59,8 @@ describe('ResumableSession', () => {
   });
 
   it('closes the window when a new socket resumes, which gets what was not acknowledged', async () => {
-    const { session: subject } = await session({ reconnectWindowMs: 30 });
+    // A window long enough for a loaded machine to connect the new socket within it.
+    const { session: subject } = await session({ reconnectWindowMs: 500 });
     subject.keep(COMPLETION, MessageType.Completion);
     subject.keep(COMPLETION.replace('"1"', '"2"'), MessageType.Completion);
     expect(subject.receive({ type: MessageType.Ack, sequenceId: 1 })).toBe('handled');
@@ -67,7 +68,7 @@ describe('ResumableSession', () => {
     subject.openWindow(1006, () => (expired = true));
     const next = await loopback.connect();
     expect(subject.resume(next.serverSide)).toEqual({ sequenceId: 2, payloads: [COMPLETION.replace('"1"', '"2"')] });
-    await sleep(100);
+    await sleep(700);
     expect(expired).toBe(false);
   });
 
