@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createSampleApp } from '../../sample-app/bootstrap.js';
-import { buildDotnetProject, runDotnetProgram } from '../support/dotnet.js';
+import { expectCase, type CaseExpectation } from '../support/dotnet-cases.js';
+import { buildDotnetProject, runDotnetCases, type ObservedCase } from '../support/dotnet.js';
 import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
 
 // The classic .NET client of SignalR 2.x (Microsoft.AspNet.SignalR.Client 2.4.2) against the
@@ -10,16 +11,7 @@ import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
 
 const TRANSPORTS = ['webSockets', 'serverSentEvents', 'longPolling'] as const;
 
-interface Observed {
-  readonly case: string;
-  readonly value?: unknown;
-  readonly error?: string;
-}
-
-/** What a case is expected to observe: a value, or the text of the error it met. */
-type Expectation = { value: unknown } | { error: string };
-
-function cases(transport: string): Array<[string, Expectation]> {
+function cases(transport: string): Array<[string, CaseExpectation]> {
   return [
     ['start', { value: { state: 'Connected', transport } }],
     ['whoami names the user of the access_token query string', { value: { Name: 'alice', Roles: ['user'] } }],
@@ -40,20 +32,12 @@ function cases(transport: string): Array<[string, Expectation]> {
 
 describe('the classic .NET client (Microsoft.AspNet.SignalR.Client 2.4.2) on the sample app', () => {
   let sampleApp: RunningHubApp;
-  const observed = new Map<string, Observed>();
+  let observed: Map<string, ObservedCase>;
 
   beforeAll(async () => {
-    const [program] = await Promise.all([
-      buildDotnetProject('dotnet/ClassicClient'),
-      (async () => {
-        sampleApp = await listenOnLoopback(await createSampleApp({ logger: false }));
-      })(),
-    ]);
-    const output = await runDotnetProgram(program, [sampleApp.baseUrl]);
-    for (const line of output.split('\n').filter(Boolean)) {
-      const entry = JSON.parse(line) as Observed;
-      observed.set(entry.case, entry);
-    }
+    let program: string;
+    [program, sampleApp] = await Promise.all([buildDotnetProject('dotnet/ClassicClient'), createSampleApp({ logger: false }).then(listenOnLoopback)]);
+    observed = await runDotnetCases(program, [sampleApp.baseUrl]);
   }, 240_000);
 
   afterAll(async () => {
@@ -61,10 +45,6 @@ describe('the classic .NET client (Microsoft.AspNet.SignalR.Client 2.4.2) on the
   });
 
   describe.each(TRANSPORTS)('over %s', (transport) => {
-    it.each(cases(transport))('%s', (name, expectation) => {
-      const entry = observed.get(`${transport} ${name}`);
-      expect(entry, 'the C# program reported this case').toBeDefined();
-      expect(entry).toEqual({ case: entry!.case, ...expectation });
-    });
+    it.each(cases(transport))('%s', (name, expectation) => expectCase(observed.get(`${transport} ${name}`), expectation));
   });
 });
