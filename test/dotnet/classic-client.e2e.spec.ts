@@ -17,6 +17,7 @@ function cases(transport: string): Array<[string, CaseExpectation]> {
     ['whoami names the user of the access_token query string', { value: { Name: 'alice', Roles: ['user'] } }],
     ['echo', { value: '你好，世界！' }],
     ['a room message from another client', { value: [`lobby-${transport.toLowerCase()}`, 'bob', 'hello alice'] }],
+    ['an announcement to everyone', { value: ['admin', `hello over ${transport}`] }],
     ["a HubException's message", { error: "HubException: You are not allowed to join 'admins'." }],
     // As SignalR 2.x, the server flags only a HubException's error as a hub error: the client throws
     // its HubException for those, an InvalidOperationException for the rest.

@@ -29,7 +29,8 @@ public sealed class SampleAppCases(string baseUrl, Report report)
     {
         var alice = await LoginAsync("alice");
         var bob = await LoginAsync("bob");
-        foreach (var transport in Transports) await OverTransportAsync(transport, alice, bob);
+        var admin = await LoginAsync("admin");
+        foreach (var transport in Transports) await OverTransportAsync(transport, alice, bob, admin);
     }
 
     private async Task<string> LoginAsync(string user)
@@ -43,13 +44,15 @@ public sealed class SampleAppCases(string baseUrl, Report report)
     private HubConnection Connect(string? token) =>
         new($"{baseUrl}/signalr", token is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["access_token"] = token }, useDefaultUrl: false);
 
-    private async Task OverTransportAsync(Func<IClientTransport> transport, string alice, string bob)
+    private async Task OverTransportAsync(Func<IClientTransport> transport, string alice, string bob, string admin)
     {
         var name = transport().Name;
         using var aliceConnection = Connect(alice);
         var aliceChat = aliceConnection.CreateHubProxy("chatHub");
         var received = new TaskCompletionSource<string[]>(TaskCreationOptions.RunContinuationsAsynchronously);
         aliceChat.On<string, string, string>("receiveMessage", (room, sender, text) => received.TrySetResult([room, sender, text]));
+        var announced = new TaskCompletionSource<string[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        aliceChat.On<string, string>("announcement", (sender, text) => announced.TrySetResult([sender, text]));
         var started = false;
         await report.CaseAsync($"{name} start", async _ =>
         {
@@ -71,6 +74,14 @@ public sealed class SampleAppCases(string baseUrl, Report report)
             await bobChat.Invoke("joinRoom", room);
             await bobChat.Invoke("sendToRoom", room, "hello alice");
             return await received.Task.WaitAsync(cancel);
+        });
+        await report.CaseAsync($"{name} an announcement to everyone", async cancel =>
+        {
+            using var adminConnection = Connect(admin);
+            var adminChat = adminConnection.CreateHubProxy("chatHub");
+            await adminConnection.Start(transport());
+            await adminChat.Invoke("announce", $"hello over {name}");
+            return await announced.Task.WaitAsync(cancel);
         });
         await report.CaseAsync($"{name} a HubException's message", async _ =>
         {
