@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSampleApp } from '../../sample-app/bootstrap.js';
 import { startFunctionalServer } from '../functional/functional-app.js';
-import { buildDotnetProject, runDotnetProgram } from '../support/dotnet.js';
+import { expectCase, type CaseExpectation } from '../support/dotnet-cases.js';
+import { buildDotnetProject, runDotnetCases, type ObservedCase } from '../support/dotnet.js';
 import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
 
 // The official .NET client (Microsoft.AspNetCore.SignalR.Client 10.0.x, with its MessagePack
@@ -11,27 +12,19 @@ import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
 
 const MESSAGE = '你好，世界！';
 const WIRES = ['json/WebSockets', 'json/ServerSentEvents', 'json/LongPolling', 'messagepack/WebSockets', 'messagepack/LongPolling'] as const;
-const RECONNECTING_WIRES = ['json/WebSockets', 'messagepack/WebSockets'] as const;
-
-interface Observed {
-  readonly case: string;
-  readonly value?: unknown;
-  readonly error?: string;
-}
-
-/** What a case is expected to observe: a value, or the text of the error it met. */
-type Expectation = { value: unknown } | { error: string };
+/** Only WebSockets resume a connection: the official clients use stateful reconnect on no other transport. */
+const RESUMING_WIRES = ['json/WebSockets', 'messagepack/WebSockets'] as const;
 
 /** The error the test hub's InvalidOperationException reaches the client as, with detailed errors on. */
 function detailed(method: string): string {
   return `HubException: An unexpected error occurred invoking '${method}' on the server. InvalidOperationException: An error occurred.`;
 }
 
-function refused(status: string): Expectation {
+function refused(status: string): CaseExpectation {
   return { error: `HttpRequestException: Response status code does not indicate success: ${status}.` };
 }
 
-function testHubCases(wire: string): Array<[string, Expectation]> {
+function testHubCases(wire: string): Array<[string, CaseExpectation]> {
   const transport = wire.split('/')[1];
   return [
     ['start', { value: 'Connected' }],
@@ -61,14 +54,10 @@ function testHubCases(wire: string): Array<[string, Expectation]> {
   ];
 }
 
-function reconnectCases(): Array<[string, Expectation]> {
-  return [
-    ['automatic reconnect after a dropped socket', { value: { reconnecting: true, newConnectionId: true, echo: MESSAGE } }],
-    ['stateful reconnect after a dropped socket', { value: { reconnecting: false, sameConnectionId: true, socketsOpened: 1, message: MESSAGE } }],
-  ];
-}
+const AUTOMATIC_RECONNECT: CaseExpectation = { value: { reconnecting: true, newConnectionId: true, echo: MESSAGE } };
+const STATEFUL_RECONNECT: CaseExpectation = { value: { reconnecting: false, sameConnectionId: true, socketsOpened: 1, message: MESSAGE } };
 
-function sampleAppCases(): Array<[string, Expectation]> {
+function sampleAppCases(): Array<[string, CaseExpectation]> {
   return [
     ['Whoami with an access token provider', { value: { name: 'alice', roles: ['user'] } }],
     ['Echo validates its payload', { value: { echoed: 'hi', invalid: expect.stringContaining('text') } }],
@@ -84,16 +73,10 @@ function sampleAppCases(): Array<[string, Expectation]> {
   ];
 }
 
-function expectObserved(observed: Observed | undefined, expectation: Expectation): void {
-  expect(observed, 'the C# program reported this case').toBeDefined();
-  if ('value' in expectation) expect(observed).toEqual({ case: observed!.case, value: expectation.value });
-  else expect(observed).toEqual({ case: observed!.case, error: expectation.error });
-}
-
 describe('the official .NET client (Microsoft.AspNetCore.SignalR.Client)', () => {
   let testHubServer: RunningHubApp;
   let sampleApp: RunningHubApp;
-  const observed = new Map<string, Observed>();
+  let observed: Map<string, ObservedCase>;
 
   beforeAll(async () => {
     const [program] = await Promise.all([
@@ -103,11 +86,7 @@ describe('the official .NET client (Microsoft.AspNetCore.SignalR.Client)', () =>
         sampleApp = await listenOnLoopback(await createSampleApp({ logger: false }));
       })(),
     ]);
-    const output = await runDotnetProgram(program, [testHubServer.baseUrl, sampleApp.baseUrl]);
-    for (const line of output.split('\n').filter(Boolean)) {
-      const entry = JSON.parse(line) as Observed;
-      observed.set(entry.case, entry);
-    }
+    observed = await runDotnetCases(program, [testHubServer.baseUrl, sampleApp.baseUrl]);
   }, 240_000);
 
   afterAll(async () => {
@@ -116,14 +95,16 @@ describe('the official .NET client (Microsoft.AspNetCore.SignalR.Client)', () =>
   });
 
   describe.each(WIRES)('test hub over %s', (wire) => {
-    it.each(testHubCases(wire))('%s', (name, expectation) => expectObserved(observed.get(`${wire} ${name}`), expectation));
+    it.each(testHubCases(wire))('%s', (name, expectation) => expectCase(observed.get(`${wire} ${name}`), expectation));
   });
 
-  describe.each(RECONNECTING_WIRES)('reconnects over %s', (wire) => {
-    it.each(reconnectCases())('%s', (name, expectation) => expectObserved(observed.get(`${wire} ${name}`), expectation));
-  });
+  it.each(WIRES)('%s: automatic reconnect after a dropped transport', (wire) =>
+    expectCase(observed.get(`${wire} automatic reconnect after a dropped transport`), AUTOMATIC_RECONNECT));
+
+  it.each(RESUMING_WIRES)('%s: stateful reconnect after a dropped socket', (wire) =>
+    expectCase(observed.get(`${wire} stateful reconnect after a dropped socket`), STATEFUL_RECONNECT));
 
   describe.each(WIRES)('sample app over %s', (wire) => {
-    it.each(sampleAppCases())('%s', (name, expectation) => expectObserved(observed.get(`${wire} sample: ${name}`), expectation));
+    it.each(sampleAppCases())('%s', (name, expectation) => expectCase(observed.get(`${wire} sample: ${name}`), expectation));
   });
 });

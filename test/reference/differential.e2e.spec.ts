@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFunctionalServer } from '../functional/functional-app.js';
 import { TestHub } from '../functional/test-hub.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
+import { RawHubSocket } from '../support/raw-client.js';
 import { startReferenceServer, type RunningReferenceServer } from '../support/reference-server.js';
 import {
   binaryRecord,
@@ -258,11 +259,36 @@ describe('timers of the package beside ASP.NET Core', () => {
     expect(ours).toEqual(theirs);
   });
 
-  it('client timeout: the package closes a silent client with a close message that allows reconnecting', async () => {
-    expect(await silentClientTrace(`${nest.baseUrl}/testhub`, JSON_HANDSHAKE)).toEqual({
+  it('client timeout: both close a client silent since its first ping, with the same close, without the exception ASP.NET Core names', async () => {
+    const pingedOnce = JSON_HANDSHAKE + record({ type: 6 });
+    const [ours, theirs] = await Promise.all([silentClientTrace(`${nest.baseUrl}/testhub`, pingedOnce), silentClientTrace(`${reference.baseUrl}/testhub`, pingedOnce)]);
+    expect(ours).toEqual({
       pinged: true,
       messages: [{}, { type: 7, error: 'Connection closed with an error.', allowReconnect: true }],
       closed: { code: 1000, reason: '' },
     });
+    expect(theirs).not.toEqual(ours);
+    expect(withoutDetail(theirs)).toEqual(ours);
+  });
+
+  // ASP.NET Core's hub dispatcher arms the client timeout only when a Ping arrives (a client that
+  // never pings is never timed out there); the package times
+  // out every client from its handshake on. Both reference connections start together, so once the
+  // pinging one is closed the silent one has been silent for longer than the timeout.
+  it('client timeout: ASP.NET Core never times out a client that never pings; the package does', async () => {
+    const [ours, theirsSilent, theirsPinged] = await Promise.all([
+      RawHubSocket.open(hub(nest.baseUrl)),
+      RawHubSocket.open(hub(reference.baseUrl)),
+      RawHubSocket.open(hub(reference.baseUrl)),
+    ]);
+    ours.send(JSON_HANDSHAKE);
+    theirsSilent.send(JSON_HANDSHAKE);
+    theirsPinged.send(JSON_HANDSHAKE + record({ type: 6 }));
+    await Promise.all([ours.closed, theirsPinged.closed]);
+    expect(ours.messages().filter(({ type }) => type !== 6)).toEqual([{}, { type: 7, error: 'Connection closed with an error.', allowReconnect: true }]);
+    theirsSilent.send(record({ type: 1, invocationId: '1', target: 'Echo', arguments: ['still open'] }));
+    await theirsSilent.until(() => theirsSilent.messages().some(({ type }) => type === 3));
+    expect(theirsSilent.messages().filter(({ type }) => type !== 6)).toEqual([{}, { type: 3, invocationId: '1', result: 'still open' }]);
+    theirsSilent.socket.close();
   });
 });

@@ -27,8 +27,20 @@ export async function buildDotnetProject(projectUnderTest: string, configuration
   return join(output, `${basename(project)}.dll`);
 }
 
-/** Runs a built program to its end; resolves with its standard output. */
-export async function runDotnetProgram(dll: string, args: readonly string[]): Promise<string> {
+/** What a C# test program observed in one case: one JSON line of its `Report` (test/dotnet/InteropClient/Report.cs). */
+export interface ObservedCase {
+  readonly case: string;
+  readonly value?: unknown;
+  readonly error?: string;
+}
+
+/** Runs a built test program to its end; resolves with its cases by name. */
+export async function runDotnetCases(dll: string, args: readonly string[]): Promise<Map<string, ObservedCase>> {
   const { stdout } = await run('dotnet', [dll, ...args], { env: DOTNET_ENV, maxBuffer: 16 * 1024 * 1024 });
-  return stdout;
+  const observed = new Map<string, ObservedCase>();
+  for (const line of stdout.split('\n').filter(Boolean)) {
+    const entry = JSON.parse(line) as ObservedCase;
+    observed.set(entry.case, entry);
+  }
+  return observed;
 }
