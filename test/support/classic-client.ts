@@ -29,7 +29,7 @@ export interface ClassicHubConnection {
   readonly transport: { readonly name: string; lostConnection(connection: ClassicHubConnection): void } | null;
   readonly state: number;
   createHubProxy(name: string): ClassicHubProxy;
-  start(options?: { transport?: string | string[]; waitForPageLoad?: boolean }): Deferred<ClassicHubConnection>;
+  start(options?: { transport?: string | string[]; waitForPageLoad?: boolean; jsonp?: boolean }): Deferred<ClassicHubConnection>;
   stop(async?: boolean, notifyServer?: boolean): void;
   error(handler: (error: Error & { source?: unknown; context?: { status?: number; responseText?: string } }) => void): ClassicHubConnection;
   disconnected(handler: () => void): ClassicHubConnection;
@@ -60,8 +60,10 @@ interface PageWindow {
 export class ClassicPage {
   private constructor(private readonly window: PageWindow) {}
 
-  static async open(baseUrl: string, options: { eventSource?: boolean } = {}): Promise<ClassicPage> {
-    const { window } = new JSDOM('<!doctype html><html><head></head><body></body></html>', { url: `${baseUrl}/`, runScripts: 'outside-only' });
+  /** `scriptTags`: the page loads and runs `<script src>` (what jQuery's JSONP requests are), as a browser does. */
+  static async open(baseUrl: string, options: { eventSource?: boolean; scriptTags?: boolean } = {}): Promise<ClassicPage> {
+    const scripts = options.scriptTags ? { runScripts: 'dangerously', resources: 'usable' } : { runScripts: 'outside-only' };
+    const { window } = new JSDOM('<!doctype html><html><head></head><body></body></html>', { url: `${baseUrl}/`, ...scripts });
     if (window.document.readyState !== 'complete') await new Promise<void>((resolve) => window.addEventListener('load', resolve));
     if (options.eventSource !== false) window.EventSource = EventSourceShim;
     window.eval(JQUERY_SOURCE);
