@@ -101,3 +101,23 @@ export const hubsInProxy = (source: string) => [...source.matchAll(/proxies\["(\
 /** The methods a generated proxy lists for `hub`, sorted, as the proxy names them. */
 export const methodsInProxy = (source: string, hub: string) =>
   [...(source.split(`proxies["${hub}"].server = {`)[1]?.split('};')[0] ?? '').matchAll(/"(\w+)": function/g)].map((match) => match[1]).toSorted();
+
+/** The pages and connections a suite opens, each connection on a page of its own; stopped and closed after each test. */
+export class ClassicPages {
+  private readonly pages: ClassicPage[] = [];
+  private readonly connections: ClassicHubConnection[] = [];
+
+  /** A connection (not started) of a new page at `baseUrl`, as the given user (a JWT) or anonymously. */
+  async connection(baseUrl: string, accessToken?: string): Promise<ClassicHubConnection> {
+    const page = await ClassicPage.open(baseUrl);
+    this.pages.push(page);
+    const connection = classicConnection(page, baseUrl, accessToken);
+    this.connections.push(connection);
+    return connection;
+  }
+
+  closeAll(): void {
+    for (const connection of this.connections.splice(0)) connection.stop();
+    for (const page of this.pages.splice(0)) page.close();
+  }
+}

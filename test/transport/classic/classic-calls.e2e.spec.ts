@@ -1,7 +1,7 @@
 import { JwtService } from '@nestjs/jwt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClientPool } from '../../support/client.js';
-import { ClassicPage, classicConnection, type ClassicHubConnection, type ClassicHubProxy } from '../../support/classic-client.js';
+import { ClassicPages, type ClassicHubProxy } from '../../support/classic-client.js';
 import { startHubApp, type RunningHubApp } from '../../support/hub-app.js';
 import { signFor, TestAuthModule } from '../../support/jwt-auth.js';
 import { CLASSIC_HUBS } from './classic-hubs.js';
@@ -15,16 +15,12 @@ const rejectionOf = async (call: PromiseLike<unknown>) =>
 describe('what classic calls carry beyond the modern protocol: hub state, error data, no client results', () => {
   let server: RunningHubApp;
   let jwt: JwtService;
-  const pages: ClassicPage[] = [];
-  const connections: ClassicHubConnection[] = [];
+  const pages = new ClassicPages();
   const modernClients = new ClientPool();
 
   /** A started connection of alice's to `hubs` (each with a handler, so that the client names it). */
   const start = async (transport: string, ...hubs: string[]) => {
-    const page = await ClassicPage.open(server.baseUrl);
-    pages.push(page);
-    const connection = classicConnection(page, server.baseUrl, signFor(jwt, 'alice'));
-    connections.push(connection);
+    const connection = await pages.connection(server.baseUrl, signFor(jwt, 'alice'));
     const proxies = hubs.map((hub) => connection.createHubProxy(hub).on('nothing', () => undefined));
     await connection.start({ transport });
     return proxies;
@@ -38,8 +34,7 @@ describe('what classic calls carry beyond the modern protocol: hub state, error 
 
   afterEach(async () => {
     await modernClients.stopAll();
-    for (const connection of connections.splice(0)) connection.stop();
-    for (const page of pages.splice(0)) page.close();
+    pages.closeAll();
   });
 
   afterAll(() => server.close());

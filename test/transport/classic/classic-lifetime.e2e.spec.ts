@@ -3,7 +3,7 @@ import type { SignalRModuleOptions } from 'nestjs-signalr';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { ClientPool } from '../../support/client.js';
-import { ClassicPage, classicConnection, type ClassicHubConnection } from '../../support/classic-client.js';
+import { ClassicPage, ClassicPages, classicConnection } from '../../support/classic-client.js';
 import { startHubApp, type RunningHubApp } from '../../support/hub-app.js';
 import { signFor, TestAuthModule } from '../../support/jwt-auth.js';
 import { sleep, waitFor } from '../../support/wait.js';
@@ -56,17 +56,13 @@ async function firstPayloads(server: RunningHubApp, transport: 'webSockets' | 's
 
 describe('classic keep-alives, from the interval negotiate announces', () => {
   let server: RunningHubApp;
-  const pages: ClassicPage[] = [];
-  const connections: ClassicHubConnection[] = [];
+  const pages = new ClassicPages();
 
   beforeAll(async () => {
     server = await startHubApp(CLASSIC_HUBS, { authStrategies: ['jwt'], classic: { keepAliveMs: 2000, connectionTimeoutMs: 2000 } }, { imports: [TestAuthModule] });
   });
 
-  afterEach(() => {
-    for (const connection of connections.splice(0)) connection.stop();
-    for (const page of pages.splice(0)) page.close();
-  });
+  afterEach(() => pages.closeAll());
 
   afterAll(() => server.close());
 
@@ -90,10 +86,7 @@ describe('classic keep-alives, from the interval negotiate announces', () => {
   it('keeps the jQuery client connected on every transport while nothing is sent, for several keep-alive timeouts', async () => {
     const started = await Promise.all(
       TRANSPORTS.map(async (transport) => {
-        const page = await ClassicPage.open(server.baseUrl);
-        pages.push(page);
-        const connection = classicConnection(page, server.baseUrl);
-        connections.push(connection);
+        const connection = await pages.connection(server.baseUrl);
         const hub = connection.createHubProxy('OpenHub').on('nothing', () => undefined);
         const troubles: string[] = [];
         connection.reconnecting(() => troubles.push('reconnecting'));
@@ -138,15 +131,11 @@ describe('classic clients when the server shuts down', () => {
 describe('the connection caps and a classic connection', () => {
   let server: RunningHubApp;
   let jwt: JwtService;
-  const pages: ClassicPage[] = [];
-  const connections: ClassicHubConnection[] = [];
+  const pages = new ClassicPages();
   const modernClients = new ClientPool();
 
   const open = async (...hubs: string[]) => {
-    const page = await ClassicPage.open(server.baseUrl);
-    pages.push(page);
-    const connection = classicConnection(page, server.baseUrl, signFor(jwt, 'alice'));
-    connections.push(connection);
+    const connection = await pages.connection(server.baseUrl, signFor(jwt, 'alice'));
     const proxies = hubs.map((hub) => connection.createHubProxy(hub).on('nothing', () => undefined));
     const failure = await Promise.resolve(connection.start({ transport: 'longPolling' })).then(
       () => undefined,
@@ -163,8 +152,7 @@ describe('the connection caps and a classic connection', () => {
 
   afterEach(async () => {
     await modernClients.stopAll();
-    for (const connection of connections.splice(0)) connection.stop();
-    for (const page of pages.splice(0)) page.close();
+    pages.closeAll();
   });
 
   afterAll(() => server.close());
