@@ -1,3 +1,4 @@
+import { classicErrors } from '../../errors/classic-errors.js';
 import { MAX_CLASSIC_STATE_LENGTH } from '../../protocol/classic/classic-messages.js';
 
 /**
@@ -16,9 +17,18 @@ export class ClassicCallState {
     this.current = sent === undefined ? {} : (JSON.parse(sent) as Record<string, unknown>);
   }
 
-  /** Whether the state as the method left it is over the limit the client's next call would meet. */
-  get tooLarge(): boolean {
-    return JSON.stringify(this.current).length > MAX_CLASSIC_STATE_LENGTH;
+  /**
+   * Why the state as the method left it cannot go back: not JSON, or over the limit the client's
+   * next call would meet. Undefined when it can.
+   */
+  get problem(): string | undefined {
+    let json: string;
+    try {
+      json = JSON.stringify(this.current);
+    } catch {
+      return classicErrors.stateNotJson;
+    }
+    return json.length > MAX_CLASSIC_STATE_LENGTH ? classicErrors.stateTooLarge(MAX_CLASSIC_STATE_LENGTH) : undefined;
   }
 
   /** What the method changed; undefined when nothing did. */

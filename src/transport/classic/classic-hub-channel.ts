@@ -5,7 +5,6 @@ import type { ClassicCalls } from '../../connection/connection-features.js';
 import { classicErrors } from '../../errors/classic-errors.js';
 import { HubException } from '../../errors/hub-exception.js';
 import { invocationErrors } from '../../errors/invocation-errors.js';
-import { MAX_CLASSIC_STATE_LENGTH } from '../../protocol/classic/classic-messages.js';
 import { MessageType } from '../../protocol/hub-message.js';
 import { writeClientInvocation, writeHubResult, type ClassicHubInvocation } from '../../protocol/classic/classic-messages.js';
 import { RECORD_SEPARATOR, toRecord } from '../../protocol/text-message-format.js';
@@ -93,7 +92,14 @@ export class ClassicHubChannel extends EventEmitter implements FrameChannel, Cla
   }
 
   failed(invocationId: string, error: unknown): void {
-    if (error instanceof HubException && error.data !== undefined && this.targets.has(invocationId)) this.errorData.set(invocationId, error.data);
+    if (!(error instanceof HubException) || error.data === undefined || !this.targets.has(invocationId)) return;
+    try {
+      JSON.stringify(error.data);
+    } catch {
+      // Data that is not JSON is left out: the caller still gets the message.
+      return;
+    }
+    this.errorData.set(invocationId, error.data);
   }
 
   /** Resolves once the hub connection reads; false if the connection ended first. */
@@ -185,8 +191,9 @@ export class ClassicHubChannel extends EventEmitter implements FrameChannel, Cla
     this.targets.delete(id);
     this.states.delete(id);
     this.errorData.delete(id);
-    // The client would send state over the limit with its next call, and be refused then: refused now instead.
-    if (state?.tooLarge) return this.outbox.deliver(writeHubResult({ invocationId: id, error: classicErrors.stateTooLarge(MAX_CLASSIC_STATE_LENGTH), hubException: false }));
+    // State the client could not send back (its next call would be refused) is refused now instead.
+    const stateProblem = state?.problem;
+    if (stateProblem !== undefined) return this.outbox.deliver(writeHubResult({ invocationId: id, error: stateProblem, hubException: false }));
     const stateChanges = state?.changes();
     if (error === undefined) return this.outbox.deliver(writeHubResult({ invocationId: id, result, stateChanges }));
     // A HubException's message is the caller's to see: classic SignalR showed it alone, flagged `H`, with its data.

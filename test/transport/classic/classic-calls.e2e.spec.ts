@@ -89,6 +89,16 @@ describe('what classic calls carry beyond the modern protocol: hub state, error 
     });
   });
 
+  it('refuses hub state a method left that JSON cannot carry, and leaves out error data it cannot carry', async () => {
+    const [chat] = (await start('longPolling', 'chatHub')) as [ClassicHubProxy];
+    expect((await rejectionOf(chat.invoke('unwritable', 'state')))?.message).toBe('The hub state cannot be written as JSON.');
+    expect(chat.state).toEqual({});
+    const refused = await rejectionOf(chat.invoke('unwritable', 'data'));
+    expect(refused).toMatchObject({ message: 'no data for you', source: 'HubException' });
+    expect(refused?.data).toBeUndefined();
+    await expect(chat.invoke('greet')).resolves.toBe('hello undefined');
+  });
+
   it('shows a modern caller no hub state, and sends it the message of a HubException only', async () => {
     const modern = await modernClients.connect(`${server.baseUrl}/hubs/chat`, { accessTokenFactory: () => signFor(jwt, 'alice') });
     await expect(modern.invoke('Greet')).resolves.toBe('no state');

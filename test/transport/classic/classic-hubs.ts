@@ -60,6 +60,12 @@ export class ClassicChatHub implements OnHubConnected, OnHubDisconnected {
     state.blob = 'x'.repeat(length);
   }
 
+  /** Leaves in the hub state, and throws as data, what JSON cannot carry. */
+  unwritable(what: 'state' | 'data', @ClassicState() state: Record<string, unknown>): void {
+    if (what === 'state') state.count = 1n;
+    else throw new HubException('no data for you', 1n);
+  }
+
   /** Asks the caller for a result, and says how that went. */
   async askCaller(@Clients() clients: HubCallerClients): Promise<string> {
     try {
