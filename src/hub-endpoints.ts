@@ -125,8 +125,12 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     await Promise.all(this.connectionRegistries.map((registry) => registry.ready?.()));
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the adapter closes the hubs' endpoints: classic clients are told to stop, not left to reconnect. */
+  beforeApplicationShutdown(): void {
     this.classic?.close();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     // The adapter closes endpoints it served; this catches managers of hubs never served.
     await Promise.all([...this.lifetimeManagers.values()].map((manager) => manager.dispose()));
   }
@@ -211,7 +215,8 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     if (this.classic) {
       const listing = new HubProxyRenderer(hubClass, path, proxyMethods, new ProxyVisibility(hubClass, path, this.authorizer, this.proxyUnknownGuards ?? DEFAULT_PROXY_UNKNOWN_GUARDS));
       const name = metadata.classicName ?? hubClass.name;
-      this.classicHubs.add({ name, path, connections, gatekeeper, registry, visibleMethods: (user) => listing.visibleTo(user) });
+      const acceptsState = metadata.classicState ?? true;
+      this.classicHubs.add({ name, path, acceptsState, connections, gatekeeper, registry, visibleMethods: (user) => listing.visibleTo(user) });
     }
     const strategies = this.options.authStrategies?.length ? `Passport ${this.options.authStrategies.join(', ')}` : 'none (anonymous)';
     logger.log(

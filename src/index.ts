@@ -9,7 +9,7 @@ export type { InvocationSpans, TelemetryOptions } from './options/telemetry-opti
 
 export { Hub } from './hub/hub.decorator.js';
 export { HubMethod } from './hub/hub-method.decorator.js';
-export { Caller, Clients, Groups, HubItems, HubRequest, HubUser, UploadStream } from './hub/hub-param.decorators.js';
+export { Caller, ClassicState, Clients, Groups, HubItems, HubRequest, HubUser, UploadStream } from './hub/hub-param.decorators.js';
 export type { ConnectionRequest, TransportName } from './hub/connection-request.js';
 export type { HubCallerContext } from './hub/hub-caller-context.js';
 export type { HubInvocationContext } from './hub/hub-invocation-context.js';

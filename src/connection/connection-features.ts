@@ -27,6 +27,19 @@ export interface ConnectionFeatures {
   readonly inherentKeepAlive?: boolean;
   /** Told of every change of the connection's groups (the classic endpoint's groups token). */
   readonly membershipObserver?: (groupName: string, member: boolean) => void;
+  /** Present on a classic (2.x) client's connection: what its calls carry beyond the modern protocol. */
+  readonly classicCalls?: ClassicCalls;
+}
+
+/**
+ * What a classic client's invocations carry that modern messages cannot: the caller's hub state
+ * (`S`), which the method may read and change, and a HubException's data (`D`) on the way back.
+ */
+export interface ClassicCalls {
+  /** The caller's state for one of its invocations, changed in place; undefined when the hub takes none. */
+  stateOf(invocationId: string): Record<string, unknown> | undefined;
+  /** What one of its invocations threw, just before its Completion is written. */
+  failed(invocationId: string, error: unknown): void;
 }
 
 export interface ConnectionIdentity {

@@ -11,7 +11,7 @@ import type { ConnectionDispatcher } from '../hub/connection-dispatcher.js';
 import { MessageType, type HubMessage } from '../protocol/hub-message.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
-import type { ConnectionFeatures, ConnectionIdentity } from './connection-features.js';
+import type { ClassicCalls, ConnectionFeatures, ConnectionIdentity } from './connection-features.js';
 import type { HubRuntime } from './hub-runtime.js';
 import { HubRegistration } from './hub-registration.js';
 import { GROUPS_TOKEN_METHOD, MembershipRecord } from './membership-record.js';
@@ -104,6 +104,10 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   /** Made when the hub first asks: most connections never keep anything there. */
   get items(): Map<unknown, unknown> {
     return (this.itemsOfConnection ??= new Map());
+  }
+
+  get classicCalls(): ClassicCalls | undefined {
+    return this.features.classicCalls;
   }
 
   get clientResults(): ClientResultTracker {

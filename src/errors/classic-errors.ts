@@ -19,5 +19,13 @@ export const classicErrors = {
   unknownConnection: 'Protocol error: Unknown connection.',
   hubNotInConnection: (name: string) => `'${name}' Hub is not part of this connection.`,
   stateTooLarge: (limit: number) => `The hub state is larger than ${limit} characters.`,
+  /** Ours: a method left something in the hub state that JSON cannot carry. */
+  stateNotJson: 'The hub state cannot be written as JSON.',
+  /** Ours: a hub that opted out (`classicState: false`) takes no state. */
+  stateRefused: (hub: string) => `'${hub}' Hub does not accept hub state.`,
+  /** Ours: the server asked a classic client for a result, which it cannot return. */
+  noClientResults: 'Classic SignalR clients cannot return results.',
+  /** Ours: the node shuts down; the client stops rather than reconnect to a server that is gone. */
+  shuttingDown: 'The server is shutting down.',
   unreadableInvocation: 'Protocol error: the hub invocation could not be read.',
 } as const;

@@ -167,6 +167,7 @@ export class ConnectionDispatcher {
       headers: call.headers,
       clients: this.connection.clients,
       groups: this.connection.groups,
+      classicState: invocationId === undefined ? undefined : this.connection.classicCalls?.stateOf(invocationId),
       uploadStreamFor:
         uploads === NO_UPLOADS
           ? noUploadStream
@@ -258,7 +259,9 @@ export class ConnectionDispatcher {
 
   private fail(invocationId: string | undefined, target: string, error: unknown): void {
     const text = this.errorText({ invocationId, target }, error);
-    if (invocationId !== undefined) this.complete(invocationId, text);
+    if (invocationId === undefined) return;
+    this.connection.classicCalls?.failed(invocationId, error);
+    this.complete(invocationId, text);
   }
 
   private errorText({ invocationId, target }: { invocationId?: string; target: string }, error: unknown): string {

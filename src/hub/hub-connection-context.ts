@@ -1,6 +1,7 @@
 import type { ClientResultTracker } from './client-result-tracker.js';
 import type { GroupManager, HubCallerClients } from '../lifetime/client-proxy.js';
 import type { HubMessage } from '../protocol/hub-message.js';
+import type { ClassicCalls } from '../connection/connection-features.js';
 import type { HubCallerContext } from './hub-caller-context.js';
 
 /** The dispatcher's view of a connection: it never sees the socket. */
@@ -9,6 +10,8 @@ export interface HubConnectionContext {
   readonly clients: HubCallerClients;
   readonly groups: GroupManager;
   readonly clientResults: ClientResultTracker;
+  /** Present for a classic client's connection. */
+  readonly classicCalls?: ClassicCalls;
   send(message: HubMessage): void;
   /** Ends the connection with a Close message carrying `error`; the client may reconnect. */
   closeWithError(error: string): void;

@@ -14,5 +14,7 @@ export interface HubInvocationContext {
   readonly headers: Readonly<Record<string, string>> | undefined;
   readonly clients: HubCallerClients;
   readonly groups: GroupManager;
+  /** A classic (2.x) caller's hub state (`S`), changed in place; undefined for a modern caller. */
+  readonly classicState: Record<string, unknown> | undefined;
   uploadStreamFor(parameterIndex: number): unknown;
 }

@@ -10,6 +10,8 @@ export interface HubMetadata {
   readonly options: HubOptions;
   /** The hub's name on the classic endpoint; undefined: the class name. */
   readonly classicName?: string;
+  /** False: classic clients' hub state is refused. */
+  readonly classicState?: boolean;
 }
 
 export interface HubMethodMetadata {

@@ -17,6 +17,7 @@ const itemsFactory: Factory = (_, context) => callerOf(context).items;
 const requestFactory: Factory = (_, context) => callerOf(context).request;
 const clientsFactory: Factory = (_, context) => invocationOf(context).clients;
 const groupsFactory: Factory = (_, context) => invocationOf(context).groups;
+const classicStateFactory: Factory = (_, context) => invocationOf(context).classicState;
 const uploadStreamFactory: Factory = (parameterIndex, context) => invocationOf(context).uploadStreamFor(parameterIndex as number);
 
 /**
@@ -30,6 +31,7 @@ export const DIRECT_PARAMETER_VALUES: ReadonlyMap<Function, DirectValue> = new M
   [requestFactory, (caller) => caller.request],
   [clientsFactory, (_, invocation) => invocation.clients],
   [groupsFactory, (_, invocation) => invocation.groups],
+  [classicStateFactory, (_, invocation) => invocation.classicState],
   [uploadStreamFactory, (_, invocation, parameterIndex) => invocation.uploadStreamFor(parameterIndex as number)],
 ]);
 
@@ -53,6 +55,15 @@ export const Clients = createParamDecorator(clientsFactory);
 
 /** Adds and removes connections to and from groups of this hub. */
 export const Groups = createParamDecorator(groupsFactory);
+
+/**
+ * A classic (jQuery 2.x) caller's hub state: the proxy's `state`, sent with each call (`S`). Read
+ * it and change it in place; what changed goes back with the result and updates the proxy's
+ * `state`, as classic SignalR's `Clients.Caller.name` did. Undefined for a modern caller (its
+ * protocol has no state) and on a hub that opts out (`@Hub(path, { classicState: false })`).
+ * Its JSON is limited to 4096 characters both ways, as classic SignalR limited it.
+ */
+export const ClassicState = createParamDecorator(classicStateFactory);
 
 const uploadStreamAt = createParamDecorator(uploadStreamFactory);
 

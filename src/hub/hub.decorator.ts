@@ -16,6 +16,13 @@ export interface HubDecoratorOptions extends HubOptions {
    * @default the class name, as classic SignalR names hubs
    */
   readonly classicName?: string;
+  /**
+   * Take a classic client's hub state (`S`, the proxy's `state`) and show it to methods through
+   * `@ClassicState()`. False: an invocation carrying state is answered with an error, for a hub
+   * that wants nothing a client can set beside its arguments.
+   * @default true
+   */
+  readonly classicState?: boolean;
 }
 
 /**
@@ -33,12 +40,15 @@ export function Hub(path: string, options: HubDecoratorOptions = {}): ClassDecor
   if (!path.startsWith('/') || path.endsWith('/') || path.includes('?')) {
     throw new SignalRError(SignalRErrorCode.InvalidHubDefinition, `@Hub path must start with '/' and have no trailing '/' or query: '${path}'.`);
   }
-  const { classicName, ...hubOptions } = options;
+  const { classicName, classicState, ...hubOptions } = options;
   if (classicName !== undefined && (typeof classicName !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(classicName))) {
     throw new SignalRError(SignalRErrorCode.InvalidHubDefinition, `@Hub('${path}') classicName must be an identifier, as a jQuery hub proxy's name is; got ${describeValue(classicName)}.`);
   }
+  if (classicState !== undefined && typeof classicState !== 'boolean') {
+    throw new SignalRError(SignalRErrorCode.InvalidHubDefinition, `@Hub('${path}') classicState must be a boolean; got ${describeValue(classicState)}.`);
+  }
   checkHubOptions(path, hubOptions);
-  const metadata: HubMetadata = { path, options: hubOptions, classicName };
+  const metadata: HubMetadata = { path, options: hubOptions, classicName, classicState };
   return (target) => {
     const gatewayOptions: HubGatewayOptions = { path, signalrHub: target as unknown as HubGatewayOptions['signalrHub'] };
     applyDecorators(Injectable(), SetMetadata(HUB_METADATA, metadata), WebSocketGateway(gatewayOptions))(target);

@@ -34,7 +34,9 @@ export interface ClassicEndpointOptions {
    */
   hubsProxy?: boolean;
   /**
-   * A keep-alive (`{}`) goes to WebSocket and event-stream clients after this long without a message.
+   * A WebSocket or event-stream client is never left longer than this without a message: a
+   * keep-alive (`{}`) fills the silence. Negotiate announces twice this as the client's
+   * keep-alive timeout, after which it drops the transport and reconnects.
    * @default 10000 ms (classic SignalR's KeepAlive)
    */
   keepAliveMs?: number;

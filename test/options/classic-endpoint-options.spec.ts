@@ -36,4 +36,9 @@ describe('the classic endpoint options', () => {
     expect(() => Hub('/hubs/x', { classicName: 'chat hub' })).toThrow("@Hub('/hubs/x') classicName must be an identifier");
     expect(() => Hub('/hubs/x', { classicName: 'chatHub' })).not.toThrow();
   });
+
+  it('let a hub opt out of classic hub state with a boolean on @Hub', () => {
+    expect(() => Hub('/hubs/x', { classicState: 'no' as unknown as boolean })).toThrow("@Hub('/hubs/x') classicState must be a boolean; got");
+    expect(() => Hub('/hubs/x', { classicState: false })).not.toThrow();
+  });
 });

@@ -1,11 +1,13 @@
 import { HttpTransportType } from '@microsoft/signalr';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createSampleApp } from '../../sample-app/bootstrap.js';
+import { ClassicPage, classicConnection } from '../support/classic-client.js';
 import { ClientPool, nextCall } from '../support/client.js';
 import { listenOnLoopback, type RunningHubApp } from '../support/hub-app.js';
 import { upgradeStatus } from '../support/raw-client.js';
 import { RedisCluster } from '../support/redis-cluster-process.js';
 import { describeWithRedis, RedisServer } from '../support/redis-server.js';
+import { sampleTokenOf } from '../support/sample-login.js';
 
 /** A backplane the sample is pointed at by its environment, which the tests can take down and bring back. */
 interface Backplane {
@@ -109,6 +111,28 @@ describeWithRedis.each(BACKPLANES)('sample app with $variable: two nodes, one ch
       const received = members.filter((member) => member !== sender).map((member) => nextCall(member, 'ReceiveMessage'));
       await sender.invoke('SendToRoom', 'mixed', `message ${index}`);
       for (const message of await Promise.all(received)) expect(message[2]).toBe(`message ${index}`);
+    }
+  });
+
+  it('puts a jQuery client on one node and an official client on the other in one room: each sees the other', async () => {
+    const page = await ClassicPage.open(nodes[0].baseUrl);
+    const classic = classicConnection(page, nodes[0].baseUrl, await sampleTokenOf(nodes[0].baseUrl, 'alice'));
+    try {
+      const seenByClassic: unknown[][] = [];
+      const chat = classic.createHubProxy('chatHub');
+      chat.on('receiveMessage', (...args) => seenByClassic.push(args));
+      await classic.start({ transport: 'webSockets' });
+      await chat.invoke('joinRoom', 'generations');
+      const modern = await signIn(nodes[1], 'bob');
+      await modern.invoke('JoinRoom', 'generations');
+      const fromClassic = nextCall(modern, 'ReceiveMessage');
+      await chat.invoke('sendToRoom', 'generations', 'from jQuery on node 1');
+      await expect(fromClassic).resolves.toEqual(['generations', 'alice', 'from jQuery on node 1']);
+      await modern.invoke('SendToRoom', 'generations', 'from @microsoft/signalr on node 2');
+      await vi.waitFor(() => expect(seenByClassic).toContainEqual(['generations', 'bob', 'from @microsoft/signalr on node 2']), { timeout: 5000 });
+    } finally {
+      classic.stop();
+      page.close();
     }
   });
 

@@ -29,7 +29,7 @@ export interface ClassicHubConnection {
   readonly transport: { readonly name: string; lostConnection(connection: ClassicHubConnection): void } | null;
   readonly state: number;
   createHubProxy(name: string): ClassicHubProxy;
-  start(options?: { transport?: string | string[]; waitForPageLoad?: boolean }): Deferred<ClassicHubConnection>;
+  start(options?: { transport?: string | string[]; waitForPageLoad?: boolean; jsonp?: boolean }): Deferred<ClassicHubConnection>;
   stop(async?: boolean, notifyServer?: boolean): void;
   error(handler: (error: Error & { source?: unknown; context?: { status?: number; responseText?: string } }) => void): ClassicHubConnection;
   disconnected(handler: () => void): ClassicHubConnection;
@@ -60,8 +60,10 @@ interface PageWindow {
 export class ClassicPage {
   private constructor(private readonly window: PageWindow) {}
 
-  static async open(baseUrl: string, options: { eventSource?: boolean } = {}): Promise<ClassicPage> {
-    const { window } = new JSDOM('<!doctype html><html><head></head><body></body></html>', { url: `${baseUrl}/`, runScripts: 'outside-only' });
+  /** `scriptTags`: the page loads and runs `<script src>` (what jQuery's JSONP requests are), as a browser does. */
+  static async open(baseUrl: string, options: { eventSource?: boolean; scriptTags?: boolean } = {}): Promise<ClassicPage> {
+    const scripts = options.scriptTags ? { runScripts: 'dangerously', resources: 'usable' } : { runScripts: 'outside-only' };
+    const { window } = new JSDOM('<!doctype html><html><head></head><body></body></html>', { url: `${baseUrl}/`, ...scripts });
     if (window.document.readyState !== 'complete') await new Promise<void>((resolve) => window.addEventListener('load', resolve));
     if (options.eventSource !== false) window.EventSource = EventSourceShim;
     window.eval(JQUERY_SOURCE);
@@ -99,3 +101,23 @@ export const hubsInProxy = (source: string) => [...source.matchAll(/proxies\["(\
 /** The methods a generated proxy lists for `hub`, sorted, as the proxy names them. */
 export const methodsInProxy = (source: string, hub: string) =>
   [...(source.split(`proxies["${hub}"].server = {`)[1]?.split('};')[0] ?? '').matchAll(/"(\w+)": function/g)].map((match) => match[1]).toSorted();
+
+/** The pages and connections a suite opens, each connection on a page of its own; stopped and closed after each test. */
+export class ClassicPages {
+  private readonly pages: ClassicPage[] = [];
+  private readonly connections: ClassicHubConnection[] = [];
+
+  /** A connection (not started) of a new page at `baseUrl`, as the given user (a JWT) or anonymously. */
+  async connection(baseUrl: string, accessToken?: string): Promise<ClassicHubConnection> {
+    const page = await ClassicPage.open(baseUrl);
+    this.pages.push(page);
+    const connection = classicConnection(page, baseUrl, accessToken);
+    this.connections.push(connection);
+    return connection;
+  }
+
+  closeAll(): void {
+    for (const connection of this.connections.splice(0)) connection.stop();
+    for (const page of this.pages.splice(0)) page.close();
+  }
+}

@@ -66,6 +66,8 @@ export interface PersistentResponse {
   /** The server goes away: the client reconnects at once (`T:1`). */
   readonly shouldReconnect?: boolean;
   readonly groupsToken?: string;
+  /** The connection is over: the client stops with this error and does not reconnect (`E`). */
+  readonly error?: string;
   /** Each already serialized as JSON. */
   readonly messages: readonly string[];
 }
@@ -75,6 +77,7 @@ export function writePersistentResponse(response: PersistentResponse): string {
   if (response.initialized) json += ',"S":1';
   if (response.shouldReconnect) json += ',"T":1';
   if (response.groupsToken !== undefined) json += `,"G":${JSON.stringify(response.groupsToken)}`;
+  if (response.error !== undefined) json += `,"E":${JSON.stringify(response.error)}`;
   return `${json},"M":[${response.messages.join(',')}]}`;
 }
 
@@ -83,15 +86,20 @@ export function writeClientInvocation(hub: string, method: string, args: readonl
   return JSON.stringify({ H: hub, M: method, A: args });
 }
 
-/** The answer to one invocation: `R` on success; `E` (with `H` and `D` for a HubException) on failure. */
-export type ClassicHubResult =
+/**
+ * The answer to one invocation: `R` on success; `E` (with `H` and `D` for a HubException) on
+ * failure; `S` the caller's hub state that changed, on either.
+ */
+export type ClassicHubResult = (
   | { readonly invocationId: string; readonly result: unknown }
-  | { readonly invocationId: string; readonly error: string; readonly hubException: boolean; readonly errorData?: unknown };
+  | { readonly invocationId: string; readonly error: string; readonly hubException: boolean; readonly errorData?: unknown }
+) & { readonly stateChanges?: Readonly<Record<string, unknown>> };
 
 export function writeHubResult(answer: ClassicHubResult): string {
-  if ('result' in answer) return JSON.stringify({ I: answer.invocationId, R: answer.result ?? null });
-  const { invocationId, error, hubException, errorData } = answer;
-  return JSON.stringify(hubException ? { I: invocationId, E: error, H: true, D: errorData } : { I: invocationId, E: error });
+  const { invocationId, stateChanges: S } = answer;
+  if ('result' in answer) return JSON.stringify({ I: invocationId, R: answer.result ?? null, S });
+  const { error, hubException, errorData } = answer;
+  return JSON.stringify(hubException ? { I: invocationId, E: error, H: true, D: errorData, S } : { I: invocationId, E: error, S });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

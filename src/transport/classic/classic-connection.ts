@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ResolvedClassicEndpointOptions } from '../../options/classic-endpoint-options.js';
+import { classicErrors } from '../../errors/classic-errors.js';
 import { writeHubResult, writePersistentResponse } from '../../protocol/classic/classic-messages.js';
 import { ABNORMAL_CLOSURE, NORMAL_CLOSURE } from '../http-channel.js';
 import { ClassicHubChannel, type ClassicOutbox } from './classic-hub-channel.js';
@@ -30,7 +31,8 @@ export class ClassicConnection implements ClassicOutbox {
   private undelivered = 0;
   private receiver: ClassicReceiver | undefined;
   private flushQueued = false;
-  private wroteSinceKeepAlive = false;
+  /** Heartbeats since the client was last written to: a keep-alive goes at two. */
+  private quietBeats = 0;
   private disconnectTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly keepAliveTimer: NodeJS.Timeout;
@@ -44,7 +46,9 @@ export class ClassicConnection implements ClassicOutbox {
     private readonly onEnded: (connection: ClassicConnection) => void,
     private readonly membership: ClassicMembership,
   ) {
-    this.keepAliveTimer = setInterval(() => this.keepAlive(), options.keepAliveMs);
+    // A heartbeat at half the interval, as classic SignalR's: a client is never silent for more
+    // than the interval, half its keep-alive timeout, however its writes fall between beats.
+    this.keepAliveTimer = setInterval(() => this.heartbeat(), options.keepAliveMs / 2);
     this.keepAliveTimer.unref();
     this.armDisconnect();
   }
@@ -65,8 +69,8 @@ export class ClassicConnection implements ClassicOutbox {
     this.queueFlush();
   }
 
-  addHub(key: string, hubName: string): ClassicHubChannel {
-    const channel = new ClassicHubChannel(hubName, this);
+  addHub(key: string, hubName: string, acceptsState: boolean): ClassicHubChannel {
+    const channel = new ClassicHubChannel(hubName, acceptsState, this);
     this.hubs.set(key, channel);
     return channel;
   }
@@ -136,6 +140,17 @@ export class ClassicConnection implements ClassicOutbox {
     this.end(ABNORMAL_CLOSURE);
   }
 
+  /**
+   * The node shuts down: the client is told to stop (`E`), as it would otherwise reconnect to a
+   * server that is gone, and the connection ends. A long-polling client between two polls is
+   * not told; its next poll finds no server.
+   */
+  shutDown(): void {
+    if (this.ended) return;
+    this.send(writePersistentResponse({ cursor: String(this.delivered), error: classicErrors.shuttingDown, messages: [] }));
+    this.end();
+  }
+
   /** Ends the connection and every hub connection of it: the client aborted, or left for too long. */
   end(code = NORMAL_CLOSURE): void {
     if (this.ended) return;
@@ -161,7 +176,7 @@ export class ClassicConnection implements ClassicOutbox {
   private send(response: string): void {
     const receiver = this.receiver;
     if (!receiver) return;
-    this.wroteSinceKeepAlive = true;
+    this.quietBeats = 0;
     if (receiver.streaming) return receiver.write(response);
     this.detach();
     receiver.write(response);
@@ -203,8 +218,9 @@ export class ClassicConnection implements ClassicOutbox {
     this.disconnectTimer.unref();
   }
 
-  private keepAlive(): void {
-    if (!this.wroteSinceKeepAlive) this.receiver?.keepAlive();
-    this.wroteSinceKeepAlive = false;
+  private heartbeat(): void {
+    if (++this.quietBeats < 2) return;
+    this.quietBeats = 0;
+    this.receiver?.keepAlive();
   }
 }

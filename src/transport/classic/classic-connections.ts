@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { ConnectionIdentity } from '../../connection/connection-features.js';
-import type { HubConnection } from '../../connection/hub-connection.js';
 import type { ResolvedClassicEndpointOptions, ClassicTransportName } from '../../options/classic-endpoint-options.js';
 import type { ConnectionCaps } from '../../security/connection-caps.js';
 import { CONNECTION_IN_USE, UNKNOWN_CONNECTION } from '../../security/connection-claim.js';
@@ -8,7 +7,8 @@ import { refusal, type Admitted, type Refusal } from '../../security/hub-gatekee
 import { Logger } from '@nestjs/common';
 import { classicErrors } from '../../errors/classic-errors.js';
 import type { ClassicGroupsTokens } from '../../security/classic-groups-tokens.js';
-import { claimNewId, holdingSlot, type ExplainedRefusal } from '../connection-opening.js';
+import { SharedSlot } from '../../security/shared-slot.js';
+import { claimNewId, type ExplainedRefusal } from '../connection-opening.js';
 import type { ConnectionRequestCapture } from '../connection-request-capture.js';
 import { ClassicConnection } from './classic-connection.js';
 import { ClassicMembership } from './classic-membership.js';
@@ -110,21 +110,33 @@ export class ClassicConnections {
     return (await resumed.start()) ? resumed : refusal(500, 'Internal Server Error');
   }
 
+  /**
+   * Opens a hub connection on each hub. The classic connection takes one slot under the caps,
+   * however many hubs it has (it is one connection to its client), before any id is claimed;
+   * any refusal undoes the hub connections opened already.
+   */
   private async start(opening: OpeningRequest, hubs: readonly ClassicHub[], membershipVersion: number, claim: IdClaim): Promise<ClassicConnection | Refusal> {
     const { claims, admission } = opening;
     const { connectionId } = claims;
     if (this.live.has(connectionId)) return refusal(409, CONNECTION_IN_USE);
+    const taken = this.parts.caps.take(this.parts.options.path, admission.userKey, admission.address);
+    if (!taken.admitted) return taken;
+    const slot = new SharedSlot(taken);
     const membership = new ClassicMembership((groups, version) => this.issueGroupsToken(opening, hubs, groups, version), membershipVersion);
     const connection = new ClassicConnection(connectionId, admission.userKey, this.parts.options, (ended) => {
       if (this.live.get(connectionId) === ended) this.live.delete(connectionId);
     }, membership);
     this.live.set(connectionId, connection);
-    for (const hub of hubs) {
-      const refused = await this.openOn(hub, opening, connection, claim);
-      if (refused) {
-        connection.end();
-        return refused;
+    try {
+      for (const hub of hubs) {
+        const refused = await this.openOn(hub, opening, connection, claim, slot);
+        if (refused) {
+          connection.end();
+          return refused;
+        }
       }
+    } finally {
+      slot.seal();
     }
     return connection;
   }
@@ -137,27 +149,26 @@ export class ClassicConnections {
     return this.parts.groupsTokens.issue({ connectionId, userKey: opening.admission.userKey, groups, membershipVersion: version }, groupsTokenLifetimeMs);
   }
 
-  /** Ends every connection: the node shuts down. */
+  /** Tells every client to stop and ends its connection: the node shuts down. */
   close(): void {
-    for (const connection of this.live.values()) connection.end();
+    for (const connection of this.live.values()) connection.shutDown();
   }
 
-  private async openOn(hub: ClassicHub, opening: OpeningRequest, connection: ClassicConnection, claim: IdClaim): Promise<Refusal | undefined> {
-    const { claims, admission } = opening;
-    let refused: Refusal | undefined;
-    const overCaps = await holdingSlot(this.parts.caps, hub.path, admission, async (slot): Promise<HubConnection | void> => {
-      const claimed = await claim(hub);
-      if ('admitted' in claimed) {
-        refused = claimed;
-        return;
-      }
-      if (connection.isEnded) return;
-      const hubKey = hub.name.toLowerCase();
-      const channel = connection.addHub(hubKey, hub.name);
-      const features = { ...CLASSIC_FEATURES, membershipObserver: (group: string, member: boolean) => connection.membershipChanged(hubKey, group, member) };
-      return hub.connections.open(channel, claims.connectionId, this.identityOf(opening), features, claimed.forgetAt, slot);
-    });
-    return overCaps ?? refused ?? (connection.isEnded ? refusal(404, UNKNOWN_CONNECTION) : undefined);
+  private async openOn(hub: ClassicHub, opening: OpeningRequest, connection: ClassicConnection, claim: IdClaim, slot: SharedSlot): Promise<Refusal | undefined> {
+    const claimed = await claim(hub);
+    if ('admitted' in claimed) return claimed;
+    if (connection.isEnded) return refusal(404, UNKNOWN_CONNECTION);
+    const hubKey = hub.name.toLowerCase();
+    const channel = connection.addHub(hubKey, hub.name, hub.acceptsState);
+    const features = { ...CLASSIC_FEATURES, classicCalls: channel, membershipObserver: (group: string, member: boolean) => connection.membershipChanged(hubKey, group, member) };
+    const share = slot.share();
+    try {
+      hub.connections.open(channel, opening.claims.connectionId, this.identityOf(opening), features, claimed.forgetAt, share);
+    } catch (error) {
+      share.release();
+      throw error;
+    }
+    return undefined;
   }
 
   private identityOf({ request, query, admission, transport }: OpeningRequest): ConnectionIdentity {

@@ -145,7 +145,7 @@ export class ClassicEndpoint {
     const admission = await admitToAll(request, hubs);
     if (!admission.admitted) return replyError(reply, admission.status, admission.body, admission.headers);
     const replies = new ClassicReplies(query, admission.corsHeaders);
-    if (operation === '/negotiate') return this.negotiate(reply, hubs, admission, replies);
+    if (operation === '/negotiate') return this.negotiate(reply, admission, replies);
     const transport = transportOf(query, this.parts.options.transports);
     if (transport === undefined) return this.refuse(request, reply, 400, classicErrors.unknownTransport, 'unknown or disabled transport', admission.corsHeaders);
     const claims = claimClassicToken(query, this.parts.connectionTokens, this.path, admission.userKey);
@@ -160,11 +160,10 @@ export class ClassicEndpoint {
     replies.empty(reply);
   }
 
-  private negotiate(reply: HttpReply, hubs: readonly ClassicHub[], admission: Admitted, replies: ClassicReplies): void {
-    for (const hub of hubs) {
-      const overCap = this.parts.caps.check(hub.path, admission.userKey, admission.address);
-      if (overCap) return replies.error(reply, overCap.status, overCap.body, overCap.headers);
-    }
+  private negotiate(reply: HttpReply, admission: Admitted, replies: ClassicReplies): void {
+    // One classic connection takes one slot, whatever hubs it names.
+    const overCap = this.parts.caps.check(this.path, admission.userKey, admission.address);
+    if (overCap) return replies.error(reply, overCap.status, overCap.body, overCap.headers);
     const token = this.parts.connectionTokens.issue(this.path, admission.userKey);
     replies.json(reply, classicNegotiateResponse(this.path, token, this.parts.options, this.parts.negotiateTokenLifetimeMs));
   }
@@ -174,8 +173,10 @@ export class ClassicEndpoint {
     const { request, reply, transport, replies } = at;
     if (transport === 'webSockets') return this.refuse(request, reply, 400, classicErrors.notWebSocketRequest, 'WebSocket transport without an upgrade', replies.headers);
     const polling = transport === 'longPolling';
-    if (polling !== (request.method === 'POST')) return replies.error(reply, 405, 'Method Not Allowed', { Allow: polling ? 'POST' : 'GET' });
-    const form = polling ? await this.readForm(at) : undefined;
+    // A JSONP poll is a script's GET, its fields in the query (the endpoint refused JSONP if it is off).
+    const scripted = polling && replies.usableCallback && request.method === 'GET';
+    if (!scripted && polling !== (request.method === 'POST')) return replies.error(reply, 405, 'Method Not Allowed', { Allow: polling ? 'POST' : 'GET' });
+    const form = scripted ? at.query : polling ? await this.readForm(at) : undefined;
     if (polling && !form) return;
     const cursor = cursorOf(form?.get('messageId') ?? at.query.get('messageId'));
     const groupsToken = form?.get('groupsToken') ?? at.query.get('groupsToken');

@@ -1,11 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { CHANNEL_CLOSED, CHANNEL_OPEN, type FrameChannel } from '../../connection/frame-channel.js';
 import type { Payload } from '../../connection/outgoing-batch.js';
+import type { ClassicCalls } from '../../connection/connection-features.js';
+import { classicErrors } from '../../errors/classic-errors.js';
+import { HubException } from '../../errors/hub-exception.js';
 import { invocationErrors } from '../../errors/invocation-errors.js';
 import { MessageType } from '../../protocol/hub-message.js';
 import { writeClientInvocation, writeHubResult, type ClassicHubInvocation } from '../../protocol/classic/classic-messages.js';
 import { RECORD_SEPARATOR, toRecord } from '../../protocol/text-message-format.js';
 import { ABNORMAL_CLOSURE } from '../http-channel.js';
+import { ClassicCallState } from './classic-call-state.js';
 
 /** The hub connection speaks the `json` hub protocol: the classic connection asks for it on `/start`. */
 const JSON_HANDSHAKE = Buffer.from(toRecord('{"protocol":"json","version":1}'));
@@ -35,20 +39,27 @@ interface WrittenMessage {
  * hub connection above it (handshake, dispatcher, guards, pipes, filters, lifetime manager) is the
  * one every modern client gets. Classic invocations go in as `json` protocol records, and what
  * the hub connection writes comes out as classic messages: client calls `{H,M,A}`, results
- * `{I,R}` and errors `{I,E,H}`, a HubException's message unwrapped as classic SignalR showed it.
+ * `{I,R}` and errors `{I,E,H,D}`, a HubException's message unwrapped as classic SignalR showed it,
+ * with its data; each with the caller's hub state that changed (`S`). A call that expects a
+ * result from the client is answered at once with an error: the classic client cannot return one.
  */
-export class ClassicHubChannel extends EventEmitter implements FrameChannel {
+export class ClassicHubChannel extends EventEmitter implements FrameChannel, ClassicCalls {
   readyState = CHANNEL_OPEN;
   private handshakeAnswered = false;
   private paused = false;
   private readonly readers: (() => void)[] = [];
   /** The method each pending invocation named, as the client wrote it: the error texts name it so. */
   private readonly targets = new Map<string, string>();
+  private readonly states = new Map<string, ClassicCallState>();
+  /** A HubException's data, by invocation, from its throw until its Completion. */
+  private readonly errorData = new Map<string, unknown>();
   private started: ((started: boolean) => void) | undefined;
 
   constructor(
     /** The hub's classic name, as client calls carry it in `H`. */
     readonly hubName: string,
+    /** Whether the hub takes hub state: when it does not, its methods see none. */
+    readonly acceptsState: boolean,
     private readonly outbox: ClassicOutbox,
   ) {
     super();
@@ -68,13 +79,40 @@ export class ClassicHubChannel extends EventEmitter implements FrameChannel {
 
   /** Hands an invocation to the hub connection once it reads; false if the connection ended first. */
   async invoke(invocation: ClassicHubInvocation): Promise<boolean> {
-    while (this.paused && this.readyState === CHANNEL_OPEN) await new Promise<void>((resolve) => this.readers.push(resolve));
-    if (this.readyState !== CHANNEL_OPEN) return false;
+    if (!(await this.reading())) return false;
     const { invocationId, method: target } = invocation;
     this.targets.set(invocationId, target);
-    const record = { type: MessageType.Invocation, invocationId, target, arguments: invocation.arguments };
-    this.emit('message', Buffer.from(toRecord(JSON.stringify(record))));
+    if (this.acceptsState) this.states.set(invocationId, new ClassicCallState(invocation.state));
+    this.emit('message', Buffer.from(toRecord(JSON.stringify({ type: MessageType.Invocation, invocationId, target, arguments: invocation.arguments }))));
     return true;
+  }
+
+  stateOf(invocationId: string): Record<string, unknown> | undefined {
+    return this.states.get(invocationId)?.current;
+  }
+
+  failed(invocationId: string, error: unknown): void {
+    if (!(error instanceof HubException) || error.data === undefined || !this.targets.has(invocationId)) return;
+    try {
+      JSON.stringify(error.data);
+    } catch {
+      // Data that is not JSON is left out: the caller still gets the message.
+      return;
+    }
+    this.errorData.set(invocationId, error.data);
+  }
+
+  /** Resolves once the hub connection reads; false if the connection ended first. */
+  private async reading(): Promise<boolean> {
+    while (this.paused && this.readyState === CHANNEL_OPEN) await new Promise<void>((resolve) => this.readers.push(resolve));
+    return this.readyState === CHANNEL_OPEN;
+  }
+
+  /** The server asked the client for a result: the hub connection hears at once that none comes. */
+  private async refuseResult(invocationId: string): Promise<void> {
+    if (!(await this.reading())) return;
+    const record = { type: MessageType.Completion, invocationId, error: classicErrors.noClientResults };
+    this.emit('message', Buffer.from(toRecord(JSON.stringify(record))));
   }
 
   send(data: Payload, _options: { binary: boolean }, written?: (error?: Error) => void): void {
@@ -114,6 +152,8 @@ export class ClassicHubChannel extends EventEmitter implements FrameChannel {
     if (this.readyState === CHANNEL_CLOSED) return;
     this.readyState = CHANNEL_CLOSED;
     this.settleStart(false);
+    this.states.clear();
+    this.errorData.clear();
     for (const wake of this.readers.splice(0)) wake();
     this.emit('close', code);
     if (fromHub) this.outbox.hubEnded(this);
@@ -133,6 +173,7 @@ export class ClassicHubChannel extends EventEmitter implements FrameChannel {
     }
     switch (message.type) {
       case MessageType.Invocation:
+        if (message.invocationId !== undefined) return void this.refuseResult(message.invocationId);
         return this.outbox.deliver(writeClientInvocation(this.hubName, message.target!, message.arguments ?? []));
       case MessageType.Completion:
         return this.complete(message);
@@ -145,11 +186,20 @@ export class ClassicHubChannel extends EventEmitter implements FrameChannel {
   private complete({ invocationId, result, error }: WrittenMessage): void {
     const id = invocationId!;
     const target = this.targets.get(id) ?? '';
+    const state = this.states.get(id);
+    const errorData = this.errorData.get(id);
     this.targets.delete(id);
-    if (error === undefined) return this.outbox.deliver(writeHubResult({ invocationId: id, result }));
-    // A HubException's message is the caller's to see: classic SignalR showed it alone, flagged `H`.
+    this.states.delete(id);
+    this.errorData.delete(id);
+    // State the client could not send back (its next call would be refused) is refused now instead.
+    const stateProblem = state?.problem;
+    if (stateProblem !== undefined) return this.outbox.deliver(writeHubResult({ invocationId: id, error: stateProblem, hubException: false }));
+    const stateChanges = state?.changes();
+    if (error === undefined) return this.outbox.deliver(writeHubResult({ invocationId: id, result, stateChanges }));
+    // A HubException's message is the caller's to see: classic SignalR showed it alone, flagged `H`, with its data.
     const hubExceptionPrefix = invocationErrors.hubException(target, '');
     const hubException = error.startsWith(hubExceptionPrefix);
-    this.outbox.deliver(writeHubResult({ invocationId: id, error: hubException ? error.slice(hubExceptionPrefix.length) : error, hubException }));
+    const text = hubException ? error.slice(hubExceptionPrefix.length) : error;
+    this.outbox.deliver(writeHubResult({ invocationId: id, error: text, hubException, errorData: hubException ? errorData : undefined, stateChanges }));
   }
 }

@@ -9,6 +9,8 @@ export interface ClassicHub {
   /** As declared (`@Hub(path, { classicName })`, or the class name): the proxy lists it so. */
   readonly name: string;
   readonly path: string;
+  /** Whether its methods take a classic client's hub state (`@Hub(path, { classicState })`). */
+  readonly acceptsState: boolean;
   readonly connections: HubConnections;
   readonly gatekeeper: HubGatekeeper;
   readonly registry: ConnectionRegistry;

@@ -9,8 +9,9 @@ const MAX_CLASSIC_DEPTH = 20;
 /**
  * Hands one hub invocation of a classic client (a WebSocket frame, or `/send`'s `data`) to the
  * hub connection of the hub it names. What no hub connection can answer is answered here, as an
- * error result: a hub the connection did not start with, state over classic SignalR's limit.
- * Hub state round-trips on the client: it is accepted, not shown to hubs, and never changed.
+ * error result: a hub the connection did not start with, state over classic SignalR's limit or
+ * for a hub that takes none.
+ * Hub state, where the hub takes it, goes to the method with the invocation (`@ClassicState()`).
  */
 export class ClassicInvocations {
   constructor(private readonly maximumMessageSize: number) {}
@@ -27,6 +28,10 @@ export class ClassicInvocations {
     const hub = connection.hubs.get(invocation.hub.toLowerCase());
     if (!hub) {
       connection.answer(invocation.invocationId, classicErrors.hubNotInConnection(invocation.hub));
+      return 'done';
+    }
+    if (invocation.state !== undefined && !hub.acceptsState) {
+      connection.answer(invocation.invocationId, classicErrors.stateRefused(hub.hubName));
       return 'done';
     }
     if (invocation.state !== undefined && invocation.state.length > MAX_CLASSIC_STATE_LENGTH) {

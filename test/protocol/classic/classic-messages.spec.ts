@@ -55,6 +55,7 @@ describe('what the server writes', () => {
   it('writes persistent responses with the cursor, the init flag, the groups token and the messages', () => {
     expect(writePersistentResponse({ cursor: '0', initialized: true, messages: [] })).toBe('{"C":"0","S":1,"M":[]}');
     expect(writePersistentResponse({ cursor: '4', groupsToken: 'g', messages: ['{"I":"1","R":2}'] })).toBe('{"C":"4","G":"g","M":[{"I":"1","R":2}]}');
+    expect(writePersistentResponse({ cursor: '5', error: 'gone', messages: [] })).toBe('{"C":"5","E":"gone","M":[]}');
     expect(writePersistentResponse({ cursor: '5', shouldReconnect: true, messages: [] })).toBe('{"C":"5","T":1,"M":[]}');
   });
 
@@ -63,5 +64,6 @@ describe('what the server writes', () => {
     expect(JSON.parse(writeHubResult({ invocationId: '3', result: undefined }))).toEqual({ I: '3', R: null });
     expect(JSON.parse(writeHubResult({ invocationId: '3', error: 'no', hubException: true, errorData: { code: 1 } }))).toEqual({ I: '3', E: 'no', H: true, D: { code: 1 } });
     expect(JSON.parse(writeHubResult({ invocationId: '3', error: 'generic', hubException: false }))).toEqual({ I: '3', E: 'generic' });
+    expect(JSON.parse(writeHubResult({ invocationId: '3', result: 1, stateChanges: { name: 'a', gone: null } }))).toEqual({ I: '3', R: 1, S: { name: 'a', gone: null } });
   });
 });

@@ -71,13 +71,13 @@ describe.each(HTTP_PLATFORMS)('the classic endpoint with the jQuery client 2.4.3
       expect(received[0]).toEqual(['lobby', 'bob', 'hello alice']);
     });
 
-    it("passes a HubException's message flagged as a hub error, and sanitizes any other error", async () => {
+    it("passes a HubException's message and data flagged as a hub error, and sanitizes any other error", async () => {
       const connection = await open('alice');
       const chat = connection.createHubProxy('chatHub');
       chat.on('receiveMessage', () => undefined);
       await connection.start({ transport });
-      const refused = (await Promise.resolve(chat.invoke('refuse')).then(() => undefined, (error: unknown) => error)) as { message: string; source?: unknown };
-      expect(refused.message).toBe('not a member of that room');
+      const refused = (await Promise.resolve(chat.invoke('refuse')).then(() => undefined, (error: unknown) => error)) as { message: string; source?: unknown; data?: unknown };
+      expect(refused).toMatchObject({ message: 'not a member of that room', source: 'HubException', data: { room: 'lobby', rooms: ['a', 'b'] } });
       const failed = (await Promise.resolve(chat.invoke('fail')).then(() => undefined, (error: unknown) => error)) as { message: string };
       expect(failed.message).toBe("An unexpected error occurred invoking 'fail' on the server.");
       expect(JSON.stringify(failed)).not.toContain('hunter2');

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Authorize, Caller, Clients, Groups, Hub, HubException, type GroupManager, type HubCallerClients, type HubCallerContext, type OnHubConnected, type OnHubDisconnected } from 'nestjs-signalr';
+import { Authorize, Caller, ClassicState, Clients, Groups, Hub, HubException, type GroupManager, type HubCallerClients, type HubCallerContext, type OnHubConnected, type OnHubDisconnected } from 'nestjs-signalr';
 import { HubCodeRuns, NotBannedPolicy, OpenHub } from '../../security/security-hubs.js';
 
 /** What the hubs saw, for assertions. */
@@ -44,7 +44,35 @@ export class ClassicChatHub implements OnHubConnected, OnHubDisconnected {
   }
 
   refuse(): never {
-    throw new HubException('not a member of that room');
+    throw new HubException('not a member of that room', { room: 'lobby', rooms: ['a', 'b'] });
+  }
+
+  /** Reads the caller's hub state, counts its calls in it, and drops what it was told to forget. */
+  greet(@ClassicState() state: Record<string, unknown> | undefined): string {
+    if (!state) return 'no state';
+    state.calls = ((state.calls as number | undefined) ?? 0) + 1;
+    delete state.forget;
+    return `hello ${String(state.name)}`;
+  }
+
+  /** Sets hub state of `length` characters. */
+  grow(length: number, @ClassicState() state: Record<string, unknown>): void {
+    state.blob = 'x'.repeat(length);
+  }
+
+  /** Leaves in the hub state, and throws as data, what JSON cannot carry. */
+  unwritable(what: 'state' | 'data', @ClassicState() state: Record<string, unknown>): void {
+    if (what === 'state') state.count = 1n;
+    else throw new HubException('no data for you', 1n);
+  }
+
+  /** Asks the caller for a result, and says how that went. */
+  async askCaller(@Clients() clients: HubCallerClients): Promise<string> {
+    try {
+      return `answered ${String(await clients.caller.invoke('confirm'))}`;
+    } catch (error) {
+      return `failed: ${(error as Error).message}`;
+    }
   }
 
   fail(): never {
@@ -66,5 +94,13 @@ export class ClassicAdminHub {
   }
 }
 
+/** Opts out of classic hub state. */
+@Hub('/hubs/stateless', { classicState: false })
+export class StatelessHub {
+  sawState(@ClassicState() state: unknown): boolean {
+    return state !== undefined;
+  }
+}
+
 /** With `OpenHub` (anyone may connect; its classic name is its class name) and what it needs. */
-export const CLASSIC_HUBS = [ClassicChatHub, OpenHub, HubCodeRuns, NotBannedPolicy, ClassicAdminHub, ClassicHubEvents];
+export const CLASSIC_HUBS = [ClassicChatHub, OpenHub, HubCodeRuns, NotBannedPolicy, ClassicAdminHub, StatelessHub, ClassicHubEvents];

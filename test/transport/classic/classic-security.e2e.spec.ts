@@ -4,6 +4,7 @@ import { ClassicPage, classicConnection, hubsInProxy, methodsInProxy, type Class
 import { startHubApp, type RunningHubApp } from '../../support/hub-app.js';
 import { signFor, TestAuthModule } from '../../support/jwt-auth.js';
 import { rawHttp, UPGRADE_HEADERS } from '../../support/raw-client.js';
+import { HubCodeRuns } from '../../security/security-hubs.js';
 import { CLASSIC_HUBS } from './classic-hubs.js';
 
 const IDENTITY_CHANGED = 'Unrecognized user identity.  The user identity cannot change during an active SignalR connection.';
@@ -103,6 +104,21 @@ describe('classic endpoint security', () => {
     expect(await refusal(await call('negotiate', `clientProtocol=2.1&connectionData=${data('openhub')}&callback=steal`))).toEqual({ status: 403, text: 'Forbidden: SignalR cross domain is disabled.' });
   });
 
+  it('refuses JSONP on every operation of a connection while it is off, and the jQuery client asking for it does not connect', async () => {
+    const { ConnectionToken } = await negotiate('openhub');
+    for (const operation of ['connect', 'poll', 'start', 'send', 'reconnect', 'abort', 'ping']) {
+      const response = await call(operation, `${pollQuery('openhub', ConnectionToken)}&callback=steal&data=${encodeURIComponent('{"H":"openhub","M":"ping","I":0}')}`);
+      expect(await refusal(response), operation).toEqual({ status: 403, text: 'Forbidden: SignalR cross domain is disabled.' });
+    }
+    const page = await ClassicPage.open(server.baseUrl.replace('127.0.0.1', 'localhost'), { scriptTags: true });
+    pages.push(page);
+    const connection = classicConnection(page, server.baseUrl);
+    connection.createHubProxy('OpenHub').on('nothing', () => undefined);
+    const runs = server.app.get(HubCodeRuns).count;
+    await expect(Promise.resolve(connection.start({ jsonp: true }))).rejects.toBeDefined();
+    expect(server.app.get(HubCodeRuns).count).toBe(runs);
+  });
+
   it('refuses a method the user may not call with the generic text, and keeps the connection', async () => {
     const page = await ClassicPage.open(server.baseUrl);
     pages.push(page);
@@ -139,14 +155,14 @@ describe('classic endpoint with the proxy and JSONP on', () => {
 
   it('lists only the hubs and methods the requester may call', async () => {
     const anonymous = await proxyFor();
-    expect(hubsInProxy(anonymous)).toEqual(['OpenHub']);
+    expect(hubsInProxy(anonymous)).toEqual(['OpenHub', 'StatelessHub']);
     expect(methodsInProxy(anonymous, 'OpenHub')).toEqual(['ping', 'whoami']);
     const alice = await proxyFor('alice');
-    expect(hubsInProxy(alice)).toEqual(['OpenHub', 'chatHub']);
+    expect(hubsInProxy(alice)).toEqual(['OpenHub', 'StatelessHub', 'chatHub']);
     expect(methodsInProxy(alice, 'chatHub')).not.toContain('announce');
     expect(methodsInProxy(alice, 'OpenHub')).toEqual(['aliceOnly', 'notBanned', 'ping', 'secret', 'startsWithA', 'whoami']);
     const admin = await proxyFor('root', ['admin']);
-    expect(hubsInProxy(admin)).toEqual(['OpenHub', 'adminHub', 'chatHub']);
+    expect(hubsInProxy(admin)).toEqual(['OpenHub', 'StatelessHub', 'adminHub', 'chatHub']);
     expect(methodsInProxy(admin, 'chatHub')).toContain('announce');
   });
 
@@ -189,6 +205,24 @@ describe('classic endpoint with the proxy and JSONP on', () => {
     const negotiated = await fetch(`${server.baseUrl}/signalr/negotiate?clientProtocol=2.1&connectionData=${data('openhub')}`, { headers: { Origin: 'http://app.example.test' } });
     expect(negotiated.status).toBe(200);
     expect(negotiated.headers.get('access-control-allow-origin')).toBe('http://app.example.test');
+  });
+
+  it('serves the jQuery client over JSONP long polling from another origin: connect, start, send and poll by script tags', async () => {
+    // The page's origin is not the server's: the client goes cross-domain, and JSONP makes every request a script's GET.
+    const page = await ClassicPage.open(server.baseUrl.replace('127.0.0.1', 'localhost'), { scriptTags: true });
+    try {
+      const connection = classicConnection(page, server.baseUrl);
+      const openHub = connection.createHubProxy('OpenHub');
+      openHub.on('nothing', () => undefined);
+      await connection.start({ jsonp: true });
+      expect(connection.transport?.name).toBe('longPolling');
+      // Results travel on the receive channel: each one came back on a poll.
+      await expect(openHub.invoke('ping')).resolves.toBe('pong');
+      await expect(openHub.invoke('whoami')).resolves.toBeNull();
+      connection.stop();
+    } finally {
+      page.close();
+    }
   });
 
   it('answers JSONP with a call of the named callback when it is on', async () => {
