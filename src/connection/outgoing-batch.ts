@@ -62,6 +62,9 @@ export class OutgoingBatch implements Flushable {
   }
 }
 
+/** Text records come as strings (a connection's own messages) or as bytes (a broadcast's, encoded once). */
 function join(payloads: Payload[], bytes: number, binary: boolean): Payload {
-  return binary ? Buffer.concat(payloads as Uint8Array[], bytes) : (payloads as string[]).join('');
+  if (binary) return Buffer.concat(payloads as Uint8Array[], bytes);
+  if (payloads.every((payload) => typeof payload === 'string')) return payloads.join('');
+  return Buffer.concat(payloads.map((payload) => (typeof payload === 'string' ? Buffer.from(payload) : payload)));
 }

@@ -3,7 +3,8 @@ import type { HubProtocol } from './hub-protocol.js';
 
 /**
  * A message bound for many connections, serialized at most once per protocol however many
- * recipients it has: broadcasts are the hot path of a hub.
+ * recipients it has: broadcasts are the hot path of a hub. A text protocol's record is kept as
+ * its UTF-8 bytes, so that no socket encodes the same string again.
  */
 export class SerializedHubMessage {
   // Two protocols exist, so a pair of slots beats a Map.
@@ -17,14 +18,18 @@ export class SerializedHubMessage {
     if (this.firstProtocol === protocol) return this.firstPayload!;
     if (this.firstProtocol === undefined) {
       this.firstProtocol = protocol;
-      return (this.firstPayload = protocol.writeMessage(this.message));
+      return (this.firstPayload = encoded(protocol.writeMessage(this.message)));
     }
     this.otherPayloads ??= new Map();
     let payload = this.otherPayloads.get(protocol);
     if (payload === undefined) {
-      payload = protocol.writeMessage(this.message);
+      payload = encoded(protocol.writeMessage(this.message));
       this.otherPayloads.set(protocol, payload);
     }
     return payload;
   }
+}
+
+function encoded(payload: string | Uint8Array): Uint8Array {
+  return typeof payload === 'string' ? Buffer.from(payload) : payload;
 }

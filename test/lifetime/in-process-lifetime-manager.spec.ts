@@ -142,8 +142,10 @@ describe('InProcessLifetimeManager: sending', () => {
     await manager.sendGroups(['odd', 'even'], 'groupNews', []);
     expect([json.writes, messagePack.writes]).toEqual([2, 2]);
 
-    const expected = new JsonHubProtocol().writeMessage({ type: 1, target: 'news', arguments: ['today'] });
+    // A text record, encoded once: every socket gets the same bytes.
+    const expected = Buffer.from(new JsonHubProtocol().writeMessage({ type: 1, target: 'news', arguments: ['today'] }));
     expect(jsonConnections.map((connection) => connection.payloads[0])).toEqual([expected, expected, expected]);
+    expect(new Set(jsonConnections.map((connection) => connection.payloads[0])).size).toBe(1);
     const expectedBinary = new MessagePackHubProtocol().writeMessage({ type: 1, target: 'news', arguments: ['today'] });
     expect(binaryConnections.map((connection) => connection.payloads[0])).toEqual([expectedBinary, expectedBinary]);
   });
