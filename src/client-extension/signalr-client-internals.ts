@@ -1,4 +1,4 @@
-import type { HubConnection } from '@microsoft/signalr';
+import type { HttpRequest, HttpResponse, HubConnection } from '@microsoft/signalr';
 
 // Every place the client extension relies on internals of `@microsoft/signalr`, for want of a
 // public way. Pinned by test/client-extension/signalr-client-internals.spec.ts, which names what
@@ -19,4 +19,28 @@ export function receivedCount(connection: HubConnection): number | undefined {
   const buffer: unknown = Reflect.get(connection, MESSAGE_BUFFER);
   const received: unknown = typeof buffer === 'object' && buffer !== null ? Reflect.get(buffer, LATEST_RECEIVED) : undefined;
   return typeof received === 'number' ? received : undefined;
+}
+
+const HTTP_CONNECTION = 'connection';
+const HTTP_CLIENT = '_httpClient';
+const INNER_CLIENT = '_innerClient';
+
+/** What the client's access-token wrapper asks of the HTTP client it wraps. */
+export interface InnerHttpClient {
+  send(request: HttpRequest): Promise<HttpResponse>;
+  getCookieString(url: string): string;
+}
+
+/**
+ * Puts `wrap(inner)` under the access-token wrapper of a connection built but not started: every
+ * request of the connection (negotiate first) then goes through it, with its `Authorization`
+ * header set. The client offers no public way to see the negotiate response. False when the
+ * wrapper is not where it was: the connection then runs without what `wrap` adds.
+ */
+export function wrapInnerHttpClient(connection: HubConnection, wrap: (inner: InnerHttpClient) => InnerHttpClient): boolean {
+  const httpConnection: unknown = Reflect.get(connection, HTTP_CONNECTION);
+  const accessTokenClient: unknown = typeof httpConnection === 'object' && httpConnection !== null ? Reflect.get(httpConnection, HTTP_CLIENT) : undefined;
+  const inner: unknown = typeof accessTokenClient === 'object' && accessTokenClient !== null ? Reflect.get(accessTokenClient, INNER_CLIENT) : undefined;
+  if (typeof inner !== 'object' || inner === null || typeof (inner as InnerHttpClient).send !== 'function') return false;
+  return Reflect.set(accessTokenClient as object, INNER_CLIENT, wrap(inner as InnerHttpClient));
 }

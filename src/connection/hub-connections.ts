@@ -90,6 +90,11 @@ export class HubConnections implements HubRuntime {
     return connection;
   }
 
+  /** The connection, if this node holds it. */
+  get(connectionId: string): HubConnection | undefined {
+    return this.connections.get(connectionId)?.connection;
+  }
+
   has(connectionId: string): boolean {
     return this.connections.has(connectionId);
   }
@@ -130,6 +135,10 @@ export class HubConnections implements HubRuntime {
 
   onDisconnected(caller: HubCallerContext): Promise<void> {
     return this.parts.lifecycle.onDisconnected(caller);
+  }
+
+  onAuthenticationRefreshed(caller: HubCallerContext): Promise<void> {
+    return this.parts.lifecycle.onAuthenticationRefreshed(caller);
   }
 
   forget(connection: HubConnection, ended: boolean): void {
