@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponse, HubConnection } from '@microsoft/signalr';
-import { wrapInnerHttpClient, type InnerHttpClient } from './signalr-client-internals.js';
+import { accessTokenClientOf, type AccessTokenClient, type InnerHttpClient } from './signalr-client-internals.js';
 
 // Wire names of ASP.NET Core 11's authentication refresh, as its clients send them.
 const CONNECTION_TOKEN_HEADER = 'X-SignalR-Connection-Token';
@@ -45,6 +45,7 @@ export interface AuthenticationRefreshOptions {
 export class AuthenticationRefresh {
   private readonly refreshUrl: string;
   private inner: InnerHttpClient | undefined;
+  private accessTokenClient: AccessTokenClient | undefined;
   private connectionToken: string | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -59,11 +60,13 @@ export class AuthenticationRefresh {
 
   /** Watches negotiate on a connection built but not started; returns it. */
   attach(connection: HubConnection): HubConnection {
-    const wrapped = wrapInnerHttpClient(connection, (inner) => {
+    const client = accessTokenClientOf(connection);
+    if (!client) throw new Error('AuthenticationRefresh: this @microsoft/signalr version keeps its HTTP client elsewhere; see signalr-client-internals.ts.');
+    client.wrapInner((inner) => {
       this.inner = inner;
       return { send: (request) => this.sendWatching(inner, request), getCookieString: (url) => inner.getCookieString(url) };
     });
-    if (!wrapped) throw new Error('AuthenticationRefresh: this @microsoft/signalr version keeps its HTTP client elsewhere; see signalr-client-internals.ts.');
+    this.accessTokenClient = client;
     connection.onclose(() => {
       this.stop();
       this.connectionToken = undefined;
@@ -85,6 +88,8 @@ export class AuthenticationRefresh {
     // The official TypeScript client takes nothing but 200 as success.
     if (response.statusCode !== 200) throw new Error(`Unexpected status code returned from authentication refresh: ${response.statusCode}`);
     const lifetime = lifetimeOf(JSON.parse(String(response.content ?? '')) as unknown);
+    // As the official clients: the accepted token is the one later requests carry.
+    this.accessTokenClient?.adoptAccessToken(accessToken);
     // A connection that closed (or negotiated anew) meanwhile is not this refresh's to schedule.
     if (this.connectionToken === connectionToken) this.schedule(lifetime);
     this.options.onRefreshed?.(lifetime);
