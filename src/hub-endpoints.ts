@@ -192,6 +192,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       maximumAuthenticationLifetimeMs: this.options.maximumAuthenticationLifetimeMs,
     });
     const closeOnCredentialExpiry = this.options.closeOnCredentialExpiry ?? true;
+    const { relay } = lifetimeManager;
     const refresh = closeOnCredentialExpiry && options.authenticationRefresh ? this.refreshEndpoint(hubClass, path, connections, gatekeeper, options.maximumAuthenticationRefreshesPerMinute, lifetimeManager) : undefined;
     // What every transport checks a connection's requests with.
     const transportParts = {
@@ -211,9 +212,10 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       allowSkipNegotiation: this.options.allowSkipNegotiation ?? true,
       maximumReceiveFrameSize: options.maximumReceiveFrameSize,
       enabled: options.transports.includes('WebSockets'),
+      holdForRefresh: refresh && relay && ((connectionId: string) => refresh.holdForRelay(relay, connectionId)),
     });
     const refreshRelayed = refresh && ((connectionId: string, exchange: RelayedExchange) => refresh.runRelayed(connectionId, exchange));
-    const http = new HttpTransport({ ...transportParts, options, relay: lifetimeManager.relay, refreshRelayed });
+    const http = new HttpTransport({ ...transportParts, options, relay, refreshRelayed });
     const proxies = this.proxyRenderer(hubClass, path, proxyMethods);
     if (this.classic) {
       const listing = new HubProxyRenderer(hubClass, path, proxyMethods, new ProxyVisibility(hubClass, path, this.authorizer, this.proxyUnknownGuards ?? DEFAULT_PROXY_UNKNOWN_GUARDS));

@@ -45,6 +45,8 @@ interface Entry {
   /** Its place under the node's caps, held from its first socket to its end. */
   readonly slot: ConnectionSlot;
   readonly observed: ObservedConnection | undefined;
+  /** Ends what the transport holds for the connection beyond its socket (a relay subscription). */
+  readonly release: (() => void) | undefined;
 }
 
 /**
@@ -80,13 +82,21 @@ export class HubConnections implements HubRuntime {
     parts.registry.onYield?.((connectionId) => this.connections.get(connectionId)?.connection.yieldToAnotherNode());
   }
 
-  /** Starts a connection on an admitted socket; it keeps `slot` until it is forgotten. */
-  open(channel: FrameChannel, connectionId: string, identity: ConnectionIdentity, features: ConnectionFeatures, forgetAt: number, slot: ConnectionSlot): HubConnection {
+  /** Starts a connection on an admitted socket; it keeps `slot` (and what `release` lets go of) until it is forgotten. */
+  open(
+    channel: FrameChannel,
+    connectionId: string,
+    identity: ConnectionIdentity,
+    features: ConnectionFeatures,
+    forgetAt: number,
+    slot: ConnectionSlot,
+    release?: () => void,
+  ): HubConnection {
     // Every transport hands its connections over here: where ASP.NET Core counts a transport's start.
     const observed = this.parts.telemetry?.opened(identity.request);
     const connection = new HubConnection(channel, connectionId, identity, this, features, observed?.meter);
     observed?.track(connection);
-    this.connections.set(connectionId, { connection, forgetAt, slot, observed });
+    this.connections.set(connectionId, { connection, forgetAt, slot, observed, release });
     return connection;
   }
 
@@ -146,6 +156,7 @@ export class HubConnections implements HubRuntime {
     if (entry?.connection !== connection) return;
     this.connections.delete(connection.connectionId);
     entry.slot.release();
+    entry.release?.();
     entry.observed?.closed(this.endOf(connection));
     if (ended) this.recordEnd(connection.connectionId, entry.forgetAt, connection.resumableElsewhere);
   }

@@ -54,6 +54,11 @@ export class RefreshEndpoint {
     reply.send(outcome.status, { ...outcome.headers, ...headers }, Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.byteLength));
   }
 
+  /** Takes the refreshes other nodes forward for a WebSocket connection of this node (the HTTP transports' relay takes theirs). */
+  holdForRelay(relay: ConnectionRelay, connectionId: string): Promise<() => void> {
+    return relay.serve(connectionId, (exchange) => (exchange.request.verb === 'refresh' ? this.runRelayed(connectionId, exchange) : exchange.answer(undefined)));
+  }
+
   /** On the node holding the connection: a refresh another node admitted. */
   runRelayed(connectionId: string, exchange: RelayedExchange): void {
     const credential = decodeCredential(exchange.request.body);

@@ -7,6 +7,7 @@ import { ClientPool } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
 import { RawFallbackConnection } from '../support/http-transport-client.js';
+import { negotiate, RawHubSocket, RS } from '../support/raw-client.js';
 import { describeWithRedis, RedisServer } from '../support/redis-server.js';
 import { RoundRobinProxy } from '../support/round-robin-proxy.js';
 import { sleep } from '../support/wait.js';
@@ -26,6 +27,8 @@ describeWithRedis('authentication refresh behind a round-robin proxy in front of
   let proxy: RoundRobinProxy;
   let jwt: JwtService;
   const pools = TRANSPORTS.map((transport) => new ClientPool('json', false, transport));
+  const accessTokenFactory = () => signFor(jwt, 'alice', ['user'], TOKEN_TTL_SECONDS);
+  const bearer = (sub: string, roles: string[]) => ({ Authorization: `Bearer ${signFor(jwt, sub, roles, 600)}` });
 
   beforeAll(async () => {
     redis = await RedisServer.start();
@@ -52,7 +55,6 @@ describeWithRedis('authentication refresh behind a round-robin proxy in front of
     `keeps a %s connection with ${TOKEN_TTL_SECONDS}-second tokens open through refreshes reaching both nodes`,
     async (transport, index) => {
       const url = `${proxy.url}${HUB}?client=${transport}`;
-      const accessTokenFactory = () => signFor(jwt, 'alice', ['user'], TOKEN_TTL_SECONDS);
       const refresh = new AuthenticationRefresh(url, { accessTokenFactory });
       const connection = await pools[index].connect(url, { accessTokenFactory }, (built) => refresh.attach(built));
       const echoed: number[] = [];
@@ -72,7 +74,6 @@ describeWithRedis('authentication refresh behind a round-robin proxy in front of
   );
 
   it("runs a refresh on the holding node: the new roles there, another user's token refused there", async () => {
-    const bearer = (sub: string, roles: string[]) => ({ Authorization: `Bearer ${signFor(jwt, sub, roles, 600)}` });
     const onA = await RawFallbackConnection.open(`${apps[0].baseUrl}${HUB}`, 'LongPolling', bearer('bob', ['user']));
     const refreshOnB = (headers: Record<string, string>) =>
       fetch(`${apps[1].baseUrl}${HUB}/refresh`, { method: 'POST', headers: { ...headers, 'X-SignalR-Connection-Token': onA.requests.token } });
@@ -88,5 +89,20 @@ describeWithRedis('authentication refresh behind a round-robin proxy in front of
     expect(adminRefreshes(1)).toEqual([]);
     expect((await onA.invoke('2', 'roles')).result).toEqual(['user', 'admin']);
     await onA.stop();
+  });
+
+  it('runs a refresh of a WebSocket connection of one node that reached the other', async () => {
+    const headers = bearer('dave', ['user']);
+    const { connectionToken } = await negotiate(`${apps[0].baseUrl}${HUB}`, { headers });
+    const onA = await RawHubSocket.connected(`${apps[0].baseUrl}${HUB}`, connectionToken, headers);
+    const accepted = await fetch(`${apps[1].baseUrl}${HUB}/refresh`, {
+      method: 'POST',
+      headers: { ...bearer('dave', ['user', 'admin']), 'X-SignalR-Connection-Token': connectionToken },
+    });
+    expect([accepted.status, accepted.headers.get('content-type')]).toEqual([200, 'application/json; charset=utf-8']);
+    onA.send(`${JSON.stringify({ type: 1, invocationId: '1', target: 'roles', arguments: [] })}${RS}`);
+    await onA.until(() => onA.messages().some((message) => message.invocationId === '1'));
+    expect(onA.messages().find((message) => message.invocationId === '1')).toMatchObject({ result: ['user', 'admin'] });
+    onA.socket.close();
   });
 });
