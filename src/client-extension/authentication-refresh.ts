@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponse, HubConnection } from '@microsoft/signalr';
-import { accessTokenClientOf, type AccessTokenClient, type InnerHttpClient } from './signalr-client-internals.js';
+import { wrapInnerHttpClient, type InnerHttpClient } from './signalr-client-internals.js';
 
 // Wire names of ASP.NET Core 11's authentication refresh, as its clients send them.
 const CONNECTION_TOKEN_HEADER = 'X-SignalR-Connection-Token';
@@ -45,7 +45,12 @@ export interface AuthenticationRefreshOptions {
 export class AuthenticationRefresh {
   private readonly refreshUrl: string;
   private inner: InnerHttpClient | undefined;
-  private accessTokenClient: AccessTokenClient | undefined;
+  /**
+   * The token of the last accepted refresh, which later requests (polls, sends) carry instead of
+   * the one the client keeps: it asks for another only on a 401, which its fetch client throws
+   * rather than returns, so an expired one would end a long-polling or SSE connection.
+   */
+  private adoptedToken: string | undefined;
   private connectionToken: string | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -60,13 +65,11 @@ export class AuthenticationRefresh {
 
   /** Watches negotiate on a connection built but not started; returns it. */
   attach(connection: HubConnection): HubConnection {
-    const client = accessTokenClientOf(connection);
-    if (!client) throw new Error('AuthenticationRefresh: this @microsoft/signalr version keeps its HTTP client elsewhere; see signalr-client-internals.ts.');
-    client.wrapInner((inner) => {
+    const wrapped = wrapInnerHttpClient(connection, (inner) => {
       this.inner = inner;
       return { send: (request) => this.sendWatching(inner, request), getCookieString: (url) => inner.getCookieString(url) };
     });
-    this.accessTokenClient = client;
+    if (!wrapped) throw new Error('AuthenticationRefresh: this @microsoft/signalr version keeps its HTTP client elsewhere; see signalr-client-internals.ts.');
     connection.onclose(() => {
       this.stop();
       this.connectionToken = undefined;
@@ -88,17 +91,22 @@ export class AuthenticationRefresh {
     // The official TypeScript client takes nothing but 200 as success.
     if (response.statusCode !== 200) throw new Error(`Unexpected status code returned from authentication refresh: ${response.statusCode}`);
     const lifetime = lifetimeOf(JSON.parse(String(response.content ?? '')) as unknown);
+    // A connection that closed (or negotiated anew) meanwhile is not this refresh's.
+    if (this.connectionToken !== connectionToken) return lifetime;
     // As the official clients: the accepted token is the one later requests carry.
-    this.accessTokenClient?.adoptAccessToken(accessToken);
-    // A connection that closed (or negotiated anew) meanwhile is not this refresh's to schedule.
-    if (this.connectionToken === connectionToken) this.schedule(lifetime);
+    this.adoptedToken = accessToken;
+    this.schedule(lifetime);
     this.options.onRefreshed?.(lifetime);
     return lifetime;
   }
 
   private async sendWatching(inner: InnerHttpClient, request: HttpRequest): Promise<HttpResponse> {
+    const negotiating = request.url?.includes(NEGOTIATE_PATH) === true;
+    // Negotiate carries a token the client just asked the factory for: newer than any refreshed one.
+    if (negotiating) this.adoptedToken = undefined;
+    else if (this.adoptedToken !== undefined && request.headers?.Authorization !== undefined) request.headers.Authorization = `Bearer ${this.adoptedToken}`;
     const response = await inner.send(request);
-    if (request.url?.includes(NEGOTIATE_PATH) && response.statusCode === 200) this.negotiated(String(response.content ?? ''));
+    if (negotiating && response.statusCode === 200) this.negotiated(String(response.content ?? ''));
     return response;
   }
 

@@ -22,9 +22,6 @@ export function receivedCount(connection: HubConnection): number | undefined {
 }
 
 const HTTP_CONNECTION = 'connection';
-const HTTP_CLIENT = '_httpClient';
-const INNER_CLIENT = '_innerClient';
-const ACCESS_TOKEN = '_accessToken';
 
 /** What the client's access-token wrapper asks of the HTTP client it wraps. */
 export interface InnerHttpClient {
@@ -32,31 +29,22 @@ export interface InnerHttpClient {
   getCookieString(url: string): string;
 }
 
-/** The access-token wrapper every HTTP request of a connection goes through. */
-export interface AccessTokenClient {
-  /**
-   * Puts `wrap(inner)` under it, on a connection built but not started: every request (negotiate
-   * first) then goes through it with its `Authorization` header set. The client offers no public
-   * way to see the negotiate response.
-   */
-  wrapInner(wrap: (inner: InnerHttpClient) => InnerHttpClient): void;
-  /**
-   * Makes `token` the one later requests (polls, sends) carry. The client keeps the token of its
-   * first request and asks for another only on a 401, which its fetch client throws rather than
-   * returns: a token that expired would end a long-polling or SSE connection at its next request.
-   */
-  adoptAccessToken(token: string): void;
-}
+const isHttpClient = (value: unknown): value is InnerHttpClient =>
+  typeof value === 'object' && value !== null && typeof Reflect.get(value, 'send') === 'function' && typeof Reflect.get(value, 'getCookieString') === 'function';
 
-/** Undefined when the wrapper is not where it was: see test/client-extension/signalr-client-internals.spec.ts. */
-export function accessTokenClientOf(connection: HubConnection): AccessTokenClient | undefined {
+/**
+ * Puts `wrap(inner)` under the access-token wrapper of a connection built but not started, so that
+ * every request of the connection (negotiate first) goes through it with its `Authorization`
+ * header set: the client offers no public way to see the negotiate response. Found by shape, not
+ * by name: the browser build (`signalr.min.js`) renames the private fields that hold them. False
+ * when they are not there: see test/client-extension/signalr-client-internals.spec.ts.
+ */
+export function wrapInnerHttpClient(connection: HubConnection, wrap: (inner: InnerHttpClient) => InnerHttpClient): boolean {
   const httpConnection: unknown = Reflect.get(connection, HTTP_CONNECTION);
-  const client: unknown = typeof httpConnection === 'object' && httpConnection !== null ? Reflect.get(httpConnection, HTTP_CLIENT) : undefined;
-  if (typeof client !== 'object' || client === null) return undefined;
-  const inner: unknown = Reflect.get(client, INNER_CLIENT);
-  if (typeof inner !== 'object' || inner === null || typeof (inner as InnerHttpClient).send !== 'function') return undefined;
-  return {
-    wrapInner: (wrap) => void Reflect.set(client, INNER_CLIENT, wrap(inner as InnerHttpClient)),
-    adoptAccessToken: (token) => void Reflect.set(client, ACCESS_TOKEN, token),
-  };
+  if (typeof httpConnection !== 'object' || httpConnection === null) return false;
+  // Before start the connection holds one HTTP client (the access-token wrapper), and that wrapper the one it wraps.
+  const accessTokenClient = Object.values(httpConnection).find(isHttpClient);
+  const innerKey = accessTokenClient && Object.keys(accessTokenClient).find((key) => isHttpClient(Reflect.get(accessTokenClient, key)));
+  if (!accessTokenClient || innerKey === undefined) return false;
+  return Reflect.set(accessTokenClient, innerKey, wrap(Reflect.get(accessTokenClient, innerKey) as InnerHttpClient));
 }
