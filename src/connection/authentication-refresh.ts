@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { HubCallerContext } from '../hub/hub-caller-context.js';
+import { closeErrors } from '../errors/invocation-errors.js';
 import { MessageType } from '../protocol/hub-message.js';
 import type { AuthenticationRefreshPolicy } from '../security/authentication-refresh-policy.js';
 import type { AuthorizationOutcome } from '../security/hub-authorizer.js';
@@ -73,7 +74,7 @@ export class AuthenticationRefresh {
     if (userKey !== connection.userIdentifier) return this.refuse(connectionId, 403, 'user_changed', 'a credential of another user');
     if (!this.withinRate(connection)) return this.refuse(connectionId, 429, 'too_many_refreshes', 'over maximumAuthenticationRefreshesPerMinute');
     if ((await this.parts.authorizeHub(credential.user)) !== 'allowed') {
-      connection.close({ type: MessageType.Close, error: 'Connection closed: the hub no longer authorizes its user.' });
+      connection.close({ type: MessageType.Close, error: closeErrors.authorizationRevoked });
       return this.refuse(connectionId, 403, 'hub_authorization_failed', "the new credential fails the hub's @Authorize; connection closed");
     }
     if (!(await this.policyAllows(connection, credential))) return this.refuse(connectionId, 403, 'permission_change_rejected', 'onAuthenticationRefresh refused');

@@ -62,6 +62,8 @@ export class RefreshEndpoint {
   /** On the node holding the connection: a refresh another node admitted. */
   runRelayed(connectionId: string, exchange: RelayedExchange): void {
     const credential = decodeCredential(exchange.request.body);
+    // Only another node of this application writes it; one that cannot be read is no refresh.
+    if (!credential) return exchange.answer(undefined);
     void this.parts.refresh.apply(this.parts.connections.get(connectionId), credential).then(({ status, body }) => {
       exchange.answer({ status, headers: JSON_HEADERS, body: Buffer.from(body) });
     });
@@ -80,7 +82,15 @@ function encodeCredential({ user, expiresAt }: PresentedCredential): Uint8Array 
   return Buffer.from(JSON.stringify({ user: user ?? null, expiresAt: expiresAt ?? null }));
 }
 
-function decodeCredential(body: Uint8Array | undefined): PresentedCredential {
-  const { user, expiresAt } = JSON.parse(Buffer.from(body ?? new Uint8Array()).toString('utf8')) as { user: unknown; expiresAt: number | null };
+function decodeCredential(body: Uint8Array | undefined): PresentedCredential | undefined {
+  let decoded: { user?: unknown; expiresAt?: unknown };
+  try {
+    decoded = JSON.parse(Buffer.from(body ?? new Uint8Array()).toString('utf8')) as typeof decoded;
+  } catch {
+    return undefined;
+  }
+  if (typeof decoded !== 'object' || decoded === null) return undefined;
+  const { user, expiresAt } = decoded;
+  if (expiresAt !== null && typeof expiresAt !== 'number') return undefined;
   return { user: user ?? undefined, expiresAt: expiresAt ?? undefined };
 }
