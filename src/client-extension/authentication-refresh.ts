@@ -112,7 +112,7 @@ export class AuthenticationRefresh {
 
   /** A negotiate that names the connection (not a redirect) starts its schedule; a reconnect's negotiate starts it anew. */
   private negotiated(body: string): void {
-    let negotiate: { connectionToken?: unknown; tokenLifetimeSeconds?: unknown; url?: unknown };
+    let negotiate: { connectionToken?: unknown; tokenLifetimeSeconds?: unknown };
     try {
       negotiate = JSON.parse(body) as typeof negotiate;
     } catch {
