@@ -34,7 +34,7 @@ import { TokenService } from './security/token-service.js';
 import { TransportSecurity } from './security/transport-security.js';
 import { AuthenticationRefresh } from './connection/authentication-refresh.js';
 import { HubConnections } from './connection/hub-connections.js';
-import type { RelayedExchange } from './lifetime/connection-relay.js';
+import type { ConnectionRelay, RelayedExchange } from './lifetime/connection-relay.js';
 import { RefreshEndpoint } from './transport/refresh-endpoint.js';
 import { ConnectionRequestCapture } from './transport/connection-request-capture.js';
 import { HubEndpoint } from './transport/hub-endpoint.js';
@@ -193,7 +193,10 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     });
     const closeOnCredentialExpiry = this.options.closeOnCredentialExpiry ?? true;
     const { relay } = lifetimeManager;
-    const refresh = closeOnCredentialExpiry && options.authenticationRefresh ? this.refreshEndpoint(hubClass, path, connections, gatekeeper, options.maximumAuthenticationRefreshesPerMinute, lifetimeManager) : undefined;
+    const refresh =
+      closeOnCredentialExpiry && options.authenticationRefresh
+        ? this.refreshEndpoint(hubClass, path, connections, gatekeeper, options.maximumAuthenticationRefreshesPerMinute, relay)
+        : undefined;
     // What every transport checks a connection's requests with.
     const transportParts = {
       path,
@@ -236,7 +239,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     connections: HubConnections,
     gatekeeper: HubGatekeeper,
     maximumRefreshesPerMinute: number,
-    lifetimeManager: HubLifetimeManager,
+    relay: ConnectionRelay | undefined,
   ): RefreshEndpoint {
     const refresh = new AuthenticationRefresh({
       hubPath: path,
@@ -246,7 +249,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       authorizeHub: (user) => this.authorizer.authorizeHub(hubClass, user, path),
       refreshed: (caller) => connections.onAuthenticationRefreshed(caller),
     });
-    return new RefreshEndpoint({ path, connections, gatekeeper, connectionTokens: this.connectionTokens, refresh, relay: lifetimeManager.relay });
+    return new RefreshEndpoint({ path, connections, gatekeeper, connectionTokens: this.connectionTokens, refresh, relay });
   }
 
   private createClassicEndpoint(tokenService: TokenService): ClassicEndpoint | undefined {

@@ -70,7 +70,8 @@ export class HubEndpoint {
    * (only an allowed cross origin gets permission headers); returns whether it was.
    */
   answerPreflight(request: IncomingMessage, reply: HttpReply, rest: string): boolean {
-    if ((rest !== NEGOTIATE && rest !== '' && !(rest === REFRESH && this.parts.refresh)) || request.method !== 'OPTIONS') return false;
+    // The proxy files take no preflight: a page loads them as scripts.
+    if (request.method !== 'OPTIONS' || !this.servesHttp(rest) || PROXY_FILES.has(rest)) return false;
     const preflight = this.parts.gatekeeper.preflight(request);
     if (isRefusal(preflight)) replyError(reply, preflight.status, preflight.body, preflight.headers);
     else replyNoContent(reply, preflight);
