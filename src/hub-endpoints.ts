@@ -32,7 +32,10 @@ import { PASSPORT_AUTHENTICATOR } from './security/passport-authenticator.provid
 import type { PassportAuthenticator } from './security/passport-authenticator.js';
 import { TokenService } from './security/token-service.js';
 import { TransportSecurity } from './security/transport-security.js';
+import { AuthenticationRefresh } from './connection/authentication-refresh.js';
 import { HubConnections } from './connection/hub-connections.js';
+import type { ConnectionRelay, RelayedExchange } from './lifetime/connection-relay.js';
+import { RefreshEndpoint } from './transport/refresh-endpoint.js';
 import { ConnectionRequestCapture } from './transport/connection-request-capture.js';
 import { HubEndpoint } from './transport/hub-endpoint.js';
 import { HttpTransport } from './transport/http-transport.js';
@@ -190,7 +193,14 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       authenticator: this.authenticator ?? undefined,
       authorizer: this.authorizer,
       refusals: this.telemetry?.refusals,
+      maximumAuthenticationLifetimeMs: this.options.maximumAuthenticationLifetimeMs,
     });
+    const closeOnCredentialExpiry = this.options.closeOnCredentialExpiry ?? true;
+    const { relay } = lifetimeManager;
+    const refresh =
+      closeOnCredentialExpiry && options.authenticationRefresh
+        ? this.refreshEndpoint(hubClass, path, connections, gatekeeper, options.maximumAuthenticationRefreshesPerMinute, relay)
+        : undefined;
     // What every transport checks a connection's requests with.
     const transportParts = {
       path,
@@ -200,7 +210,7 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       registry,
       caps: this.caps,
       negotiateTokenLifetimeMs: this.lifetimes.negotiateTokenLifetimeMs,
-      closeOnCredentialExpiry: this.options.closeOnCredentialExpiry ?? true,
+      closeOnCredentialExpiry,
       requestCapture: this.requestCapture,
     };
     const webSocket = new WebSocketTransport({
@@ -209,8 +219,10 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       allowSkipNegotiation: this.options.allowSkipNegotiation ?? true,
       maximumReceiveFrameSize: options.maximumReceiveFrameSize,
       enabled: options.transports.includes('WebSockets'),
+      holdForRefresh: refresh && relay && ((connectionId: string) => refresh.holdForRelay(relay, connectionId)),
     });
-    const http = new HttpTransport({ ...transportParts, options, relay: lifetimeManager.relay });
+    const refreshRelayed = refresh && ((connectionId: string, exchange: RelayedExchange) => refresh.runRelayed(connectionId, exchange));
+    const http = new HttpTransport({ ...transportParts, options, relay, refreshRelayed });
     const proxies = this.proxyRenderer(hubClass, path, proxyMethods);
     if (this.classic) {
       const listing = new HubProxyRenderer(hubClass, path, proxyMethods, new ProxyVisibility(hubClass, path, this.authorizer, this.proxyUnknownGuards ?? DEFAULT_PROXY_UNKNOWN_GUARDS));
@@ -223,7 +235,26 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
       `Serving ${hubClass.name} at ${path}: transports ${offeredTransports(options.transports).map(({ transport }) => transport).join(', ')}; ` +
         `protocols ${protocols.map(({ name }) => name).join(', ')}; authentication ${strategies}; connects ${this.authorizer.describeHubAccess(hubClass)}.`,
     );
-    return new HubEndpoint({ path, connections, webSocket, http, gatekeeper, connectionTokens: this.connectionTokens, caps: this.caps, proxies });
+    return new HubEndpoint({ path, connections, webSocket, http, gatekeeper, connectionTokens: this.connectionTokens, caps: this.caps, proxies, refresh });
+  }
+
+  private refreshEndpoint(
+    hubClass: Function,
+    path: string,
+    connections: HubConnections,
+    gatekeeper: HubGatekeeper,
+    maximumRefreshesPerMinute: number,
+    relay: ConnectionRelay | undefined,
+  ): RefreshEndpoint {
+    const refresh = new AuthenticationRefresh({
+      hubPath: path,
+      maximumRefreshesPerMinute,
+      policy: this.options.onAuthenticationRefresh,
+      identifierOf: this.authorizer.identity.identifierOf,
+      authorizeHub: (user) => this.authorizer.authorizeHub(hubClass, user, path),
+      refreshed: (caller) => connections.onAuthenticationRefreshed(caller),
+    });
+    return new RefreshEndpoint({ path, connections, gatekeeper, connectionTokens: this.connectionTokens, refresh, relay });
   }
 
   private createClassicEndpoint(tokenService: TokenService): ClassicEndpoint | undefined {
@@ -231,7 +262,17 @@ export class HubEndpoints implements OnApplicationBootstrap, OnApplicationShutdo
     if (!options) return undefined;
     const { transportSecurity: transport, hostPolicy: hosts, originPolicy: origins, authorizer } = this;
     // Ping and the proxy name no hub: the endpoint's own checks (Host, Origin, authentication) admit them.
-    const gatekeeper = new HubGatekeeper({ hubClass: ClassicEndpoint, hubPath: options.path, transport, hosts, origins, authenticator: this.authenticator ?? undefined, authorizer, refusals: this.telemetry?.refusals });
+    const gatekeeper = new HubGatekeeper({
+      hubClass: ClassicEndpoint,
+      hubPath: options.path,
+      transport,
+      hosts,
+      origins,
+      authenticator: this.authenticator ?? undefined,
+      authorizer,
+      refusals: this.telemetry?.refusals,
+      maximumAuthenticationLifetimeMs: this.options.maximumAuthenticationLifetimeMs,
+    });
     const { caps, connectionTokens, requestCapture } = this;
     const closeOnCredentialExpiry = this.options.closeOnCredentialExpiry ?? true;
     const { negotiateTokenLifetimeMs, groupsTokenLifetimeMs } = this.lifetimes;

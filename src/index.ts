@@ -13,7 +13,8 @@ export { Caller, ClassicState, Clients, Groups, HubItems, HubRequest, HubUser, U
 export type { ConnectionRequest, TransportName } from './hub/connection-request.js';
 export type { HubCallerContext } from './hub/hub-caller-context.js';
 export type { HubInvocationContext } from './hub/hub-invocation-context.js';
-export type { OnHubConnected, OnHubDisconnected } from './hub/hub-lifecycle.js';
+export type { OnHubAuthenticationRefreshed, OnHubConnected, OnHubDisconnected } from './hub/hub-lifecycle.js';
+export type { AuthenticationRefreshContext, AuthenticationRefreshPolicy } from './security/authentication-refresh-policy.js';
 export type { HubMethodMetadata } from './hub/hub-metadata.js';
 
 export { HubContext, InjectHubContext, getHubContextToken } from './lifetime/hub-context.js';

@@ -21,6 +21,12 @@ const DEMO_ACCOUNTS: StoredAccount[] = [
 
 @Injectable()
 export class Accounts {
+  /** The account of a user a valid token names, with its roles as they are now. */
+  find(username: string): Account | undefined {
+    const account = DEMO_ACCOUNTS.find((candidate) => candidate.username === username);
+    return account && { username: account.username, roles: account.roles };
+  }
+
   /** The account if the password matches; compared in constant time. */
   verify(username: string, password: string): Account | undefined {
     const account = DEMO_ACCOUNTS.find((candidate) => candidate.username === username);

@@ -1,9 +1,11 @@
-import { Body, Controller, HttpCode, Ip, Post, UnauthorizedException, UseGuards, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, HttpCode, Ip, Post, Req, UnauthorizedException, UseGuards, ValidationPipe } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
 import { JwtService } from '@nestjs/jwt';
 import { normalizeIp, ThrottlerException, ThrottlerGuard } from '@nestjs/throttler';
 import { Accounts } from './accounts.js';
 import { FailedLogins } from './failed-logins.js';
-import { LoginRequest } from './login-request.js';
+import type { ChatUser } from './jwt.strategy.js';
+import { LoginRequest, RenewRequest } from './login-request.js';
 
 const DEFAULT_TTL_SECONDS = 3600;
 
@@ -31,10 +33,23 @@ export class AuthController {
       this.failedLogins.record(address);
       throw new UnauthorizedException('Wrong username or password.');
     }
-    const access_token = this.jwt.sign(
-      { sub: account.username, roles: account.roles },
-      { expiresIn: request.ttlSeconds ?? DEFAULT_TTL_SECONDS },
-    );
-    return { access_token };
+    return { access_token: this.sign(account.username, account.roles, request.ttlSeconds) };
+  }
+
+  /**
+   * A new token for the user of a valid one, with the roles the account has now: what the chat
+   * page's authentication refresh presents to the hub before its token expires.
+   */
+  @Post('renew')
+  @HttpCode(200)
+  @UseGuards(ThrottlerGuard, AuthGuard('jwt'))
+  renew(@Req() { user }: { user: ChatUser }, @Body(new ValidationPipe({ whitelist: true, forbidUnknownValues: true })) request: RenewRequest): { access_token: string } {
+    const account = this.accounts.find(user.sub);
+    if (!account) throw new UnauthorizedException();
+    return { access_token: this.sign(account.username, account.roles, request.ttlSeconds) };
+  }
+
+  private sign(username: string, roles: readonly string[], ttlSeconds = DEFAULT_TTL_SECONDS): string {
+    return this.jwt.sign({ sub: username, roles }, { expiresIn: ttlSeconds });
   }
 }

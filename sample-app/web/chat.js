@@ -2,7 +2,8 @@
 // so a message like <img src=x onerror=...> shows as text and runs nothing. The same page runs
 // on the official client (`/`) and on the classic jQuery client (`/classic.html`), which only
 // the connection module tells apart.
-const { connectChat } = await import(document.documentElement.dataset.client === 'classic' ? './classic-connection.js' : './modern-connection.js');
+const classic = document.documentElement.dataset.client === 'classic';
+const { connectChat } = await import(classic ? './classic-connection.js' : './modern-connection.js');
 
 const $ = (selector) => document.querySelector(selector);
 let connection;
@@ -34,16 +35,34 @@ function renderJoined() {
   $('#joined').textContent = [...joinedRooms].join(', ') || 'none';
 }
 
+// The official client's page signs in with short-lived tokens (`?ttlSeconds=` picks their life)
+// and refreshes them on its live connection before they expire; the classic protocol has no
+// refresh, so its page keeps the server's default lifetime.
+const SHORT_TOKEN_SECONDS = 300;
+const ttlSeconds = Number(new URLSearchParams(location.search).get('ttlSeconds')) || (classic ? undefined : SHORT_TOKEN_SECONDS);
+
 async function signIn(username, password) {
   const response = await fetch('/auth/login', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password }),
+    body: JSON.stringify({ username, password, ttlSeconds }),
   });
   if (response.status === 401) throw new Error('Wrong username or password.');
   if (response.status === 429) throw new Error('Too many logins from this address: try again in a minute.');
   if (!response.ok) throw new Error(`Login failed (${response.status}).`);
   return (await response.json()).access_token;
+}
+
+/** A new token of the signed-in user, for the connection's authentication refresh. */
+async function renewAccessToken() {
+  const response = await fetch('/auth/renew', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${accessToken}` },
+    body: JSON.stringify({ ttlSeconds }),
+  });
+  if (!response.ok) throw new Error(`Token renewal failed (${response.status}).`);
+  accessToken = (await response.json()).access_token;
+  return accessToken;
 }
 
 // `?transport=WebSockets`, `ServerSentEvents` or `LongPolling` picks the transport (the form's
@@ -55,6 +74,7 @@ if (TRANSPORTS.includes(requestedTransport)) $('#login').elements.transport.valu
 async function connect(transportName) {
   connection = await connectChat({
     accessToken: () => accessToken,
+    renewAccessToken,
     transport: TRANSPORTS.includes(transportName) ? transportName : undefined,
     receiveMessage: (room, from, text) => addMessage([[`#${room} `, 'room'], [`${from}: `, 'from'], [text]]),
     announcement: (from, text) => addMessage([['📢 ', null], [`${from}: `, 'from'], [text]], 'announcement'),

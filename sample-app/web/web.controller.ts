@@ -1,7 +1,8 @@
-import { Controller, Get, Header, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Header, NotFoundException, Param, StreamableFile } from '@nestjs/common';
 import { createReadStream, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { CLIENT_EXTENSION_FILES, clientExtensionScript, type ClientExtensionFile } from './client-extension-scripts.js';
 
 const asset = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
 // The browser build of the official client, from node_modules: no CDN.
@@ -68,6 +69,14 @@ export class WebController {
   @Header('Content-Type', 'text/javascript; charset=utf-8')
   signalr(): StreamableFile {
     return new StreamableFile(createReadStream(signalrBrowserBuild));
+  }
+
+  /** The package's client extension (`nestjs-signalr/client`): the page refreshes its short-lived tokens with it. */
+  @Get('vendor/nestjs-signalr/:file')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  clientExtension(@Param('file') file: string): string {
+    if (!CLIENT_EXTENSION_FILES.includes(file as ClientExtensionFile)) throw new NotFoundException();
+    return clientExtensionScript(file as ClientExtensionFile);
   }
 
   @Get('vendor/jquery.min.js')

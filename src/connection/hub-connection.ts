@@ -57,7 +57,7 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
   /** Where the hub's keep-alive wheel keeps it; -1 while in none. */
   wheelSlot = -1;
 
-  /** Replaced on every stateful reconnect by the user its request authenticated: roles change. */
+  /** Replaced on every stateful reconnect and authentication refresh by the user it authenticated: roles change. */
   private identity: ConnectionIdentity;
   /** Made for the first credential that expires: anonymous connections never need one. */
   private credentialExpiry: CredentialExpiry | undefined;
@@ -125,6 +125,21 @@ export class HubConnection implements HubConnectionHandle, HubConnectionContext,
       this.close({ type: MessageType.Close, allowReconnect: true });
     });
     this.credentialExpiry.arm(expiresAt);
+  }
+
+  /** When the credential the connection holds expires and closes it (epoch milliseconds), if it does. */
+  get credentialExpiresAt(): number | undefined {
+    return this.identity.expiresAt;
+  }
+
+  /**
+   * An authentication refresh gave the same user a newer credential: its roles count from the
+   * next invocation (one running keeps the user it started with), its expiry from now.
+   */
+  refreshCredential(user: unknown, expiresAt: number | undefined): void {
+    if (this.state === State.Closed) return;
+    this.identity = { ...this.identity, user, expiresAt };
+    this.armCredentialExpiry(expiresAt);
   }
 
   /** Whether the client was sent groups tokens, so that it may resume on another node. */

@@ -46,6 +46,8 @@ interface Entry {
   /** Its place under the node's caps, held from its first socket to its end. */
   readonly slot: ConnectionSlot;
   readonly observed: ObservedConnection | undefined;
+  /** Ends what the transport holds for the connection beyond its socket (a relay subscription). */
+  readonly release: (() => void) | undefined;
 }
 
 /**
@@ -87,15 +89,28 @@ export class HubConnections implements HubRuntime {
     parts.registry.onYield?.((connectionId) => this.connections.get(connectionId)?.connection.yieldToAnotherNode());
   }
 
-  /** Starts a connection on an admitted socket; it keeps `slot` until it is forgotten. */
-  open(channel: FrameChannel, connectionId: string, identity: ConnectionIdentity, features: ConnectionFeatures, forgetAt: number, slot: ConnectionSlot): HubConnection {
+  /** Starts a connection on an admitted socket; it keeps `slot` (and what `release` lets go of) until it is forgotten. */
+  open(
+    channel: FrameChannel,
+    connectionId: string,
+    identity: ConnectionIdentity,
+    features: ConnectionFeatures,
+    forgetAt: number,
+    slot: ConnectionSlot,
+    release?: () => void,
+  ): HubConnection {
     // Every transport hands its connections over here: where ASP.NET Core counts a transport's start.
     const observed = this.parts.telemetry?.opened(identity.request);
     const connection = new HubConnection(channel, connectionId, identity, this, features, observed?.meter);
     observed?.track(connection);
-    this.connections.set(connectionId, { connection, forgetAt, slot, observed });
+    this.connections.set(connectionId, { connection, forgetAt, slot, observed, release });
     this.wheel.schedule(connection, this.clock.now, this.clock.now);
     return connection;
+  }
+
+  /** The connection, if this node holds it. */
+  get(connectionId: string): HubConnection | undefined {
+    return this.connections.get(connectionId)?.connection;
   }
 
   has(connectionId: string): boolean {
@@ -140,12 +155,17 @@ export class HubConnections implements HubRuntime {
     return this.parts.lifecycle.onDisconnected(caller);
   }
 
+  onAuthenticationRefreshed(caller: HubCallerContext): Promise<void> {
+    return this.parts.lifecycle.onAuthenticationRefreshed(caller);
+  }
+
   forget(connection: HubConnection, ended: boolean): void {
     const entry = this.connections.get(connection.connectionId);
     if (entry?.connection !== connection) return;
     this.connections.delete(connection.connectionId);
     this.wheel.remove(connection);
     entry.slot.release();
+    entry.release?.();
     entry.observed?.closed(this.endOf(connection));
     if (ended) this.recordEnd(connection.connectionId, entry.forgetAt, connection.resumableElsewhere);
   }

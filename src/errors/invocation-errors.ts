@@ -30,6 +30,8 @@ export const closeErrors = {
   generic: 'Connection closed with an error.',
   /** Ours: ASP.NET Core has no such limit, it makes the sender wait instead. */
   slowConsumer: 'Connection closed because the client did not read the messages sent to it fast enough.',
+  /** Ours: ASP.NET Core refuses such a refresh and keeps the connection. */
+  authorizationRevoked: 'Connection closed: the hub no longer authorizes its user.',
   handshakeCanceled: 'Handshake was canceled.',
   handshakeUnexpected: 'An unexpected error occurred during connection handshake.',
   unsupportedProtocol: (name: string) => `The protocol '${name}' is not supported.`,

@@ -1,13 +1,14 @@
 /**
  * What a request of a Server-Sent Events or long-polling connection asks of the node holding the
  * connection, when it reached another node: deliver a POST's body, answer a poll, end the
- * connection on its client's DELETE, or end it for a body over the limit.
+ * connection on its client's DELETE, end it for a body over the limit, or give it the newer
+ * credential of an authentication refresh.
  */
-export type RelayedVerb = 'send' | 'poll' | 'remove' | 'terminate';
+export type RelayedVerb = 'send' | 'poll' | 'remove' | 'terminate' | 'refresh';
 
 export interface RelayedRequest {
   readonly verb: RelayedVerb;
-  /** A POST's body, read and bounded by the node it reached. */
+  /** A POST's body, read and bounded by the node it reached; a refresh's credential. */
   readonly body?: Uint8Array;
 }
 

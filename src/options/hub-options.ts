@@ -1,5 +1,5 @@
 import { MAX_LENGTH_PREFIX_SIZE } from '../protocol/messagepack-framing.js';
-import { invalidOptions, listOf, milliseconds, oneOf, optionProblems, positiveInteger, type OptionRules } from './option-rules.js';
+import { flag, invalidOptions, listOf, milliseconds, oneOf, optionProblems, positiveInteger, type OptionRules } from './option-rules.js';
 
 /** The transports a hub can offer, in the order negotiate lists them (ASP.NET Core's order). */
 export const HUB_TRANSPORTS = ['WebSockets', 'ServerSentEvents', 'LongPolling'] as const;
@@ -142,6 +142,21 @@ export interface HubOptions {
    * @default 10000 ms
    */
   transportSendTimeoutMs?: number;
+  /**
+   * Serve ASP.NET Core 11's authentication refresh: negotiate announces the credential's
+   * `tokenLifetimeSeconds`, and `POST {hub}/refresh` gives a live connection a newer credential of
+   * the same user, so that expiry does not close it. Only while the module's
+   * `closeOnCredentialExpiry` is on: a connection that expiry never closes has nothing to refresh.
+   * @default true
+   */
+  authenticationRefresh?: boolean;
+  /**
+   * Authentication refreshes one connection may ask for within a minute; one more is refused with
+   * 429 `{"error":"too_many_refreshes"}` and the connection keeps its credential. The official
+   * clients refresh at half a short lifetime: 120 lets a 2-second token refresh every second.
+   * @default 120
+   */
+  maximumAuthenticationRefreshesPerMinute?: number;
 }
 
 export type ResolvedHubOptions = Required<HubOptions>;
@@ -167,6 +182,8 @@ export const DEFAULT_HUB_OPTIONS: ResolvedHubOptions = Object.freeze({
   longPollingTimeoutMs: 90_000,
   disconnectTimeoutMs: 15_000,
   transportSendTimeoutMs: 10_000,
+  authenticationRefresh: true,
+  maximumAuthenticationRefreshesPerMinute: 120,
 });
 
 /**
@@ -210,6 +227,8 @@ export const HUB_OPTION_RULES: OptionRules<HubOptions> = {
   longPollingTimeoutMs: milliseconds,
   disconnectTimeoutMs: milliseconds,
   transportSendTimeoutMs: milliseconds,
+  authenticationRefresh: flag,
+  maximumAuthenticationRefreshesPerMinute: positiveInteger('refreshes'),
 };
 
 /** A hub's own options (`@Hub(path, options)`): known, of their type and in range; how they fit the module's is asked when it is served. */

@@ -1,4 +1,5 @@
 import type { ValidationPipeOptions } from '@nestjs/common';
+import type { AuthenticationRefreshPolicy } from '../security/authentication-refresh-policy.js';
 import type { HubLifetimeManagerFactory } from '../lifetime/hub-lifetime-manager.js';
 import type { ConnectionRegistryFactory } from '../security/connection-registry.js';
 import type { HostPolicyOptions } from '../security/host-policy.js';
@@ -53,6 +54,20 @@ export interface SignalRModuleOptions
    * @default true
    */
   closeOnCredentialExpiry?: boolean;
+  /**
+   * Caps the expiry of every credential at this long after it was presented (at negotiate, at
+   * connect, at an authentication refresh), a credential that never expires too: a connection
+   * then outlives it only through refreshes. ASP.NET Core's `MaximumAuthenticationExpiration`.
+   * @default unset: each credential's own expiry counts
+   */
+  maximumAuthenticationLifetimeMs?: number;
+  /**
+   * Asked once an authentication refresh passed the built-in checks (same user, hub
+   * authorization): `false`, or a throw, refuses it with 403 `{"error":"permission_change_rejected"}`
+   * and the connection keeps its credential. ASP.NET Core's `OnAuthenticationRefresh`.
+   * @default unset: every refresh that passes the built-in checks is accepted
+   */
+  onAuthenticationRefresh?: AuthenticationRefreshPolicy;
   /**
    * Append the error's name and message to the generic text a client receives when a hub
    * method fails. For development only: a warning is logged when on with NODE_ENV=production.
@@ -186,6 +201,8 @@ export const MODULE_OWN_OPTION_RULES: OptionRules<ModuleOwnOptions> = {
   authStrategies: listOf((value) => (typeof value === 'string' && value !== '' ? undefined : `must be a strategy name, got ${describeValue(value)}`), 'Passport strategy names'),
   requireAuthentication: flag,
   closeOnCredentialExpiry: flag,
+  maximumAuthenticationLifetimeMs: milliseconds,
+  onAuthenticationRefresh: callback,
   detailedErrors: flag,
   validation: (value) => (value === false || (typeof value === 'object' && value !== null && !Array.isArray(value)) ? undefined : `must be false or ValidationPipe options, got ${describeValue(value)}`),
   proxies: (value) => (typeof value === 'boolean' ? undefined : nested(PROXY_OPTION_RULES)(value)),

@@ -41,6 +41,8 @@ export interface HubGatekeeperParts {
   readonly authorizer: HubAuthorizer;
   /** Present while metrics are on. */
   readonly refusals?: RefusalMeter;
+  /** The `maximumAuthenticationLifetimeMs` cap on every credential's expiry, if set. */
+  readonly maximumAuthenticationLifetimeMs?: number;
 }
 
 export const refusal = (status: number, body: string, headers: Record<string, string> = {}): Refusal => ({
@@ -71,7 +73,12 @@ export class HubGatekeeper {
     return this.parts.origins.preflightHeaders(decision.crossOrigin, request);
   }
 
-  async admit(request: IncomingMessage): Promise<Admission> {
+  /**
+   * `hubPolicy: 'deferred'` (an authentication refresh): an authenticated user's `@Authorize` is
+   * left to the caller, who must first know that the user is the connection's own, since a
+   * refusal then ends the connection; a request without a user is still refused here.
+   */
+  async admit(request: IncomingMessage, hubPolicy: 'checked' | 'deferred' = 'checked'): Promise<Admission> {
     const { transport, hosts, origins, authenticator, authorizer, hubClass, hubPath } = this.parts;
     const secure = transport.isSecure(request);
     const wrongHost = hosts.refusal(request, secure, hubPath);
@@ -90,11 +97,11 @@ export class HubGatekeeper {
       HubGatekeeper.logger.error(`Authentication failed on ${redactUrl(request.url)}`, (error as Error)?.stack);
       return refusal(500, 'Internal Server Error', corsHeaders);
     }
-    const expiresAt = user === undefined ? undefined : authorizer.identity.expiryOf(user, info);
+    const expiresAt = user === undefined ? undefined : this.cappedExpiry(authorizer.identity.expiryOf(user, info));
     if (expiresAt !== undefined && expiresAt <= Date.now()) {
       return this.refuseAs('unauthenticated', request, 401, 'Unauthorized', 'credential expired', { ...corsHeaders, 'WWW-Authenticate': 'Bearer' });
     }
-    const outcome = await authorizer.authorizeHub(hubClass, user, hubPath);
+    const outcome = hubPolicy === 'deferred' && user !== undefined ? 'allowed' : await authorizer.authorizeHub(hubClass, user, hubPath);
     if (outcome === 'unauthenticated') {
       return this.refuseAs('unauthenticated', request, 401, 'Unauthorized', 'no identity', { ...corsHeaders, 'WWW-Authenticate': 'Bearer' });
     }
@@ -106,6 +113,12 @@ export class HubGatekeeper {
       return refusal(500, 'Internal Server Error', corsHeaders);
     }
     return { admitted: true, user, userKey, address: transport.clientAddress(request), expiresAt, corsHeaders };
+  }
+
+  /** A credential that never expires is capped too: the cap is how an application makes connections re-authenticate. */
+  private cappedExpiry(expiresAt: number | undefined): number | undefined {
+    const cap = this.parts.maximumAuthenticationLifetimeMs;
+    return cap === undefined ? expiresAt : Math.min(expiresAt ?? Infinity, Date.now() + cap);
   }
 
   /** Logs why (with tokens redacted) and returns a refusal whose body says no more than its status. */

@@ -35,10 +35,11 @@ const MAX_ORIGIN_LENGTH = 2048;
 const BARE_ORIGIN = /^https?:\/\/(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 // What @microsoft/signalr sets from a browser: X-Requested-With (fetch and XHR clients),
 // X-SignalR-User-Agent (browsers forbid scripts to set User-Agent), Authorization (with an
-// accessTokenFactory) and Content-Type (on requests with a body).
-const ALLOWED_REQUEST_HEADERS = ['X-Requested-With', 'X-SignalR-User-Agent', 'Authorization', 'Content-Type'];
+// accessTokenFactory), Content-Type (on requests with a body) and X-SignalR-Connection-Token
+// (an authentication refresh names its connection with it).
+const ALLOWED_REQUEST_HEADERS = ['X-Requested-With', 'X-SignalR-User-Agent', 'Authorization', 'Content-Type', 'X-SignalR-Connection-Token'];
 // Negotiate, and on the hub's path the long polls and event streams (GET), the client's sends
-// (POST) and the end of a long-polling connection (DELETE).
+// (POST) and the end of a long-polling connection (DELETE); an authentication refresh (POST).
 const ALLOWED_METHODS = 'GET, POST, DELETE, OPTIONS';
 const PREFLIGHT_MAX_AGE_SECONDS = '600';
 

@@ -100,6 +100,7 @@ export class ConnectionTracing {
           span.end();
         }
       },
+      onAuthenticationRefreshed: (caller) => lifecycle.onAuthenticationRefreshed(caller),
     };
   }
 }

@@ -52,6 +52,8 @@ export class HttpRelay {
     private readonly relay: ConnectionRelay,
     private readonly channelOf: (connectionId: string) => HttpChannel | undefined,
     private readonly options: ResolvedHubOptions,
+    /** Runs an authentication refresh another node admitted; absent while refresh is off. */
+    private readonly refresh?: (connectionId: string, exchange: RelayedExchange) => void,
   ) {}
 
   /** This node holds the connection from now on; resolves once other nodes can forward to it. */
@@ -87,6 +89,7 @@ export class HttpRelay {
   private run(connectionId: string, exchange: RelayedExchange): void {
     const channel = this.channelOf(connectionId);
     if (!channel) return exchange.answer(undefined);
+    if (exchange.request.verb === 'refresh') return this.refresh ? this.refresh(connectionId, exchange) : exchange.answer(undefined);
     const reply = new RelayedReply(exchange);
     switch (exchange.request.verb) {
       case 'send':

@@ -5,8 +5,8 @@ import type { HttpReply } from './http-platform.js';
 // On every answer the package writes: a browser never reads a refusal's text or a token as a script or a page.
 const NO_SNIFF = { 'X-Content-Type-Options': 'nosniff' } as const;
 
-export function replyJson(reply: HttpReply, body: string, headers: Record<string, string> = {}): void {
-  reply.send(200, {
+export function replyJson(reply: Pick<HttpReply, 'send'>, body: string, headers: Record<string, string> = {}, status = 200): void {
+  reply.send(status, {
     ...headers,
     ...NO_SNIFF,
     'Content-Type': 'application/json; charset=utf-8',

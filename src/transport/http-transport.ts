@@ -3,7 +3,7 @@ import type { ConnectionFeatures, ConnectionIdentity } from '../connection/conne
 import type { HubConnection } from '../connection/hub-connection.js';
 import type { HubConnections } from '../connection/hub-connections.js';
 import { transportErrors } from '../errors/transport-errors.js';
-import type { ConnectionRelay } from '../lifetime/connection-relay.js';
+import type { ConnectionRelay, RelayedExchange } from '../lifetime/connection-relay.js';
 import type { ResolvedHubOptions } from '../options/hub-options.js';
 import type { ConnectionCaps, ConnectionSlot } from '../security/connection-caps.js';
 import { claimConnection, claimRequest, UNKNOWN_CONNECTION, type ClaimedConnection } from '../security/connection-claim.js';
@@ -36,6 +36,8 @@ export interface HttpTransportParts {
   readonly requestCapture: ConnectionRequestCapture;
   /** The lifetime manager's, when it spans nodes: requests for connections of other nodes go there. */
   readonly relay?: ConnectionRelay;
+  /** Runs an authentication refresh another node admitted for a connection of this one; absent while refresh is off. */
+  readonly refreshRelayed?: (connectionId: string, exchange: RelayedExchange) => void;
 }
 
 /** One request to the hub's path, admitted, with the connection its token names. */
@@ -77,7 +79,7 @@ export class HttpTransport {
   private readonly relay: HttpRelay | undefined;
 
   constructor(private readonly parts: HttpTransportParts) {
-    this.relay = parts.relay && new HttpRelay(parts.relay, (connectionId) => this.channels.get(connectionId), parts.options);
+    this.relay = parts.relay && new HttpRelay(parts.relay, (connectionId) => this.channels.get(connectionId), parts.options, parts.refreshRelayed);
   }
 
   /** Serves one request to the hub's path; resolves once it is answered (an event stream: once it ended). */

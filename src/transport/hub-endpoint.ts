@@ -11,11 +11,14 @@ import type { HttpReply } from './http-platform.js';
 import { refuseUpgrade, replyError, replyJson, replyNoContent, replyScript } from './http-replies.js';
 import { negotiateResponse } from './negotiate-response.js';
 import type { HttpTransport } from './http-transport.js';
+import type { RefreshEndpoint } from './refresh-endpoint.js';
+import { tokenLifetimeSeconds } from '../connection/authentication-refresh.js';
 import type { WebSocketTransport } from './websocket-transport.js';
 
 const logger = new Logger('SignalR:Endpoint');
 
 const NEGOTIATE = '/negotiate';
+const REFRESH = '/refresh';
 const PROXY_FILES = new Set(['/proxy.js', '/proxy.d.ts']);
 
 export interface HubEndpointParts {
@@ -30,6 +33,8 @@ export interface HubEndpointParts {
   readonly caps: ConnectionCaps;
   /** Present when client proxies are on (`proxies: true`). */
   readonly proxies: HubProxyRenderer | undefined;
+  /** Present while authentication refresh is on for the hub: without it `{hub}/refresh` is no resource (404). */
+  readonly refresh: RefreshEndpoint | undefined;
 }
 
 /**
@@ -50,33 +55,37 @@ export class HubEndpoint {
 
   /** Whether `rest`, what follows the hub's path (lower-cased), names one of its HTTP resources. */
   servesHttp(rest: string): boolean {
+    if (rest === REFRESH) return this.parts.refresh !== undefined;
     return rest === '' || rest === NEGOTIATE || (this.parts.proxies !== undefined && PROXY_FILES.has(rest));
   }
 
   /** The paths of its HTTP resources that a catch-all route of the application must not take. */
   get httpPaths(): string[] {
-    return [this.path, `${this.path}${NEGOTIATE}`];
+    const refresh = this.parts.refresh ? [`${this.path}${REFRESH}`] : [];
+    return [this.path, `${this.path}${NEGOTIATE}`, ...refresh];
   }
 
   /**
-   * Answers the request if it is a CORS preflight of negotiate or of the hub's path (only an
-   * allowed cross origin gets permission headers); returns whether it was.
+   * Answers the request if it is a CORS preflight of negotiate, of the hub's path or of a refresh
+   * (only an allowed cross origin gets permission headers); returns whether it was.
    */
   answerPreflight(request: IncomingMessage, reply: HttpReply, rest: string): boolean {
-    if ((rest !== NEGOTIATE && rest !== '') || request.method !== 'OPTIONS') return false;
+    // The proxy files take no preflight: a page loads them as scripts.
+    if (request.method !== 'OPTIONS' || !this.servesHttp(rest) || PROXY_FILES.has(rest)) return false;
     const preflight = this.parts.gatekeeper.preflight(request);
     if (isRefusal(preflight)) replyError(reply, preflight.status, preflight.body, preflight.headers);
     else replyNoContent(reply, preflight);
     return true;
   }
 
-  /** Answers negotiate, a proxy file or a request of the HTTP transports (`rest` as `servesHttp` accepted it). */
+  /** Answers negotiate, a refresh, a proxy file or a request of the HTTP transports (`rest` as `servesHttp` accepted it). */
   async serveHttp(request: IncomingMessage, reply: HttpReply, rest: string, query: URLSearchParams): Promise<void> {
     // Only the transports' POSTs carry a body the hub reads.
     if (rest !== '') request.resume();
     try {
       if (rest === '') await this.parts.http.serve(request, reply, query);
       else if (rest === NEGOTIATE) await this.negotiate(request, reply, query);
+      else if (rest === REFRESH) await this.parts.refresh!.serve(request, reply);
       else await this.serveProxy(request, reply, this.parts.proxies!, rest === '/proxy.d.ts');
     } catch (error) {
       logger.error(`Request failed on ${redactUrl(request.url)}`, (error as Error).stack);
@@ -115,7 +124,9 @@ export class HubEndpoint {
     const connection = connectionTokens.issue(this.path, admission.userKey);
     const statefulReconnect = this.connections.allowStatefulReconnect && query.get('useStatefulReconnect') === 'true';
     const version = Number.isNaN(requestedVersion) ? 0 : requestedVersion;
-    const body = negotiateResponse(version, connection, statefulReconnect, this.connections.options.transports);
+    // Announced only where a client can refresh: it then presents a new credential before this one's end.
+    const lifetime = this.parts.refresh ? tokenLifetimeSeconds(admission.expiresAt) : undefined;
+    const body = negotiateResponse(version, connection, statefulReconnect, this.connections.options.transports, lifetime);
     replyJson(reply, body, admission.corsHeaders);
   }
 

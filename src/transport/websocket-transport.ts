@@ -42,6 +42,12 @@ export interface WebSocketTransportParts {
   /** Largest frame read from a client; ws refuses a larger one from its header (close 1009). */
   readonly maximumReceiveFrameSize: number;
   readonly requestCapture: ConnectionRequestCapture;
+  /**
+   * With a relay and authentication refresh: a connection whose credential expires takes the
+   * refreshes other nodes forward for it from before its client hears of it; the returned
+   * release ends that.
+   */
+  readonly holdForRefresh?: (connectionId: string) => Promise<() => void>;
   /** Whether the hub offers WebSockets (its `transports` option). */
   readonly enabled: boolean;
 }
@@ -172,11 +178,13 @@ export class WebSocketTransport {
   }
 
   /** Upgrades the socket and starts the connection; resolves with it once the socket is open. */
-  private accept(upgrade: Upgrade, connectionId: string, forgetAt: number, features: ConnectionFeatures, slot: ConnectionSlot): Promise<HubConnection | undefined> {
+  private async accept(upgrade: Upgrade, connectionId: string, forgetAt: number, features: ConnectionFeatures, slot: ConnectionSlot): Promise<HubConnection | undefined> {
     const { request, socket, head } = upgrade;
+    const release = upgrade.admission.expiresAt === undefined ? undefined : await this.parts.holdForRefresh?.(connectionId);
     return new Promise((resolve) => {
       // ws answers a malformed upgrade itself and never calls back: the id must not stay live.
       const refusedByWs = () => {
+        release?.();
         this.parts.connections.recordEnd(connectionId, forgetAt, false);
         resolve(undefined);
       };
@@ -184,7 +192,7 @@ export class WebSocketTransport {
       this.webSockets.handleUpgrade(request, socket, head, (webSocket) => {
         // Left in place, the listener would keep the upgrade request alive as long as the socket.
         socket.off('close', refusedByWs);
-        resolve(this.parts.connections.open(webSocket, connectionId, this.identityOf(upgrade), features, forgetAt, slot));
+        resolve(this.parts.connections.open(webSocket, connectionId, this.identityOf(upgrade), features, forgetAt, slot, release));
       });
     });
   }

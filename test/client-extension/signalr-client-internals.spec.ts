@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { receivedCount } from '../../src/client-extension/signalr-client-internals.js';
+import { HubConnectionBuilder } from '@microsoft/signalr';
+import { receivedCount, wrapInnerHttpClient } from '../../src/client-extension/signalr-client-internals.js';
 import { ClientPool, WIRE_PROTOCOLS } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { HubEvents, TestHub } from '../e2e/test-hubs.js';
@@ -29,5 +30,16 @@ describe.each(WIRE_PROTOCOLS)('the @microsoft/signalr internals the client exten
       `@microsoft/signalr ${clientVersion} no longer keeps the received count in HubConnection._messageBuffer._latestReceivedSequenceId: ` +
         'ConnectionResumption cannot resume a connection on another node (src/client-extension/signalr-client-internals.ts)',
     ).toBe(6);
+  });
+});
+
+describe('the @microsoft/signalr internals AuthenticationRefresh relies on', () => {
+  it('finds the HTTP client under the access-token wrapper of a built connection', () => {
+    const connection = new HubConnectionBuilder().withUrl('http://127.0.0.1:1/hubs/test', { accessTokenFactory: () => 'token' }).build();
+    expect(
+      wrapInnerHttpClient(connection, (inner) => inner),
+      `@microsoft/signalr ${clientVersion} no longer holds an HTTP client wrapping another in HubConnection.connection: ` +
+        'AuthenticationRefresh cannot see negotiate (src/client-extension/signalr-client-internals.ts)',
+    ).toBe(true);
   });
 });

@@ -78,7 +78,7 @@ export interface RedisRelayedAnswer {
   readonly answer: RelayedAnswer | undefined;
 }
 
-const RELAYED_VERBS: ReadonlySet<unknown> = new Set(['send', 'poll', 'remove', 'terminate', 'cancel']);
+const RELAYED_VERBS: ReadonlySet<unknown> = new Set(['send', 'poll', 'remove', 'terminate', 'refresh', 'cancel']);
 
 /** Where an invocation has its audience, a relayed request has this: both come on a connection's channel. */
 const RELAYED_REQUEST = -1;
