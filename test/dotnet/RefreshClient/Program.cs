@@ -40,11 +40,11 @@ HubConnection Build(string hubUrl, HttpTransportType transport, Func<Task<string
         options.AccessTokenProvider = token;
     }).Build();
 
-// A connection on 3-second tokens invokes for HoldMs; the client refreshes by default when negotiate announces a lifetime.
+// A connection on 6-second tokens invokes for HoldMs (the 6 s and 30 s); the client refreshes by default when negotiate announces a lifetime.
 async Task<object?> Held(string hubUrl, HttpTransportType transport)
 {
-    const int HoldMs = 10_000;
-    var connection = Build(hubUrl, transport, async () => await Token("alice", "user", 3));
+    const int HoldMs = 30_000;
+    var connection = Build(hubUrl, transport, async () => await Token("alice", "user", 6));
     var refreshed = 0;
     var failed = 0;
     connection.AuthenticationRefreshed += _ => { Interlocked.Increment(ref refreshed); return Task.CompletedTask; };
