@@ -26,9 +26,14 @@ export class HubAuthorizer {
     this.identity = new UserIdentity(options);
   }
 
-  /** Hub-level requirements only: what a connection must meet to exist. */
+  /**
+   * Hub-level requirements only: what a connection must meet to exist. A hub with an
+   * `@AllowAnonymous()` method admits anonymous connections under `requireAuthentication`, or the
+   * method could never be called anonymously; its other methods refuse them at each invocation.
+   */
   authorizeHub(hubClass: Function, user: unknown, hubPath: string): Promise<AuthorizationOutcome> {
-    return this.evaluate(requirementsOf(hubClass), this.demandsIdentity(hubClass), user, { hubPath, method: undefined });
+    const identityRequired = this.demandsIdentity(hubClass) && !hasAnonymousMethod(hubClass);
+    return this.evaluate(requirementsOf(hubClass), identityRequired, user, { hubPath, method: undefined });
   }
 
   /** Hub and method requirements together, checked at every invocation of the method. */
@@ -45,7 +50,10 @@ export class HubAuthorizer {
   /** Who may connect to the hub, in words, for the start-up log. */
   describeHubAccess(hubClass: Function): string {
     if (requirementsOf(hubClass).length > 0) return 'users meeting its @Authorize';
-    return this.demandsIdentity(hubClass) ? 'authenticated users (requireAuthentication)' : 'anyone';
+    if (!this.demandsIdentity(hubClass)) return 'anyone';
+    return hasAnonymousMethod(hubClass)
+      ? 'anyone (anonymous callers only to its @AllowAnonymous methods)'
+      : 'authenticated users (requireAuthentication)';
   }
 
   private demandsIdentity(hubClass: Function, method?: Function): boolean {
@@ -101,6 +109,7 @@ export class HubAuthorizer {
 // rather than on every call (a measurable share of an invocation's cost).
 const requirementsCache = new WeakMap<Function, readonly AuthorizeOptions[]>();
 const anonymousCache = new WeakMap<Function, boolean>();
+const anonymousMethodCache = new WeakMap<Function, boolean>();
 
 function requirementsOf(holder: Function): readonly AuthorizeOptions[] {
   let requirements = requirementsCache.get(holder);
@@ -112,6 +121,23 @@ function isAnonymousAllowed(holder: Function): boolean {
   let allowed = anonymousCache.get(holder);
   if (allowed === undefined) anonymousCache.set(holder, (allowed = Reflect.getMetadata(ALLOW_ANONYMOUS_METADATA, holder) === true));
   return allowed;
+}
+
+/** Whether a method of the hub, its own or inherited, is marked `@AllowAnonymous()`. */
+function hasAnonymousMethod(hubClass: Function): boolean {
+  let found = anonymousMethodCache.get(hubClass);
+  if (found === undefined) anonymousMethodCache.set(hubClass, (found = anonymousMethodIn(hubClass.prototype as object)));
+  return found;
+}
+
+function anonymousMethodIn(prototype: object): boolean {
+  for (let proto: object | null = prototype; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const { value } = Object.getOwnPropertyDescriptor(proto, name)!;
+      if (typeof value === 'function' && isAnonymousAllowed(value as Function)) return true;
+    }
+  }
+  return false;
 }
 
 function isPolicyClass(policy: NonNullable<AuthorizeOptions['policy']>): policy is Type<AuthorizationPolicy> {
