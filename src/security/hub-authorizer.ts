@@ -112,22 +112,21 @@ const anonymousCache = new WeakMap<Function, boolean>();
 const anonymousMethodCache = new WeakMap<Function, boolean>();
 
 function requirementsOf(holder: Function): readonly AuthorizeOptions[] {
-  let requirements = requirementsCache.get(holder);
-  if (!requirements) requirementsCache.set(holder, (requirements = Reflect.getMetadata(AUTHORIZE_METADATA, holder) ?? []));
-  return requirements!;
+  return requirementsCache.get(holder) ?? remember(requirementsCache, holder, Reflect.getMetadata(AUTHORIZE_METADATA, holder) ?? []);
 }
 
 function isAnonymousAllowed(holder: Function): boolean {
-  let allowed = anonymousCache.get(holder);
-  if (allowed === undefined) anonymousCache.set(holder, (allowed = Reflect.getMetadata(ALLOW_ANONYMOUS_METADATA, holder) === true));
-  return allowed;
+  return anonymousCache.get(holder) ?? remember(anonymousCache, holder, Reflect.getMetadata(ALLOW_ANONYMOUS_METADATA, holder) === true);
 }
 
 /** Whether a method of the hub, its own or inherited, is marked `@AllowAnonymous()`. */
 function hasAnonymousMethod(hubClass: Function): boolean {
-  let found = anonymousMethodCache.get(hubClass);
-  if (found === undefined) anonymousMethodCache.set(hubClass, (found = anonymousMethodIn(hubClass.prototype as object)));
-  return found;
+  return anonymousMethodCache.get(hubClass) ?? remember(anonymousMethodCache, hubClass, anonymousMethodIn(hubClass.prototype as object));
+}
+
+function remember<T>(cache: WeakMap<Function, T>, holder: Function, value: T): T {
+  cache.set(holder, value);
+  return value;
 }
 
 function anonymousMethodIn(prototype: object): boolean {
@@ -141,5 +140,6 @@ function anonymousMethodIn(prototype: object): boolean {
 }
 
 function isPolicyClass(policy: NonNullable<AuthorizeOptions['policy']>): policy is Type<AuthorizationPolicy> {
-  return typeof policy === 'function' && typeof (policy.prototype as Partial<AuthorizationPolicy>)?.isAllowed === 'function';
+  // A class has a prototype; an arrow function (the usual function policy) has none.
+  return typeof (policy.prototype as Partial<AuthorizationPolicy> | undefined)?.isAllowed === 'function';
 }
