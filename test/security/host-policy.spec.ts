@@ -18,6 +18,20 @@ function bodyFor(policy: HostPolicy, secure: boolean, ...hosts: string[]): strin
   return policy.refusal(requestWithHosts(...hosts), secure, '/hubs/chat');
 }
 
+/** 127.0.0.1 spelled in `length` characters: hexadecimal IPv4 with leading zeros. */
+const spelledAt = (length: number) => `0x${'0'.repeat(length - 10)}7f.0.0.1`;
+
+/** What a policy for chat.example.test warns when it refuses a request with these Host headers. */
+function warningFor(...hosts: string[]): string[] {
+  const warnings: string[] = [];
+  new HostPolicy({ allowedHosts: ['chat.example.test'] }, { warn: (message: string) => warnings.push(message) }).refusal(
+    requestWithHosts(...hosts),
+    false,
+    '/hubs/chat',
+  );
+  return warnings;
+}
+
 describe('HostPolicy', () => {
   it('refuses nothing when unset or when it lists "*"', () => {
     for (const policy of [new HostPolicy({}, quiet), new HostPolicy({ allowedHosts: ['*'] }, quiet)]) {
@@ -84,8 +98,6 @@ describe('HostPolicy', () => {
   });
 
   it('reads at most 270 characters of Host or of an entry, however it would canonicalize', () => {
-    // Hexadecimal IPv4 with leading zeros: 127.0.0.1 at any length.
-    const spelledAt = (length: number) => `0x${'0'.repeat(length - 10)}7f.0.0.1`;
     expect(spelledAt(270)).toHaveLength(270);
     const policy = new HostPolicy({ allowedHosts: ['127.0.0.1:*'] }, quiet);
     expect(bodyFor(policy, false, `${spelledAt(270)}`)).toBeUndefined();
@@ -95,15 +107,6 @@ describe('HostPolicy', () => {
   });
 
   it('says why it refused, in a warning', () => {
-    const warningFor = (...hosts: string[]) => {
-      const warnings: string[] = [];
-      new HostPolicy({ allowedHosts: ['chat.example.test'] }, { warn: (message: string) => warnings.push(message) }).refusal(
-        requestWithHosts(...hosts),
-        false,
-        '/hubs/chat',
-      );
-      return warnings;
-    };
     expect(warningFor('chat.example.test', 'chat.example.test')).toEqual(['Refused a request to /hubs/chat: 2 Host headers.']);
     expect(warningFor('chat.example.test/path')).toEqual(['Refused a request to /hubs/chat: its Host header is not a host[:port].']);
     expect(warningFor('rebind.attacker.test:80')).toEqual(['Refused a request to /hubs/chat: Host rebind.attacker.test:80 is not in allowedHosts.']);
