@@ -1,10 +1,15 @@
+import { Logger } from '@nestjs/common';
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { SignalRErrorCode } from '../../src/errors/signalr-error-codes.js';
 import { HOST_MISSING_OR_REPEATED, HOST_NOT_ALLOWED, HostPolicy } from '../../src/security/host-policy.js';
+import { CapturingLogger } from '../support/capturing-logger.js';
 
 const quiet = { warn: () => undefined };
+/** Nest's static logger, where a policy built without a logger warns, as the module builds it. */
+const nestLog = new CapturingLogger();
+Logger.overrideLogger(nestLog);
 
 /** A request carrying these Host headers, in order, as Node's parser would present it. */
 function requestWithHosts(...hosts: string[]): IncomingMessage {
@@ -59,6 +64,12 @@ describe('HostPolicy', () => {
     expect(bodyFor(policy, false, '[::1')).toBe(HOST_NOT_ALLOWED);
   });
 
+  it('refuses a name of the right shape that is no address, in Host and in entries', () => {
+    const policy = new HostPolicy({ allowedHosts: ['[::1]:*'] }, quiet);
+    expect(bodyFor(policy, false, '[1::2::3]:5')).toBe(HOST_NOT_ALLOWED);
+    expect(() => new HostPolicy({ allowedHosts: ['[1::2::3]'] }, quiet)).toThrow(/allowedHosts/);
+  });
+
   it('refuses a request without Host (HTTP/1.0) or with more than one', () => {
     const policy = new HostPolicy({ allowedHosts: ['localhost:*'] }, quiet);
     expect(bodyFor(policy, false)).toBe(HOST_MISSING_OR_REPEATED);
@@ -110,5 +121,11 @@ describe('HostPolicy', () => {
     expect(warningFor('chat.example.test', 'chat.example.test')).toEqual(['Refused a request to /hubs/chat: 2 Host headers.']);
     expect(warningFor('chat.example.test/path')).toEqual(['Refused a request to /hubs/chat: its Host header is not a host[:port].']);
     expect(warningFor('rebind.attacker.test:80')).toEqual(['Refused a request to /hubs/chat: Host rebind.attacker.test:80 is not in allowedHosts.']);
+  });
+
+  it("warns in Nest's log under SignalR:Security when given no logger", () => {
+    nestLog.lines.splice(0);
+    new HostPolicy({ allowedHosts: ['chat.example.test'] }).refusal(requestWithHosts('rebind.attacker.test'), false, '/hubs/chat');
+    expect(nestLog.lines).toEqual(['Refused a request to /hubs/chat: Host rebind.attacker.test:80 is not in allowedHosts. SignalR:Security']);
   });
 });
