@@ -57,7 +57,8 @@ export class TokenService {
     const { header, additionalData } = this.framingOf(key, purpose);
     const plaintext = serializeObject(payload);
     const iv = pooledRandomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', key.encryptionKey, iv, { authTagLength: TAG_BYTES });
+    // GCM's tag is TAG_BYTES (16) long unless asked otherwise.
+    const cipher = createCipheriv('aes-256-gcm', key.encryptionKey, iv);
     cipher.setAAD(additionalData);
     // GCM is a stream mode: final() adds no bytes, it computes the tag.
     const ciphertext = cipher.update(plaintext);
