@@ -45,7 +45,8 @@ export interface SignalRModuleOptions
    */
   authStrategies?: readonly string[];
   /**
-   * Every hub requires an authenticated user unless it (or a method) has `@AllowAnonymous()`.
+   * Every hub requires an authenticated user unless it (or a method) has `@AllowAnonymous()`; a hub
+   * with such a method admits anonymous connections, which may call only the marked methods.
    * @default false
    */
   requireAuthentication?: boolean;

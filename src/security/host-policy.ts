@@ -109,12 +109,9 @@ function parseEntry(entry: unknown): { name: string; port: EntryPort } | undefin
 }
 
 function canonicalName(name: string): string | undefined {
-  try {
-    return new URL(`http://${name}`).hostname;
-  } catch {
-    // The shape was right but the content was not, e.g. an invalid IPv6 address.
-    return undefined;
-  }
+  const url = `http://${name}`;
+  // The shape can be right and the content not, e.g. an invalid IPv6 address.
+  return URL.canParse(url) ? new URL(url).hostname : undefined;
 }
 
 function invalid(entry: unknown, expected: string): never {

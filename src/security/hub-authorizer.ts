@@ -26,9 +26,14 @@ export class HubAuthorizer {
     this.identity = new UserIdentity(options);
   }
 
-  /** Hub-level requirements only: what a connection must meet to exist. */
+  /**
+   * Hub-level requirements only: what a connection must meet to exist. A hub with an
+   * `@AllowAnonymous()` method admits anonymous connections under `requireAuthentication`, or the
+   * method could never be called anonymously; its other methods refuse them at each invocation.
+   */
   authorizeHub(hubClass: Function, user: unknown, hubPath: string): Promise<AuthorizationOutcome> {
-    return this.evaluate(requirementsOf(hubClass), this.demandsIdentity(hubClass), user, { hubPath, method: undefined });
+    const identityRequired = this.demandsIdentity(hubClass) && !hasAnonymousMethod(hubClass);
+    return this.evaluate(requirementsOf(hubClass), identityRequired, user, { hubPath, method: undefined });
   }
 
   /** Hub and method requirements together, checked at every invocation of the method. */
@@ -45,7 +50,10 @@ export class HubAuthorizer {
   /** Who may connect to the hub, in words, for the start-up log. */
   describeHubAccess(hubClass: Function): string {
     if (requirementsOf(hubClass).length > 0) return 'users meeting its @Authorize';
-    return this.demandsIdentity(hubClass) ? 'authenticated users (requireAuthentication)' : 'anyone';
+    if (!this.demandsIdentity(hubClass)) return 'anyone';
+    return hasAnonymousMethod(hubClass)
+      ? 'anyone (anonymous callers only to its @AllowAnonymous methods)'
+      : 'authenticated users (requireAuthentication)';
   }
 
   private demandsIdentity(hubClass: Function, method?: Function): boolean {
@@ -101,19 +109,37 @@ export class HubAuthorizer {
 // rather than on every call (a measurable share of an invocation's cost).
 const requirementsCache = new WeakMap<Function, readonly AuthorizeOptions[]>();
 const anonymousCache = new WeakMap<Function, boolean>();
+const anonymousMethodCache = new WeakMap<Function, boolean>();
 
 function requirementsOf(holder: Function): readonly AuthorizeOptions[] {
-  let requirements = requirementsCache.get(holder);
-  if (!requirements) requirementsCache.set(holder, (requirements = Reflect.getMetadata(AUTHORIZE_METADATA, holder) ?? []));
-  return requirements!;
+  return requirementsCache.get(holder) ?? remember(requirementsCache, holder, Reflect.getMetadata(AUTHORIZE_METADATA, holder) ?? []);
 }
 
 function isAnonymousAllowed(holder: Function): boolean {
-  let allowed = anonymousCache.get(holder);
-  if (allowed === undefined) anonymousCache.set(holder, (allowed = Reflect.getMetadata(ALLOW_ANONYMOUS_METADATA, holder) === true));
-  return allowed;
+  return anonymousCache.get(holder) ?? remember(anonymousCache, holder, Reflect.getMetadata(ALLOW_ANONYMOUS_METADATA, holder) === true);
+}
+
+/** Whether a method of the hub, its own or inherited, is marked `@AllowAnonymous()`. */
+function hasAnonymousMethod(hubClass: Function): boolean {
+  return anonymousMethodCache.get(hubClass) ?? remember(anonymousMethodCache, hubClass, anonymousMethodIn(hubClass.prototype as object));
+}
+
+function remember<T>(cache: WeakMap<Function, T>, holder: Function, value: T): T {
+  cache.set(holder, value);
+  return value;
+}
+
+function anonymousMethodIn(prototype: object): boolean {
+  for (let proto: object | null = prototype; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const { value } = Object.getOwnPropertyDescriptor(proto, name)!;
+      if (typeof value === 'function' && isAnonymousAllowed(value as Function)) return true;
+    }
+  }
+  return false;
 }
 
 function isPolicyClass(policy: NonNullable<AuthorizeOptions['policy']>): policy is Type<AuthorizationPolicy> {
-  return typeof policy === 'function' && typeof (policy.prototype as Partial<AuthorizationPolicy>)?.isAllowed === 'function';
+  // A class has a prototype; an arrow function (the usual function policy) has none.
+  return typeof (policy.prototype as Partial<AuthorizationPolicy> | undefined)?.isAllowed === 'function';
 }

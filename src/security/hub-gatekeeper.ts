@@ -92,7 +92,7 @@ export class HubGatekeeper {
     let user: unknown;
     let info: unknown;
     try {
-      ({ user, info } = authenticator ? await authenticator.authenticate(request) : { user: undefined, info: undefined });
+      if (authenticator) ({ user, info } = await authenticator.authenticate(request));
     } catch (error) {
       HubGatekeeper.logger.error(`Authentication failed on ${redactUrl(request.url)}`, (error as Error)?.stack);
       return refusal(500, 'Internal Server Error', corsHeaders);

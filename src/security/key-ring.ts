@@ -55,7 +55,8 @@ function decodeKey(entry: string, position: number): Buffer {
   // itself is base64, rather than a mistyped key that happens to decode to 32 bytes.
   const canonical = key.toString('base64');
   const standard = entry.replaceAll('-', '+').replaceAll('_', '/');
-  if (standard !== canonical && standard !== canonical.replace(/=+$/, '')) {
+  // Padding is optional; base64 has '=' nowhere but at the end.
+  if (standard !== canonical && standard !== canonical.replaceAll('=', '')) {
     throw new KeyRingError(`Key ${position} of the key ring is not valid base64.`);
   }
   return key;

@@ -117,12 +117,8 @@ export class OriginPolicy {
 /** Lower-case scheme and host, default port dropped, IPv6 compressed; undefined when not bare. */
 function normalizeOrigin(text: string): string | undefined {
   if (text.length > MAX_ORIGIN_LENGTH || !BARE_ORIGIN.test(text)) return undefined;
-  try {
-    return new URL(text).origin;
-  } catch {
-    // The shape was right but the content was not, e.g. port 99999 or an invalid IPv6 address.
-    return undefined;
-  }
+  // The shape can be right and the content not, e.g. port 99999 or an invalid IPv6 address.
+  return URL.canParse(text) ? new URL(text).origin : undefined;
 }
 
 function configuredOrigin(entry: string): string {
@@ -154,6 +150,7 @@ function ownOrigin(request: IncomingMessage, requestIsSecure: boolean): string |
 }
 
 function requestedHeaderNames(request: IncomingMessage): Set<string> {
-  const list = request.headers['access-control-request-headers'] ?? '';
+  const list = request.headers['access-control-request-headers'];
+  if (list === undefined) return new Set();
   return new Set(list.split(',').map((name) => name.trim().toLowerCase()));
 }

@@ -22,6 +22,6 @@ function redactParameter(parameter: string): string {
   if (equals < 0) return parameter;
   const rawName = parameter.slice(0, equals);
   // Decoded as the server decodes it (URLSearchParams), so 'acc%65ss_token' is caught too.
-  const [name = ''] = new URLSearchParams(`${rawName}=`).keys();
+  const [[name]] = new URLSearchParams(`${rawName}=`);
   return SECRET_PARAMETERS.has(name.toLowerCase()) ? `${rawName}=${REDACTED}` : parameter;
 }

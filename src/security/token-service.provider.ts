@@ -4,7 +4,7 @@ import { SIGNALR_MODULE_OPTIONS } from '../signalr.module-definition.js';
 import { keyRingOf } from './key-ring.js';
 import { TokenService } from './token-service.js';
 
-const DEVELOPMENT_ENVIRONMENTS = new Set(['development', 'test']);
+const DEVELOPMENT_ENVIRONMENTS: ReadonlySet<string | undefined> = new Set(['development', 'test']);
 
 /**
  * Builds the key ring from the options. Outside development a missing key is a start-up error:
@@ -12,7 +12,7 @@ const DEVELOPMENT_ENVIRONMENTS = new Set(['development', 'test']);
  */
 export function createTokenService(options: SignalRModuleOptions, environment = process.env.NODE_ENV): TokenService {
   if (options.keys?.length) return new TokenService(keyRingOf(options.keys));
-  if (!DEVELOPMENT_ENVIRONMENTS.has(environment ?? '')) {
+  if (!DEVELOPMENT_ENVIRONMENTS.has(environment)) {
     throw new Error(
       'nestjs-signalr: no key to seal connection tokens. Set the `keys` option to one or more 32-byte keys ' +
         `(make one with \`${KEY_GENERATION_COMMAND}\`). ` +

@@ -9,6 +9,8 @@ const HEADER_BYTES = 1 + KEY_ID_BYTES;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const OVERHEAD_BYTES = HEADER_BYTES + IV_BYTES + TAG_BYTES;
+/** The shortest payload is `{}`: anything shorter cannot be a token, authentic or not. */
+const MIN_TOKEN_BYTES = OVERHEAD_BYTES + '{}'.length;
 
 /** Tokens travel in query strings, which servers and proxies cap at a few KiB. */
 const MAX_TOKEN_LENGTH = 4096;
@@ -55,7 +57,8 @@ export class TokenService {
     const { header, additionalData } = this.framingOf(key, purpose);
     const plaintext = serializeObject(payload);
     const iv = pooledRandomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', key.encryptionKey, iv, { authTagLength: TAG_BYTES });
+    // GCM's tag is TAG_BYTES (16) long unless asked otherwise.
+    const cipher = createCipheriv('aes-256-gcm', key.encryptionKey, iv);
     cipher.setAAD(additionalData);
     // GCM is a stream mode: final() adds no bytes, it computes the tag.
     const ciphertext = cipher.update(plaintext);
@@ -74,23 +77,23 @@ export class TokenService {
     const bytes = Buffer.from(token, 'base64url');
     // Node's decoder forgives padding, the standard alphabet, stray characters and spare bits;
     // accepting only what seal writes gives every token a single spelling.
-    if (bytes.length <= OVERHEAD_BYTES || bytes.toString('base64url') !== token) return undefined;
+    if (bytes.length < MIN_TOKEN_BYTES || bytes.toString('base64url') !== token) return undefined;
     if (bytes[0] !== FORMAT_VERSION) return undefined;
     const key = keys.byId.get(bytes.toString('hex', 1, HEADER_BYTES));
     if (!key) return undefined;
-    const plaintext = decrypt(key, bytes, this.framingOf(key, purpose).additionalData);
-    return plaintext === undefined ? undefined : (parseObject(plaintext) as T | undefined);
+    return openObject(key, bytes, this.framingOf(key, purpose).additionalData) as T | undefined;
   }
 
   /** `key` was derived for `purpose`, so its framing is cached under the key alone. */
   private framingOf(key: PurposeKey, purpose: string): Framing {
-    let framing = this.framing.get(key);
-    if (!framing) {
-      const header = Buffer.concat([Buffer.of(FORMAT_VERSION), key.id]);
-      // The header is authenticated along with the purpose, so neither can be swapped.
-      framing = { header, additionalData: Buffer.concat([header, Buffer.from(purpose, 'utf8')]) };
-      this.framing.set(key, framing);
-    }
+    return this.framing.get(key) ?? this.frame(key, purpose);
+  }
+
+  private frame(key: PurposeKey, purpose: string): Framing {
+    const header = Buffer.concat([Buffer.of(FORMAT_VERSION), key.id]);
+    // The header is authenticated along with the purpose, so neither can be swapped.
+    const framing = { header, additionalData: Buffer.concat([header, Buffer.from(purpose, 'utf8')]) };
+    this.framing.set(key, framing);
     return framing;
   }
 }
@@ -111,34 +114,24 @@ function serializeObject(payload: Record<string, unknown>): Buffer {
   return plaintext;
 }
 
-function decrypt(key: PurposeKey, bytes: Buffer, additionalData: Buffer): Buffer | undefined {
+/** The JSON object an authentic token holds; undefined when its tag fails or it holds no object. */
+function openObject(key: PurposeKey, bytes: Buffer, additionalData: Buffer): Record<string, unknown> | undefined {
   const ivEnd = HEADER_BYTES + IV_BYTES;
   const tagStart = bytes.length - TAG_BYTES;
-  const decipher = createDecipheriv('aes-256-gcm', key.encryptionKey, bytes.subarray(HEADER_BYTES, ivEnd), {
-    authTagLength: TAG_BYTES,
-  });
+  // The tag handed over below is always TAG_BYTES long: no authTagLength needed to pin it.
+  const decipher = createDecipheriv('aes-256-gcm', key.encryptionKey, bytes.subarray(HEADER_BYTES, ivEnd));
   // The header read from the token is the one the key was found by: version and id are equal.
   decipher.setAAD(additionalData);
   decipher.setAuthTag(bytes.subarray(tagStart));
-  try {
-    // update() hands out unauthenticated bytes; they are used only once final() has checked the tag.
-    const plaintext = decipher.update(bytes.subarray(ivEnd, tagStart));
-    decipher.final();
-    return plaintext;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Only reachable by a token sealed elsewhere with a ring key: seal never writes anything else. */
-function parseObject(plaintext: Buffer): Record<string, unknown> | undefined {
   let value: unknown;
   try {
+    // update() hands out unauthenticated bytes; they are parsed only once final() has checked the tag.
+    const plaintext = decipher.update(bytes.subarray(ivEnd, tagStart));
+    decipher.final();
+    // Only a token sealed elsewhere with a ring key can fail here: seal never writes anything else.
     value = JSON.parse(plaintext.toString('utf8'));
   } catch {
     return undefined;
   }
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }

@@ -75,7 +75,7 @@ export class TransportSecurity {
 }
 
 function isTlsSocket(socket: IncomingMessage['socket']): boolean {
-  return 'encrypted' in socket && socket.encrypted === true;
+  return (socket as { encrypted?: unknown }).encrypted === true;
 }
 
 /**
@@ -85,20 +85,15 @@ function isTlsSocket(socket: IncomingMessage['socket']): boolean {
  * our peer is vouched for.
  */
 function lastForwarded(request: IncomingMessage, name: 'x-forwarded-proto' | 'x-forwarded-for'): string | undefined {
-  const header = request.headers[name];
-  const values = Array.isArray(header) ? header.join(',') : header;
+  // Node joins repeated X-Forwarded-* headers with ', ' (only Set-Cookie stays an array).
+  const values = request.headers[name] as string | undefined;
   return values?.split(',').at(-1)?.trim();
 }
 
 function ipFamily(address: string): 'ipv4' | 'ipv6' | undefined {
-  switch (isIP(address)) {
-    case 4:
-      return 'ipv4';
-    case 6:
-      return 'ipv6';
-    default:
-      return undefined;
-  }
+  const version = isIP(address);
+  if (version === 0) return undefined;
+  return version === 4 ? 'ipv4' : 'ipv6';
 }
 
 function inList(list: BlockList, address: string | undefined): boolean {

@@ -31,7 +31,7 @@ export function defaultUserIdentifier(user: unknown): string | undefined {
   for (const name of ['sub', 'id', 'username']) {
     const value = field(user, name);
     if (typeof value === 'string' && value !== '') return value;
-    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+    if (Number.isFinite(value)) return String(value);
   }
   return undefined;
 }

@@ -9,7 +9,7 @@ import { ClientPool } from '../support/client.js';
 import { startHubApp, type RunningHubApp } from '../support/hub-app.js';
 import { signFor, TestAuthModule } from '../support/jwt-auth.js';
 import { negotiate, upgradeStatus } from '../support/raw-client.js';
-import { AdminsHub, BanList, HubCodeRuns, LobbyHub, ModeratedHub, NotBannedPolicy, NotOnBanList, OpenHub, PrivateHub } from './security-hubs.js';
+import { AdminsHub, BanList, FoyerHub, HubCodeRuns, LobbyHub, ModeratedHub, NotBannedPolicy, NotOnBanList, OpenHub, PrivateHub } from './security-hubs.js';
 
 const UNAUTHORIZED = (method: string) => `Failed to invoke '${method}' because user is unauthorized`;
 
@@ -139,6 +139,39 @@ describe('requireAuthentication', () => {
       await clients.stopAll();
       await server.close();
     }
+  });
+});
+
+describe('@AllowAnonymous on a method', () => {
+  let server: RunningHubApp;
+  const clients = new ClientPool();
+
+  beforeAll(async () => {
+    server = await startHubApp([OpenHub, PrivateHub, FoyerHub, HubCodeRuns, NotBannedPolicy], { authStrategies: ['jwt'], requireAuthentication: true }, {
+      imports: [TestAuthModule],
+    });
+  });
+
+  afterAll(async () => {
+    await clients.stopAll();
+    await server.close();
+  });
+
+  it('lets an anonymous connection in under requireAuthentication to call that method, and only that one', async () => {
+    const anonymous = await clients.connect(`${server.baseUrl}/hubs/foyer`);
+    await expect(anonymous.invoke('Ping')).resolves.toBe('pong');
+    await expect(anonymous.invoke('Members')).rejects.toThrow(UNAUTHORIZED('Members'));
+    expect(anonymous.state).toBe(HubConnectionState.Connected);
+    const alice = await clients.connect(`${server.baseUrl}/hubs/foyer`, { accessTokenFactory: () => signFor(server.app.get(JwtService), 'alice') });
+    await expect(alice.invoke('Members')).resolves.toBe('members for alice');
+  });
+
+  it("does not exempt from the hub's @Authorize: anonymous callers stay out (401)", async () => {
+    const response = await fetch(`${server.baseUrl}/hubs/private/negotiate?negotiateVersion=1`, { method: 'POST' });
+    expect(response.status).toBe(401);
+    expect((await upgradeStatus(`${server.baseUrl}/hubs/private`)).status).toBe(401);
+    const alice = await clients.connect(`${server.baseUrl}/hubs/private`, { accessTokenFactory: () => signFor(server.app.get(JwtService), 'alice') });
+    await expect(alice.invoke('Hello')).resolves.toBe('hello');
   });
 });
 

@@ -1,14 +1,19 @@
+import { Logger } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { SignalRErrorCode } from '../../src/errors/signalr-error-codes.js';
 import { checkModuleOptions } from '../../src/module-options-check.js';
 import { connectionCaps, type ConnectionCapOptions } from '../../src/options/signalr-module-options.js';
 import { CONNECTION_CAP_RETRY_AFTER_SECONDS, ConnectionCaps, type ConnectionSlot } from '../../src/security/connection-caps.js';
 import type { Refusal } from '../../src/security/hub-gatekeeper.js';
+import { CapturingLogger } from '../support/capturing-logger.js';
 
 const HUB = '/hubs/chat';
 const PER_USER = { status: 429, body: 'Too many connections for this user.' };
 const PER_ADDRESS = { status: 429, body: 'Too many connections from this address.' };
 const TOTAL = { status: 503, body: 'This server has reached its connection limit.' };
+/** Nest's static logger, where caps built without a logger warn, as the module builds them. */
+const nestLog = new CapturingLogger();
+Logger.overrideLogger(nestLog);
 
 function capsOf(options: ConnectionCapOptions, warnings: string[] = []): ConnectionCaps {
   return new ConnectionCaps(connectionCaps(options), { warn: (message: string) => warnings.push(message) });
@@ -93,6 +98,14 @@ describe('ConnectionCaps', () => {
       'Refused a connection to /hubs/chat: maximumConnectionsPerAddress (1) reached.',
     ]);
     expect(warnings.join('\n')).not.toMatch(/alice|bob|203\.0\.113/);
+  });
+
+  it("warns in Nest's log under SignalR:Security when given no logger", () => {
+    nestLog.lines.splice(0);
+    const caps = new ConnectionCaps(connectionCaps({ maximumConnections: 1 }));
+    slot(caps.take(HUB, undefined, undefined));
+    caps.check(HUB, undefined, undefined);
+    expect(nestLog.lines).toEqual(['Refused a connection to /hubs/chat: maximumConnections (1) reached. SignalR:Security']);
   });
 });
 

@@ -71,6 +71,26 @@ class LobbyHub {
   open(): void {}
 }
 
+class StrictHub {
+  open(): void {}
+}
+
+class FoyerBase {
+  @AllowAnonymous()
+  ping(): void {}
+}
+
+/** Its @AllowAnonymous method is inherited. */
+class FoyerHub extends FoyerBase {
+  members(): void {}
+}
+
+@Authorize()
+class GuardedHub {
+  @AllowAnonymous()
+  hello(): void {}
+}
+
 async function authorizerWith(options: SignalRModuleOptions = {}): Promise<HubAuthorizer> {
   const module = await Test.createTestingModule({
     providers: [HubAuthorizer, Allowlist, AllowlistPolicy, { provide: SIGNALR_MODULE_OPTIONS, useValue: options }],
@@ -130,12 +150,22 @@ describe('HubAuthorizer', () => {
 
   it('makes requireAuthentication demand an identity everywhere except where @AllowAnonymous exempts', async () => {
     const authorizer = await authorizerWith({ requireAuthentication: true });
-    expect(await authorizer.authorizeHub(OpenHub, undefined, hubPath)).toBe('unauthenticated');
-    expect(await authorizer.authorizeHub(OpenHub, alice, hubPath)).toBe('allowed');
+    expect(await authorizer.authorizeHub(StrictHub, undefined, hubPath)).toBe('unauthenticated');
+    expect(await authorizer.authorizeHub(StrictHub, alice, hubPath)).toBe('allowed');
     expect(await authorizer.authorizeHub(LobbyHub, undefined, hubPath)).toBe('allowed');
     expect(await authorizer.authorizeMethod(LobbyHub, LobbyHub.prototype.open, undefined, atConnect)).toBe('allowed');
     expect(await authorizer.authorizeMethod(OpenHub, OpenHub.prototype.open, undefined, atConnect)).toBe('unauthenticated');
     expect(await authorizer.authorizeMethod(OpenHub, OpenHub.prototype.anonymousAllowed, undefined, atConnect)).toBe('allowed');
+  });
+
+  it('admits anonymous connections to a hub with an @AllowAnonymous method, own or inherited, but not past its @Authorize', async () => {
+    const strict = await authorizerWith({ requireAuthentication: true });
+    expect(await strict.authorizeHub(OpenHub, undefined, hubPath)).toBe('allowed');
+    expect(await strict.authorizeHub(FoyerHub, undefined, hubPath)).toBe('allowed');
+    expect(await strict.authorizeMethod(FoyerHub, FoyerHub.prototype.ping, undefined, atConnect)).toBe('allowed');
+    expect(await strict.authorizeMethod(FoyerHub, FoyerHub.prototype.members, undefined, atConnect)).toBe('unauthenticated');
+    expect(await strict.authorizeHub(GuardedHub, undefined, hubPath)).toBe('unauthenticated');
+    expect(await strict.authorizeMethod(GuardedHub, GuardedHub.prototype.hello, undefined, atConnect)).toBe('unauthenticated');
   });
 
   it('tells the dispatcher which methods need no check per invocation', async () => {
@@ -155,7 +185,9 @@ describe('HubAuthorizer', () => {
     expect(open.describeHubAccess(OpenHub)).toBe('anyone');
     expect(open.describeHubAccess(RolesHub)).toBe('users meeting its @Authorize');
     expect(strict.describeHubAccess(RolesHub)).toBe('users meeting its @Authorize');
-    expect(strict.describeHubAccess(OpenHub)).toBe('authenticated users (requireAuthentication)');
+    expect(strict.describeHubAccess(StrictHub)).toBe('authenticated users (requireAuthentication)');
+    expect(strict.describeHubAccess(FoyerHub)).toBe('anyone (anonymous callers only to its @AllowAnonymous methods)');
+    expect(open.describeHubAccess(FoyerHub)).toBe('anyone');
     expect(strict.describeHubAccess(LobbyHub)).toBe('anyone');
   });
 });

@@ -3,7 +3,8 @@ import { Test } from '@nestjs/testing';
 import { createServer, type IncomingMessage } from 'node:http';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { Strategy as PassportStrategyBase } from 'passport-strategy';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SignalRModuleOptions } from '../../src/options/signalr-module-options.js';
 import { SIGNALR_MODULE_OPTIONS } from '../../src/signalr.module-definition.js';
 import { Authorize } from '../../src/security/authorize.decorator.js';
@@ -39,6 +40,15 @@ passport.use(
     },
   ),
 );
+/** A strategy whose code throws what is not an Error at all: still a failure, never a crash of the gatekeeper. */
+class ThrowingNothingStrategy extends PassportStrategyBase {
+  name = 'gatekeeper-spec-throws-nothing';
+
+  override authenticate(): void {
+    throw undefined;
+  }
+}
+passport.use(new ThrowingNothingStrategy());
 const jwt = new JwtService({ secret: SECRET });
 const UNAUTHORIZED = { admitted: false, status: 401, body: 'Unauthorized', headers: { 'WWW-Authenticate': 'Bearer' } };
 const FORBIDDEN = { admitted: false, status: 403, body: 'Forbidden', headers: {} };
@@ -141,6 +151,19 @@ describe('HubGatekeeper.admit: Passport and @Authorize', () => {
       expect(await ask(headers, (request) => open.admit(request))).toMatchObject({ admitted: true, user: undefined, userKey: undefined });
       expect(await ask(headers, (request) => authorized.admit(request))).toEqual(UNAUTHORIZED);
     }
+    expect(log.text()).toContain(`Refused POST ${hubPath}/negotiate with 401: no identity`);
+  });
+
+  it('asks the identity options nothing about an anonymous request, so options written for users need not expect none', async () => {
+    const ofUser = { name: (user: unknown) => (user as { name: string }).name, exp: (user: unknown) => (user as { exp: number }).exp * 1000 };
+    const gatekeeper = await gatekeeperOf(OpenHub, { authStrategies: [STRATEGY], userIdentifier: ofUser.name, credentialExpiresAt: ofUser.exp });
+    expect(await ask({}, (request) => gatekeeper.admit(request))).toMatchObject({ admitted: true, user: undefined, userKey: undefined, expiresAt: undefined });
+  });
+
+  it('answers 500 when a strategy throws what is not an Error', async () => {
+    const gatekeeper = await gatekeeperOf(OpenHub, { authStrategies: ['gatekeeper-spec-throws-nothing'] });
+    expect(await ask({}, (request) => gatekeeper.admit(request))).toEqual({ admitted: false, status: 500, body: 'Internal Server Error', headers: {} });
+    expect(log.text()).toContain(`Authentication failed on ${hubPath}/negotiate`);
   });
 
   it('answers 500 when a strategy throws, with the CORS headers an allowed origin is owed', async () => {
@@ -158,6 +181,7 @@ describe('HubGatekeeper.admit: Passport and @Authorize', () => {
   it("refuses a user without the hub's role with 403, and admits one with it", async () => {
     const gatekeeper = await gatekeeperOf(AdminsHub, { authStrategies: [STRATEGY] });
     expect(await ask(bearer({ sub: 'bob', roles: ['user'] }), (request) => gatekeeper.admit(request))).toEqual(FORBIDDEN);
+    expect(log.text()).toContain(`Refused POST ${hubPath}/negotiate with 403: hub authorization refused`);
     expect(await ask(bearer({ sub: 'carol', roles: ['admin'] }), (request) => gatekeeper.admit(request))).toMatchObject({
       admitted: true,
       userKey: 'carol',
@@ -168,6 +192,23 @@ describe('HubGatekeeper.admit: Passport and @Authorize', () => {
     const gatekeeper = await gatekeeperOf(OpenHub, { authStrategies: [STRATEGY] });
     const expired = bearer({ sub: 'alice', exp: Math.floor(Date.now() / 1000) - 10 });
     expect(await ask(expired, (request) => gatekeeper.admit(request))).toEqual(UNAUTHORIZED);
+    expect(log.text()).toContain(`Refused POST ${hubPath}/negotiate with 401: credential expired`);
+  });
+
+  describe('at the very millisecond a credential expires', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('refuses it: a credential is valid only before its expiry', async () => {
+      const gatekeeper = await gatekeeperOf(OpenHub, { authStrategies: [STRATEGY] });
+      const exp = Math.floor(Date.now() / 1000) + 600;
+      const credential = bearer({ sub: 'alice', exp });
+      // Only the clock the gatekeeper reads stands still; sockets and timers run as ever.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(exp * 1000);
+      expect(await ask(credential, (request) => gatekeeper.admit(request))).toEqual(UNAUTHORIZED);
+      vi.setSystemTime(exp * 1000 - 1);
+      expect(await ask(credential, (request) => gatekeeper.admit(request))).toMatchObject({ admitted: true, userKey: 'alice' });
+    });
   });
 
   it('refuses with 500 a user it cannot identify, rather than bind a token to nobody', async () => {
@@ -201,6 +242,7 @@ describe('HubGatekeeper.preflight', () => {
     const gatekeeper = await gatekeeperOf(OpenHub, { allowedOrigins: [ALLOWED] });
     expect(await ask({ Origin: FOREIGN, ...preflightHeaders }, (request) => gatekeeper.preflight(request), 'OPTIONS')).toEqual(FORBIDDEN);
     expect(await ask(preflightHeaders, (request) => gatekeeper.preflight(request), 'OPTIONS')).toEqual(FORBIDDEN);
+    expect(log.text()).toContain(`Refused OPTIONS ${hubPath}/negotiate with 403: preflight from a foreign origin`);
     const sameOrigin = { Host: 'chat.example.test', Origin: 'http://chat.example.test', ...preflightHeaders };
     expect(await ask(sameOrigin, (request) => gatekeeper.preflight(request), 'OPTIONS')).toEqual(FORBIDDEN);
   });

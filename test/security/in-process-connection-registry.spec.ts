@@ -37,6 +37,17 @@ describe('InProcessConnectionRegistry', () => {
     await expect(registry.takeOver('a', 60_000)).resolves.toEqual({ membershipVersion: 4 });
   });
 
+  it('holds a taken-over id, live and with its membership, for the hold it was taken over for', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const registry = new InProcessConnectionRegistry();
+    await registry.claim('a', 1_000);
+    await registry.recordMembership('a', 4, 1_000);
+    await registry.takeOver('a', 60_000);
+    vi.setSystemTime(59_999);
+    await expect(registry.claim('a', 1_000)).resolves.toBe('live');
+    await expect(registry.takeOver('a', 60_000)).resolves.toEqual({ membershipVersion: 4 });
+  });
+
   it('records no membership for an ended connection', async () => {
     const registry = new InProcessConnectionRegistry();
     await registry.end('a', 60_000);

@@ -31,7 +31,7 @@ describe('OriginPolicy start-up checks', () => {
     for (const allowCredentials of [undefined, true]) {
       const error = startupError(() => new OriginPolicy({ allowedOrigins: ['*'], allowCredentials }));
       expect(error.message).toMatch(/credentials with a wildcard would let any site act as the signed-in user/i);
-      expect(error.message).toContain('allowCredentials');
+      expect(error.message).toContain('List the allowed origins instead, or set allowCredentials to false.');
     }
   });
 
@@ -58,6 +58,12 @@ describe('OriginPolicy start-up checks', () => {
     const error = startupError(() => new OriginPolicy({ allowedOrigins: [entry] }));
     expect(error.message).toContain(JSON.stringify(entry));
     expect(error.message).toMatch(/scheme:\/\/host\[:port\]/);
+    expect(error.message).toContain('without path, query, fragment or user info; international domain names in punycode.');
+  });
+
+  it('refuses an entry that is not a string, as untyped configuration can hold, with the same message', () => {
+    const error = startupError(() => new OriginPolicy({ allowedOrigins: [443 as unknown as string] }));
+    expect(error.message).toContain('allowedOrigins entry 443 is not an origin');
   });
 
   it('accepts one trailing slash and normalizes scheme, host case and default ports', () => {
@@ -204,11 +210,16 @@ describe('OriginPolicy.check', () => {
     ['two comma-separated values', `${APP}, https://evil.example`],
     ['two equal values', `${APP},${APP}`],
     ['two space-separated values', `${APP} ${APP}`],
-    ['over 2048 characters', `https://${'a'.repeat(2040)}.example.com`],
+    ['over 2048 characters', `http://${'a'.repeat(2042)}`],
   ])('refuses an Origin with %s without quoting it', (_case, origin) => {
     const decision = checkOrigin(policy, origin);
     expect(decision).toEqual({ allowed: false, reason: 'Origin header is not a single well-formed origin.' });
   });
+});
+
+it('allows an origin of 2048 characters, the longest it reads', () => {
+  const host = 'a'.repeat(2041);
+  expect(checkOrigin(new OriginPolicy(), `http://${host}`, host)).toEqual({ allowed: true });
 });
 
 describe('OriginPolicy CORS headers', () => {
@@ -254,6 +265,12 @@ describe('OriginPolicy CORS headers', () => {
       'Access-Control-Max-Age': '600',
       Vary: 'Origin, Access-Control-Request-Headers',
     });
+  });
+
+  it('allow no request header to a preflight that asks for none', () => {
+    expect(policy.preflightHeaders(APP, requestWith({ origin: APP, 'access-control-request-method': 'GET' }))).not.toHaveProperty(
+      'Access-Control-Allow-Headers',
+    );
   });
 
   it('allow no request header outside the SignalR list', () => {

@@ -95,6 +95,12 @@ export class PrivateHub implements OnHubConnected, OnHubDisconnected {
   ping(): string {
     return 'pong';
   }
+
+  /** Exempt from requireAuthentication only: the hub's @Authorize still keeps anonymous callers out. */
+  @AllowAnonymous()
+  hello(): string {
+    return 'hello';
+  }
 }
 
 @Hub('/hubs/admins')
@@ -146,5 +152,18 @@ export class LobbyHub {
   @Authorize()
   members(): string {
     return 'members';
+  }
+}
+
+/** Under requireAuthentication: anonymous callers may connect for its one @AllowAnonymous method. */
+@Hub('/hubs/foyer')
+export class FoyerHub {
+  @AllowAnonymous()
+  ping(): string {
+    return 'pong';
+  }
+
+  members(@Caller() caller: HubCallerContext): string {
+    return `members for ${caller.userIdentifier}`;
   }
 }

@@ -1,14 +1,29 @@
+import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { KEY_GENERATION_COMMAND } from '../../src/options/signalr-module-options.js';
+import { CapturingLogger } from '../support/capturing-logger.js';
 import { createTokenService } from '../../src/security/token-service.provider.js';
 
+/** Where the warning goes: Nest's static logger, as in an application. */
+const log = new CapturingLogger();
+Logger.overrideLogger(log);
+
 describe('the module key ring', () => {
-  it.each(['production', 'staging', ''])('refuses to start without a key when NODE_ENV is "%s"', (environment) => {
-    expect(() => createTokenService({}, environment)).toThrow(/no key to seal connection tokens/);
+  beforeEach(() => log.lines.splice(0));
+
+  it.each(['production', 'staging', ''])('refuses to start without a key when NODE_ENV is "%s", saying how to make one', (environment) => {
+    expect(() => createTokenService({}, environment)).toThrow(
+      'nestjs-signalr: no key to seal connection tokens. Set the `keys` option to one or more 32-byte keys ' +
+        `(make one with \`${KEY_GENERATION_COMMAND}\`). Only NODE_ENV=development or test makes a temporary key.`,
+    );
   });
 
-  it.each(['development', 'test'])('makes a temporary key in %s', (environment) => {
+  it.each(['development', 'test'])('makes a temporary key in %s, with a warning that it lasts one process', (environment) => {
     expect(createTokenService({}, environment).usesGeneratedKey).toBe(true);
+    expect(log.lines).toEqual([
+      'No `keys` option: using a random key for this process only. Tokens will not survive a restart or work across nodes. SignalR:Security',
+    ]);
   });
 
   it('takes keys as base64 strings or Buffers, the first one sealing', () => {

@@ -86,8 +86,15 @@ describe('TokenService', () => {
       const service = new TokenService([newKey()]);
       const notObjects = [[1, 2], new Date(0), { toJSON: () => 'text' }, null];
       for (const payload of notObjects) {
-        expect(() => service.seal(PURPOSE, payload as unknown as Record<string, unknown>)).toThrow(TypeError);
+        expect(() => service.seal(PURPOSE, payload as unknown as Record<string, unknown>)).toThrow(
+          new TypeError('Only an object serializing to a JSON object can be sealed.'),
+        );
       }
+    });
+
+    it('opens the smallest payload, the empty object', () => {
+      const service = new TokenService([newKey()]);
+      expect(service.open(PURPOSE, service.seal(PURPOSE, {}))).toEqual({});
     });
 
     it('seals payloads up to the token length limit and refuses larger ones', () => {
@@ -97,18 +104,18 @@ describe('TokenService', () => {
         try {
           largest = service.seal(PURPOSE, { filler: 'x'.repeat(size) });
         } catch (error) {
-          expect(error).toBeInstanceOf(RangeError);
+          // 3035 bytes of JSON and 37 of framing are 3072 bytes: 4096 characters of base64.
+          expect(error).toEqual(new RangeError(`The payload is ${size + 13} bytes of JSON; a token holds at most 3035.`));
           break;
         }
       }
-      expect(largest.length).toBeGreaterThan(TokenService.maxTokenLength - 4);
-      expect(largest.length).toBeLessThanOrEqual(TokenService.maxTokenLength);
+      expect(largest).toHaveLength(TokenService.maxTokenLength);
       expect(service.open(PURPOSE, largest)).toBeDefined();
     });
 
     it('throws for an empty purpose, a programming error', () => {
       const service = new TokenService([newKey()]);
-      expect(() => service.seal('', PAYLOAD)).toThrow(TypeError);
+      expect(() => service.seal('', PAYLOAD)).toThrow(new TypeError('A token purpose must be a non-empty string.'));
       expect(() => service.open('', 'token')).toThrow(TypeError);
     });
 
@@ -116,7 +123,7 @@ describe('TokenService', () => {
       const service = new TokenService([newKey()]);
       expect(() => {
         for (let i = 0; i < 1000; i++) service.open(`purpose-${i}`, 'token');
-      }).toThrow(RangeError);
+      }).toThrow(new RangeError('More than 64 token purposes: purposes must be fixed names, not input.'));
     });
   });
 
@@ -288,6 +295,7 @@ describe('TokenService', () => {
       expect(() => new TokenService([key, newKey(), Buffer.from(key)])).toThrow(/Key 3 .* repeats key 1/);
       expect(() => new TokenService(['k'.repeat(32) as unknown as Buffer])).toThrow(/not a Buffer/);
       expect(() => new TokenService([])).toThrow(KeyRingError);
+      expect(() => new TokenService([])).toThrow(expect.objectContaining({ name: 'KeyRingError' }));
     });
   });
 });
@@ -301,9 +309,24 @@ describe('parseKeyRing', () => {
   });
 
   it('accepts both alphabets, padded or not', () => {
-    for (const text of [first.toString('base64'), first.toString('base64url'), first.toString('base64').replace(/=+$/, '')]) {
-      expect(parseKeyRing(text)).toEqual([first]);
+    // 0xfb bytes encode as '+/v7' in the standard alphabet, '-_v7' in the URL-safe one: both differ.
+    for (const key of [first, Buffer.alloc(32, 0xfb)]) {
+      for (const text of [key.toString('base64'), key.toString('base64url'), key.toString('base64').replace(/=+$/, '')]) {
+        expect(parseKeyRing(text)).toEqual([key]);
+      }
     }
+  });
+
+  it('says a ring of nothing but commas and spaces is empty, rather than name an empty key', () => {
+    for (const text of ['', ' , ', ',']) {
+      expect(keyRingErrorOf(text).message).toBe('The key ring is empty: expected a comma-separated list of base64 keys.');
+    }
+  });
+
+  it('reads an unpadded key of the wrong size as base64 and reports its size', () => {
+    expect(keyRingErrorOf(randomBytes(16).toString('base64url')).message).toBe(
+      'Key 1 of the key ring is 16 bytes long; keys must be 32 bytes.',
+    );
   });
 
   it('gives a ring that seals and opens', () => {

@@ -23,7 +23,7 @@ describe('TransportSecurity start-up checks', () => {
     'refuses the trusted proxy %j, which is not an IP address',
     (entry) => {
       expect(() => new TransportSecurity({ trustedProxies: [entry] })).toThrow(
-        `trustedProxies entry ${JSON.stringify(entry)} is not an IP address`,
+        `trustedProxies entry ${JSON.stringify(entry)} is not an IP address. List each proxy by its address, without host name, port or prefix length.`,
       );
     },
   );
