@@ -6,11 +6,11 @@ import { chromiumAvailable, withChromium } from '../support/chromium.js';
 import { TRANSPORT_NAMES, type TransportName } from '../support/client.js';
 import { listenOnLoopback } from '../support/hub-app.js';
 
-// The sample page on the official client in a real browser, its 3-second tokens refreshed by the
-// package's client extension: the connection outlives several of them without a reconnect.
+// The sample page on the official client in a real browser, its 6-second tokens refreshed by the
+// package's client extension: the connection outlives several of them (30 s) without a reconnect.
 
-const TOKEN_TTL_SECONDS = 3;
-const HOLD_MS = 9_000;
+const TOKEN_TTL_SECONDS = 6;
+const HOLD_MS = 30_000;
 
 describe.runIf(chromiumAvailable())('the sample page refreshing short-lived tokens in headless Chromium', () => {
   const suite = withChromium(async () => listenOnLoopback(await createSampleApp({ logger: false })));
@@ -60,4 +60,47 @@ describe.runIf(chromiumAvailable())('the sample page refreshing short-lived toke
     },
     HOLD_MS + 40_000,
   );
+
+  it("refuses a refresh with another user's token in the browser; the connection keeps its user and closes at the old expiry", async () => {
+    // The page's CSP refuses inline scripts, the test's own included: this context lets the test's through.
+    const page = await (await suite.browser.newContext({ bypassCSP: true })).newPage();
+    await page.goto(suite.server.baseUrl);
+    // The extension as the page loads it, handed to the test's script (a module the page imports).
+    await page.addScriptTag({
+      type: 'module',
+      content: "import { AuthenticationRefresh } from '/vendor/nestjs-signalr/authentication-refresh.js'; window.AuthenticationRefresh = AuthenticationRefresh;",
+    });
+    await page.waitForFunction(() => 'AuthenticationRefresh' in window);
+    const outcome = await page.evaluate(async () => {
+      const { AuthenticationRefresh } = window as unknown as typeof import('nestjs-signalr/client');
+      const { HubConnectionBuilder } = (window as unknown as { signalR: typeof import('@microsoft/signalr') }).signalR;
+      const [bob, mallory] = await Promise.all(
+        [['bob', 3] as const, ['alice', 600] as const].map(async ([username, ttlSeconds]) => {
+          const response = await fetch('/auth/login', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ username, password: `${username}-pass`, ttlSeconds }),
+          });
+          return ((await response.json()) as { access_token: string }).access_token;
+        }),
+      );
+      let token = bob;
+      const refresh = new AuthenticationRefresh('/hubs/chat', { accessTokenFactory: () => token });
+      const connection = refresh.attach(new HubConnectionBuilder().withUrl('/hubs/chat', { accessTokenFactory: () => token }).build());
+      const closed = new Promise<number>((resolve) => connection.onclose(() => resolve(performance.now())));
+      await connection.start();
+      const startedAt = performance.now();
+      token = mallory;
+      const refusal = await refresh.refresh().then(
+        () => 'accepted',
+        (error: { statusCode?: number }) => error.statusCode,
+      );
+      const stillBob = await connection.invoke('Whoami');
+      return { refusal, stillBob, closedAfterMs: (await closed) - startedAt };
+    });
+    expect(outcome.refusal).toBe(403);
+    expect(outcome.stillBob).toMatchObject({ name: 'bob' });
+    // Closed by the server when bob's 3-second token ran out, not by the refusal.
+    expect(outcome.closedAfterMs).toBeGreaterThan(1000);
+  });
 });
