@@ -1,5 +1,6 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from './wait.js';
 
 /** One request the proxy passed on: to which target, and how that target answered. */
 export interface ProxiedRequest {
@@ -31,6 +32,16 @@ export class RoundRobinProxy {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     proxy = new RoundRobinProxy(server, targets);
     return proxy;
+  }
+
+  /**
+   * The requests passed on whose path and query start with `prefix`, once each has its answer:
+   * one sent just before the caller looked may still be on its way, and is not unanswered.
+   */
+  async answered(prefix: string, timeoutMs = 10_000): Promise<ProxiedRequest[]> {
+    const matching = this.requests.filter((request) => request.url.startsWith(prefix));
+    await waitFor(() => matching.every((request) => request.status !== undefined), timeoutMs);
+    return matching;
   }
 
   get url(): string {
