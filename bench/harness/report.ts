@@ -100,9 +100,10 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
     push('## Connections', '');
     push(
       `| server | RSS KiB per idle connection (at ${number(options.idleConnections)}) | JS heap KiB per idle connection | connects per second | ` +
-        'server CPU µs per connect | load CPU µs per connect | negotiate + connect per second with JWT | server CPU µs per JWT connect |',
+        'server CPU µs per connect | load CPU µs per connect | negotiate + connect per second with JWT | server CPU µs per JWT connect | ' +
+        'connects per second without negotiate | server CPU µs per connect without negotiate |',
     );
-    push('|---|---:|---:|---:|---:|---:|---:|---:|');
+    push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     const memoryBase = results.memory.get('raw-ws');
     const connectBase = results.connect.get('raw-ws');
     for (const target of targets.filter((id) => !HTTP_TRANSPORT_TARGETS.includes(id))) {
@@ -114,7 +115,9 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
           `${withRatio(fieldOf(connect, 'plainPerSecond'), fieldOf(connectBase, 'plainPerSecond'))} | ` +
           `${withRatio(fieldOf(connect, 'plainCpu'), fieldOf(connectBase, 'plainCpu'))} | ` +
           `${withRatio(fieldOf(connect, 'plainLoadCpu'), fieldOf(connectBase, 'plainLoadCpu'))} | ` +
-          `${number(fieldOf(connect, 'jwtPerSecond') ?? Number.NaN)} | ${number(fieldOf(connect, 'jwtCpu') ?? Number.NaN)} |`,
+          `${number(fieldOf(connect, 'jwtPerSecond') ?? Number.NaN)} | ${number(fieldOf(connect, 'jwtCpu') ?? Number.NaN)} | ` +
+          `${withRatio(fieldOf(connect, 'directPerSecond'), fieldOf(connectBase, 'plainPerSecond'))} | ` +
+          `${withRatio(fieldOf(connect, 'directCpu'), fieldOf(connectBase, 'plainCpu'))} |`,
       );
       notes.push(noteOf(`${LABELS[target]}, memory`, memory) ?? '', noteOf(`${LABELS[target]}, connects`, connect) ?? '');
     }
@@ -123,7 +126,9 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
       'Connects: (a) and (b) a WebSocket upgrade; (c) upgrade, Engine.IO open and Socket.IO connect; (d) anonymous negotiate, ' +
         'upgrade with the connection token and hub handshake. Each is measured after the same loops ran unmeasured for a ' +
         'while (V8 compiles a connect path only after thousands of connections). Load CPU is the load processes\' own: they share the cores with the server, so it lowers the rate too. ' +
-        'The JWT column is (d) on an `@Authorize()` hub with a bearer token on negotiate and upgrade; the others have no equivalent (n/a).',
+        'The JWT column is (d) on an `@Authorize()` hub with a bearer token on negotiate and upgrade; the others have no equivalent (n/a). ' +
+        'Without negotiate is (d) as `@microsoft/signalr` connects with `skipNegotiation: true`: the upgrade and the handshake, ' +
+        'one HTTP exchange like (a)\'s, its ratios against (a)\'s connects.',
       '',
     );
   }

@@ -44,6 +44,9 @@ export interface ConnectResult {
   /** Negotiate + connect with a JWT (nestjs-signalr only). */
   readonly jwtPerSecond?: number;
   readonly jwtCpu?: number;
+  /** Anonymous upgrade and handshake without negotiate (`skipNegotiation`, nestjs-signalr only): one HTTP exchange, as (a)'s. */
+  readonly directPerSecond?: number;
+  readonly directCpu?: number;
   readonly note?: string;
 }
 
@@ -257,22 +260,23 @@ export async function runMemory(context: Context, target: TargetId, count: numbe
  * Each phase (anonymous, then with a JWT) first runs its loops for `--connect-warmup-ms`
  * unmeasured, as the invocation scenario warms up: a server that has been up a while has its
  * connect path compiled, and so do the load processes.
- * Profiled as `<target>:connect:anonymous` and `<target>:connect:jwt`.
+ * This package is also measured without negotiate (`skipNegotiation`), the one HTTP exchange of a
+ * bare WebSocket server's connect. Profiled as `<target>:connect:anonymous`, `:jwt` and `:direct`.
  */
 export async function runConnect(context: Context, target: TargetId): Promise<ConnectResult> {
   const { options } = context;
   const signalr = target === 'signalr-json' || target === 'signalr-msgpack';
   return withServer(context, target, 'connect', undefined, options.workers, async (server, workers) => {
     const lanes = split(options.connectConcurrency, workers.size);
-    const loops = (tokens: string[], durationMs: number) =>
-      workers.each((index) => (lanes[index] > 0 ? { cmd: 'connect-rate', durationMs, concurrency: lanes[index], tokens } : undefined));
-    const rate = async (tokens: string[], phase: string) => {
-      if (options.connectWarmupMs > 0) await loops(tokens, options.connectWarmupMs);
+    const loops = (tokens: string[], durationMs: number, skipNegotiation: boolean) =>
+      workers.each((index) => (lanes[index] > 0 ? { cmd: 'connect-rate', durationMs, concurrency: lanes[index], tokens, skipNegotiation } : undefined));
+    const rate = async (tokens: string[], phase: string, skipNegotiation = false) => {
+      if (options.connectWarmupMs > 0) await loops(tokens, options.connectWarmupMs, skipNegotiation);
       await sleep(300);
       const window = profileWindow(context, server, `${target}:connect:${phase}`);
       await window.begin();
       const before = await server.stats();
-      const replies = await loops(tokens, options.connectMs);
+      const replies = await loops(tokens, options.connectMs, skipNegotiation);
       const completed = sum(replies, 'completed');
       const failed = sum(replies, 'failed');
       const ms = Math.max(...replies.map((reply) => Number(reply.ms ?? 0)));
@@ -290,8 +294,18 @@ export async function runConnect(context: Context, target: TargetId): Promise<Co
     };
     const plain = await rate([], 'anonymous');
     const jwt = signalr ? await rate(Array.from({ length: 100 }, (_, index) => signJwt(context.jwtSecret, `user-${index}`)), 'jwt') : undefined;
-    const note = [plain.note, jwt?.note].filter(Boolean).join('; ') || undefined;
-    return { plainPerSecond: plain.perSecond, plainCpu: plain.cpu, plainLoadCpu: plain.loadCpu, jwtPerSecond: jwt?.perSecond, jwtCpu: jwt?.cpu, note };
+    const direct = signalr ? await rate([], 'direct', true) : undefined;
+    const note = [plain.note, jwt?.note, direct?.note].filter(Boolean).join('; ') || undefined;
+    return {
+      plainPerSecond: plain.perSecond,
+      plainCpu: plain.cpu,
+      plainLoadCpu: plain.loadCpu,
+      jwtPerSecond: jwt?.perSecond,
+      jwtCpu: jwt?.cpu,
+      directPerSecond: direct?.perSecond,
+      directCpu: direct?.cpu,
+      note,
+    };
   });
 }
 

@@ -18,6 +18,8 @@ export type ClientEvent =
 export interface ConnectOptions {
   /** A JWT sent as a bearer header on negotiate and upgrade (nestjs-signalr's secured hub). */
   readonly token?: string;
+  /** Straight to the upgrade, as `@microsoft/signalr` does with `skipNegotiation: true` (nestjs-signalr only). */
+  readonly skipNegotiation?: boolean;
 }
 
 export interface TickPayload {
@@ -276,8 +278,8 @@ abstract class SignalRDialect implements Dialect {
   async connect(port: number, options: ConnectOptions = {}): Promise<WebSocket> {
     const hubPath = options.token ? '/hubs/secure' : '/hubs/bench';
     const headers: Record<string, string> = options.token ? { Authorization: `Bearer ${options.token}` } : {};
-    const { connectionToken } = await negotiate(port, hubPath, headers);
-    const opening = await openSocket(`ws://127.0.0.1:${port}${hubPath}?id=${encodeURIComponent(connectionToken)}`, headers);
+    const query = options.skipNegotiation ? '' : `?id=${encodeURIComponent((await negotiate(port, hubPath, headers)).connectionToken)}`;
+    const opening = await openSocket(`ws://127.0.0.1:${port}${hubPath}${query}`, headers);
     return handshake(opening, async () => {
       opening.socket.send(`{"protocol":"${this.protocol}","version":1}${RS}`);
       const answer = (await opening.next()).data.toString('utf8');

@@ -74,7 +74,7 @@ async function handle(request: WorkerRequest): Promise<Record<string, unknown>> 
     case 'latencies':
       return { latencies: Float64Array.from(latencies), errors: protocolErrors, lastError: lastProtocolError };
     case 'connect-rate':
-      return connectRate(request.durationMs, request.concurrency, request.tokens);
+      return connectRate(request.durationMs, request.concurrency, request.tokens, request.skipNegotiation);
     case 'stream':
       return startStreams(request.count, request.itemBytes, request.intervalMs);
     case 'pause':
@@ -258,8 +258,8 @@ function fanoutArm(firstMeasuredRound: number): Record<string, unknown> {
   return { receivers: expected };
 }
 
-/** Loops that each open a connection (negotiate, upgrade, handshake), then close it, until time is up. */
-async function connectRate(durationMs: number, concurrency: number, tokens: readonly string[]): Promise<Record<string, unknown>> {
+/** Loops that each open a connection (negotiate unless skipped, upgrade, handshake), then close it, until time is up. */
+async function connectRate(durationMs: number, concurrency: number, tokens: readonly string[], skipNegotiation = false): Promise<Record<string, unknown>> {
   const deadline = performance.now() + durationMs;
   let completed = 0;
   let failed = 0;
@@ -269,7 +269,7 @@ async function connectRate(durationMs: number, concurrency: number, tokens: read
     while (performance.now() < deadline) {
       const token = tokens.length > 0 ? tokens[turn++ % tokens.length] : undefined;
       try {
-        const socket = await dialect!.connect(port, { token });
+        const socket = await dialect!.connect(port, { token, skipNegotiation });
         completed++;
         socket.on('error', () => undefined);
         socket.close(1000);
