@@ -16,6 +16,9 @@ export interface IdleHoldResult {
   readonly settleSeconds: number;
   readonly rssPerConnection: number;
   readonly heapPerConnection: number;
+  /** V8's old space while the connections are held, settled: committed, and filled by live objects. */
+  readonly oldSpaceCommitted: number;
+  readonly oldSpaceUsed: number;
   /** Descriptors the server had open before any client, and its limit. */
   readonly serverFiles: number | undefined;
   readonly serverFileLimit: number | undefined;
@@ -81,6 +84,8 @@ export async function runIdleHold(context: Context, target: TargetId): Promise<I
       settleSeconds: baseline.seconds,
       rssPerConnection: (loaded.stats.rss - baseline.stats.rss) / Math.max(1, held),
       heapPerConnection: (loaded.stats.heapUsed - baseline.stats.heapUsed) / Math.max(1, held),
+      oldSpaceCommitted: loaded.stats.oldSpaceCommitted,
+      oldSpaceUsed: loaded.stats.oldSpaceUsed,
       serverFiles,
       serverFileLimit: limit,
       drops,

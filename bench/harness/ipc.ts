@@ -64,6 +64,12 @@ export interface ServerStats {
   readonly cpu: number;
   /** Client connections the server holds now, by its own count (-1 where the server keeps none). */
   readonly connections: number;
+  /**
+   * V8's old space: the memory it holds for long-lived objects, and how much of it they fill. What
+   * it holds beyond what they fill is free room within its pages, which a GC does not give back.
+   */
+  readonly oldSpaceCommitted: number;
+  readonly oldSpaceUsed: number;
 }
 
 /** Monotonic microseconds, comparable between processes on one machine. */

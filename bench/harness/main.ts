@@ -5,7 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import { buildAspNetCoreServer } from './aspnetcore-build.js';
 import { CROSS_NODE_SETUPS, runCrossNode, SETUP_LABELS } from './cross-node.js';
 import { cpuSnapshot, otherCores } from './machine-load.js';
-import { ASPNETCORE_TARGETS, DEFAULT_SCENARIOS, drivesFlowControl, HTTP_TRANSPORT_TARGETS, readOptions, type TargetId } from './options.js';
+import { ASPNETCORE_TARGETS, DEFAULT_SCENARIOS, drivesFlowControl, holdsIdleConnections, HTTP_TRANSPORT_TARGETS, readOptions, type TargetId } from './options.js';
 import { runIdleHold } from './idle-hold.js';
 import { slowFanoutKey } from './report-flow-control.js';
 import { runSlowConsumers } from './slow-consumers.js';
@@ -46,6 +46,7 @@ const results: Results = {
 /** Only this package has a backplane to scale out over. */
 const SCALE_OUT_TARGETS = options.targets.filter((target) => target === 'signalr-json' || target === 'signalr-msgpack');
 const FLOW_TARGETS = options.targets.filter(drivesFlowControl);
+const IDLE_HOLD_TARGETS = options.targets.filter(holdsIdleConnections);
 /** Memory and connects are measured on WebSocket connections only. */
 const SOCKET_TARGETS = options.targets.filter((target) => !HTTP_TRANSPORT_TARGETS.includes(target));
 const MIB = 2 ** 20;
@@ -177,7 +178,7 @@ for (const scenario of options.scenarios) {
         (target) => runIdleHold(context, target),
         (r) => r.rssPerConnection,
         (r) => `${fixed(r.held)} held, ${fixed(r.connectsPerSecond)}/s, ${fixed(r.rssPerConnection / 1024, 1)} KiB RSS and ${fixed(r.heapPerConnection / 1024, 1)} KiB heap each, ${r.drops} drops, ${fixed(r.rssAfterDisconnect / MIB)} MiB after${note(r)}`,
-        FLOW_TARGETS,
+        IDLE_HOLD_TARGETS,
       );
       for (const [target, outcome] of outcomes) results.idleHold.set(target, outcome);
       break;

@@ -42,6 +42,8 @@ export const DEFAULT_SCENARIOS: readonly ScenarioId[] = ['invoke', 'fanout', 'me
 /** The flow-control scenarios drive (a), the limit, and this package; the Nest gateways have no streams here. */
 export const FLOW_CONTROL_SCENARIOS: readonly ScenarioId[] = ['slow-consumers', 'idle-hold', 'slow-fanout'];
 export const drivesFlowControl = (target: TargetId) => target === 'raw-ws' || target === 'signalr-json' || target === 'signalr-msgpack';
+/** Holding idle connections needs no flow control: Nest's platform-ws gateway can do it too (with (a)'s heartbeat). */
+export const holdsIdleConnections = (target: TargetId) => drivesFlowControl(target) || target === 'nest-ws';
 
 export interface BenchOptions {
   readonly targets: readonly TargetId[];

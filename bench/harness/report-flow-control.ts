@@ -99,10 +99,13 @@ export function renderIdleHold(options: BenchOptions, targets: readonly TargetId
       `${number(options.holdConnections)} connections opened by ${options.openConcurrency} at a time over several load processes ` +
       '(this package: negotiate, upgrade, handshake), memory settled again, the connections held with a keep-alive from each ' +
       'client every 15 s and the hub\'s own pings (every 15 s by default), then all closed with a close frame; RSS read after ' +
-      'full GCs 5 s after the server counted none. Drops are closes the load processes saw during the hold. Ratios against (a).',
+      'full GCs 5 s after the server counted none. Drops are closes the load processes saw during the hold. Ratios against (a). ' +
+      'V8\'s old space is read with the connections held and settled: what it holds, and what live objects fill of it; the ' +
+      'rest is free room left within its pages by objects that died after their neighbours were promoted, which full GCs ' +
+      'do not give back and RSS still counts.',
     '',
-    '| server | held | connects per second while opening | settled RSS before, MiB (after s of GCs) | RSS KiB per connection | JS heap KiB per connection | drops | server CPU while holding, % of a core | RSS 5 s after all left, MiB |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| server | held | connects per second while opening | settled RSS before, MiB (after s of GCs) | RSS KiB per connection | JS heap KiB per connection | V8 old space held / filled, MiB | drops | server CPU while holding, % of a core | RSS 5 s after all left, MiB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const base = results.get('raw-ws');
   for (const target of targets) {
@@ -112,14 +115,14 @@ export function renderIdleHold(options: BenchOptions, targets: readonly TargetId
     const ratio = (field: keyof IdleHoldResult, scale = 1, digits = 0) =>
       withRatio(value(field) === undefined ? undefined : value(field)! / scale, fieldOf(base, field) === undefined ? undefined : fieldOf(base, field)! / scale, digits);
     if (isNa(outcome)) {
-      lines.push(`| ${LABELS[target]} | n/a | | | | | | | |`);
+      lines.push(`| ${LABELS[target]} | n/a | | | | | | | | |`);
       continue;
     }
     const result = outcome as IdleHoldResult;
     lines.push(
       `| ${LABELS[target]} | ${number(result.held)} of ${number(result.asked)} | ${ratio('connectsPerSecond')} | ` +
         `${mib(result.baselineRss)} (${number(result.settleSeconds)} s) | ${ratio('rssPerConnection', 1024, 1)} | ${ratio('heapPerConnection', 1024, 1)} | ` +
-        `${number(result.drops)} | ${ratio('idleCpuPercent', 1, 2)} | ${mib(result.rssAfterDisconnect)} (${signedMib(result.rssAfterDisconnect - result.baselineRss)} on the baseline) |`,
+        `${mib(result.oldSpaceCommitted)} / ${mib(result.oldSpaceUsed)} | ${number(result.drops)} | ${ratio('idleCpuPercent', 1, 2)} | ${mib(result.rssAfterDisconnect)} (${signedMib(result.rssAfterDisconnect - result.baselineRss)} on the baseline) |`,
     );
   }
   const limited = targets.map((target) => results.get(target)).filter((outcome) => !isNa(outcome) && (outcome as IdleHoldResult).held < options.holdConnections);

@@ -1,5 +1,5 @@
 import type { ProfileSummary } from './profile-summary.js';
-import { DEFAULT_SCENARIOS, drivesFlowControl, HTTP_TRANSPORT_TARGETS, type BenchOptions, type TargetId } from './options.js';
+import { DEFAULT_SCENARIOS, drivesFlowControl, holdsIdleConnections, HTTP_TRANSPORT_TARGETS, type BenchOptions, type TargetId } from './options.js';
 import type { CrossNodeResult } from './cross-node.js';
 import type { IdleHoldResult } from './idle-hold.js';
 import { fieldOf, key, LABELS, noteOf, number, withRatio, type Outcome } from './report-cells.js';
@@ -138,7 +138,7 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
   if (options.scenarios.includes('shards')) push(...renderShards(options, results.shards, notes));
   const flowTargets = targets.filter(drivesFlowControl);
   if (options.scenarios.includes('slow-consumers')) push(...renderSlowConsumers(options, flowTargets, results.slowConsumers, notes));
-  if (options.scenarios.includes('idle-hold')) push(...renderIdleHold(options, flowTargets, results.idleHold, notes));
+  if (options.scenarios.includes('idle-hold')) push(...renderIdleHold(options, targets.filter(holdsIdleConnections), results.idleHold, notes));
   if (options.scenarios.includes('slow-fanout')) push(...renderSlowFanout(options, flowTargets, results.slowFanout, notes));
 
   const verdicts = targetVerdicts(options, results);

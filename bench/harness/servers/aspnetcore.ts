@@ -40,7 +40,7 @@ function rssBytes(): number {
 
 async function stats(collect: boolean): Promise<ServerStats> {
   const heapUsed = collect ? Number(await (await fetch(`${baseUrl}/bench/gc`, { method: 'POST' })).text()) : Number.NaN;
-  return { rss: rssBytes(), heapUsed, external: Number.NaN, arrayBuffers: Number.NaN, cpu: cpuMicros(), connections: -1 };
+  return { rss: rssBytes(), heapUsed, external: Number.NaN, arrayBuffers: Number.NaN, cpu: cpuMicros(), connections: -1, oldSpaceCommitted: Number.NaN, oldSpaceUsed: Number.NaN };
 }
 
 process.on('message', (request: ServerRequest) => {

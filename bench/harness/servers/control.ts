@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import type { ServerRequest, ServerStats } from '../ipc.js';
 
 /**
@@ -63,6 +63,7 @@ async function stats(collect: boolean): Promise<ServerStats> {
   }
   const memory = memoryUsage();
   const cpu = process.cpuUsage();
+  const oldSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'old_space');
   return {
     rss: memory.rss,
     heapUsed: memory.heapUsed,
@@ -70,6 +71,8 @@ async function stats(collect: boolean): Promise<ServerStats> {
     arrayBuffers: memory.arrayBuffers,
     cpu: cpu.user + cpu.system,
     connections: connectionCount(),
+    oldSpaceCommitted: oldSpace?.space_size ?? Number.NaN,
+    oldSpaceUsed: oldSpace?.space_used_size ?? Number.NaN,
   };
 }
 

@@ -7,17 +7,28 @@ import {
   MessageBody,
   SubscribeMessage,
   WebSocketGateway,
+  WebSocketServer,
   type OnGatewayDisconnect,
+  type OnGatewayInit,
 } from '@nestjs/websockets';
 import type { AddressInfo } from 'node:net';
-import type { WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer as WsServer } from 'ws';
 import { BENCH_LOGGER, serveControl } from './control.js';
+import { keepHeartbeat } from './heartbeat.js';
 
-/** (b) A Nest gateway on @nestjs/platform-ws with the same handlers as (a). */
+/**
+ * (b) A Nest gateway on @nestjs/platform-ws with the same handlers as (a). Where a scenario holds
+ * idle connections (`BENCH_WS_HEARTBEAT_MS`), it runs (a)'s heartbeat: Nest's adapter has none.
+ */
 @WebSocketGateway({ path: '/ws', perMessageDeflate: false })
-class BenchGateway implements OnGatewayDisconnect<WebSocket> {
+class BenchGateway implements OnGatewayInit<WsServer>, OnGatewayDisconnect<WebSocket> {
+  @WebSocketServer() server!: WsServer;
   private readonly groups = new Map<string, Set<WebSocket>>();
   private readonly memberships = new WeakMap<WebSocket, string[]>();
+
+  afterInit(server: WsServer): void {
+    keepHeartbeat(server);
+  }
 
   @SubscribeMessage('echo')
   echo(@MessageBody() data: unknown): { event: string; data: unknown } {
@@ -50,4 +61,5 @@ class BenchModule {}
 const app = await NestFactory.create(BenchModule, { logger: BENCH_LOGGER });
 app.useWebSocketAdapter(new WsAdapter(app));
 await app.listen(0, '127.0.0.1');
-serveControl((app.getHttpServer().address() as AddressInfo).port);
+const { server } = app.get(BenchGateway);
+serveControl((app.getHttpServer().address() as AddressInfo).port, () => server.clients.size);

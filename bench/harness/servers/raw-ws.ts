@@ -2,32 +2,26 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { serveControl } from './control.js';
+import { keepHeartbeat } from './heartbeat.js';
 
 /**
  * (a) The practical limit: a bare `ws` server doing the least an application can: parse each JSON
  * message, answer an echo, keep group membership in a Map, serialize a broadcast once. A stream
  * is a timer sending items, as an application that never looks at `bufferedAmount` writes it.
- * Where a scenario holds idle connections (`BENCH_WS_HEARTBEAT_MS`), dead clients are found as
- * the `ws` README shows, the least that does what SignalR's keep-alive and client timeout do:
- * one timer pings every client and ends those that did not answer the last ping. Elsewhere it
- * would end the clients that the flow-control scenarios pause on purpose.
  */
 interface Message {
   readonly event: string;
   readonly data: unknown;
 }
 
-const heartbeatMs = Number(process.env.BENCH_WS_HEARTBEAT_MS ?? 0);
-
 const groups = new Map<string, Set<WebSocket>>();
-const answeredPing = new WeakSet<WebSocket>();
 const memberships = new WeakMap<WebSocket, string[]>();
 const server = createServer((_request, response) => response.writeHead(404).end());
 const sockets = new WebSocketServer({ server, path: '/ws', perMessageDeflate: false });
 
+keepHeartbeat(sockets);
+
 sockets.on('connection', (socket) => {
-  answeredPing.add(socket);
-  socket.on('pong', () => answeredPing.add(socket));
   socket.on('message', (data: Buffer) => {
     let message: Message;
     try {
@@ -82,18 +76,6 @@ function stream(socket: WebSocket, { count, itemBytes, intervalMs }: StreamReque
     else setImmediate(next);
   };
   next();
-}
-
-if (heartbeatMs > 0) {
-  setInterval(() => {
-    for (const socket of sockets.clients) {
-      if (!answeredPing.delete(socket)) {
-        socket.terminate();
-        continue;
-      }
-      socket.ping();
-    }
-  }, heartbeatMs).unref();
 }
 
 server.listen(0, '127.0.0.1', () => serveControl((server.address() as AddressInfo).port, () => sockets.clients.size));
