@@ -2,7 +2,7 @@ import type { TargetId } from './options.js';
 
 /** What the orchestrator asks a load process; each request is answered once with its `id`. */
 export type WorkerRequest = { readonly id: number } & (
-  | { readonly cmd: 'setup'; readonly target: TargetId; readonly port: number; readonly payloadBytes: number }
+  | { readonly cmd: 'setup'; readonly target: TargetId; readonly port: number; readonly payloadBytes: number; readonly skipNegotiation?: boolean }
   | { readonly cmd: 'open'; readonly count: number; readonly concurrency: number; readonly sender: boolean }
   | { readonly cmd: 'echo-start'; readonly depth: number }
   | { readonly cmd: 'echo-count' }

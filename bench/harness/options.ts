@@ -118,6 +118,8 @@ export interface BenchOptions {
   readonly connectConcurrency: number;
   /** Connections opened at once while building up a scenario's load. */
   readonly openConcurrency: number;
+  /** This package's connections are opened without negotiate (`skipNegotiation`) while building up the load. */
+  readonly skipNegotiation: boolean;
   /** Bytes of filler text in each echo and broadcast payload. */
   readonly payloadBytes: number;
   /** Runs of each cell; the run with the median headline number is reported. */
@@ -186,6 +188,7 @@ const DEFAULTS = {
   'connect-warmup-ms': '5000',
   'connect-concurrency': '32',
   'open-concurrency': '200',
+  'skip-negotiation': 'false',
   'payload-bytes': '32',
   repeat: '1',
   profile: '',
@@ -263,6 +266,7 @@ export function readOptions(argv: readonly string[] = process.argv.slice(2), env
     connectWarmupMs: int('connect-warmup-ms'),
     connectConcurrency: Math.max(1, int('connect-concurrency')),
     openConcurrency: Math.max(1, int('open-concurrency')),
+    skipNegotiation: oneOf('skip-negotiation', ['true', 'false'])[0] === 'true',
     payloadBytes: int('payload-bytes'),
     repeat: Math.max(1, int('repeat')),
     profile: get('profile') || undefined,

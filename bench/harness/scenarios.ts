@@ -112,7 +112,7 @@ export async function withServer<T>(
   const workers = await WorkerPool.start(workerCount);
   const window = profileWindow(context, server, key);
   try {
-    await workers.all({ cmd: 'setup', target, port: server.port, payloadBytes });
+    await workers.all({ cmd: 'setup', target, port: server.port, payloadBytes, skipNegotiation: context.options.skipNegotiation });
     return await body(server, workers, window);
   } finally {
     await server.stop();

@@ -31,6 +31,8 @@ let protocolErrors = 0;
 let lastProtocolError = '';
 let keepAliveTimer: NodeJS.Timeout | undefined;
 let filler = '';
+/** This package's connections opened for a scenario skip negotiate (`--skip-negotiation`). */
+let openWithoutNegotiate = false;
 const KEEP_ALIVE_SECONDS = 15;
 const FIRST_KEEP_ALIVE_SECONDS = 10;
 
@@ -53,6 +55,7 @@ async function handle(request: WorkerRequest): Promise<Record<string, unknown>> 
       dialect = dialectFor(request.target, request.payloadBytes);
       port = request.port;
       filler = 'x'.repeat(request.payloadBytes);
+      openWithoutNegotiate = request.skipNegotiation === true;
       return {};
     case 'open':
       return open(request.count, request.concurrency, request.sender);
@@ -149,7 +152,7 @@ async function open(count: number, concurrency: number, withSender: boolean): Pr
     while (next < count) {
       next++;
       try {
-        const socket = await dialect!.connect(port);
+        const socket = await dialect!.connect(port, { skipNegotiation: openWithoutNegotiate });
         const connection: Connection = { socket, inFlight: 0, seq: 0, closed: false };
         connections.push(connection);
         listen(connection);
