@@ -50,7 +50,10 @@ const ECHO: ClientEvent = { kind: 'echo' };
 const JOINED: ClientEvent = { kind: 'joined' };
 const SOCKET_TIMEOUT_MS = 15_000;
 
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+// Node's server closes a keep-alive socket after 5 s idle (its keepAliveTimeout): a request sent on
+// it just then fails with "socket hang up". Clients that read the answer's `Keep-Alive: timeout=5`
+// (undici, browsers) let such sockets go first; this agent must too, or a negotiate fails now and then.
+const agent = new Agent({ keepAlive: true, maxSockets: 256, timeout: 4000 });
 
 export function dialectFor(target: TargetId, payloadBytes: number): Dialect {
   const filler = 'x'.repeat(payloadBytes);
