@@ -29,6 +29,16 @@ describe('InProcessConnectionRegistry', () => {
     await expect(registry.claim('b', 1_000)).resolves.toBe('claimed');
   });
 
+  it('answers an id as unknown the moment its hold or its end runs out, between sweeps', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const registry = new InProcessConnectionRegistry();
+    await registry.claim('a', 100);
+    await registry.end('b', 100);
+    vi.setSystemTime(100);
+    await expect(registry.claim('a', 1_000)).resolves.toBe('claimed');
+    await expect(registry.takeOver('b', 1_000)).resolves.toEqual({ membershipVersion: undefined });
+  });
+
   it('hands the recorded membership version to a takeover, and none when nothing was recorded', async () => {
     const registry = new InProcessConnectionRegistry();
     await expect(registry.takeOver('unknown', 1_000)).resolves.toEqual({ membershipVersion: undefined });
