@@ -7,11 +7,11 @@ export interface Authentication {
 }
 
 type PassportCallback = (error: unknown, user: unknown, info: unknown) => void;
-/** Where Passport keeps its strategies by name: underscored, yet where it has been since Passport 0.1. */
+/** Where Passport keeps its strategies by name: underscored (its types omit it), yet where it has been since Passport 0.1. */
 const STRATEGY_REGISTRY = '_strategies';
 
 interface PassportLike {
-  readonly [STRATEGY_REGISTRY]?: Readonly<Record<string, unknown>>;
+  readonly [STRATEGY_REGISTRY]: Readonly<Record<string, unknown>>;
   authenticate(
     strategies: string | string[],
     options: { session: boolean },
@@ -34,7 +34,7 @@ export class PassportAuthenticator {
   static async create(strategies: string[]): Promise<PassportAuthenticator> {
     let passport: PassportLike;
     try {
-      passport = ((await import('passport')) as { default: PassportLike }).default;
+      passport = ((await import('passport')) as unknown as { default: PassportLike }).default;
     } catch {
       throw new Error("nestjs-signalr: 'authStrategies' needs the 'passport' and '@nestjs/passport' packages installed.");
     }
@@ -47,7 +47,6 @@ export class PassportAuthenticator {
    */
   unregisteredStrategies(): { unregistered: string[]; registered: string[] } {
     const registry = this.passport[STRATEGY_REGISTRY];
-    if (typeof registry !== 'object' || registry === null) return { unregistered: [], registered: [] };
     const unregistered = this.strategies.filter((name) => !Object.hasOwn(registry, name));
     // Passport registers 'session' itself; it is never what an application meant.
     const registered = Object.keys(registry).filter((name) => name !== 'session');

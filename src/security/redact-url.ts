@@ -19,7 +19,7 @@ export function redactUrl(url: string | undefined): string {
 
 function redactParameter(parameter: string): string {
   const equals = parameter.indexOf('=');
-  if (equals < 0) return parameter;
+  if (equals === -1) return parameter;
   const rawName = parameter.slice(0, equals);
   // Decoded as the server decodes it (URLSearchParams), so 'acc%65ss_token' is caught too.
   const [[name]] = new URLSearchParams(`${rawName}=`);

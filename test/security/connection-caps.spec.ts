@@ -24,6 +24,15 @@ function slot(taken: ConnectionSlot | Refusal): ConnectionSlot {
   return taken;
 }
 
+/**
+ * The users and addresses the caps keep counts for. Counting under an unset cap refuses nothing
+ * either way, so what not counting spares, memory for every live connection, shows only here.
+ */
+function countedKeys(caps: ConnectionCaps): { users: string[]; addresses: string[] } {
+  const counts = caps as unknown as { perUser: Map<string, number>; perAddress: Map<string, number> };
+  return { users: [...counts.perUser.keys()], addresses: [...counts.perAddress.keys()] };
+}
+
 const refusalOf = (taken: ConnectionSlot | Refusal) => (taken.admitted ? undefined : { status: taken.status, body: taken.body });
 
 describe('ConnectionCaps', () => {
@@ -31,6 +40,18 @@ describe('ConnectionCaps', () => {
     const caps = capsOf({});
     for (let i = 0; i < 10_000; i++) slot(caps.take(HUB, 'alice', '203.0.113.1'));
     expect(caps.check(HUB, 'alice', '203.0.113.1')).toBeUndefined();
+  });
+
+  it('keeps no count of users or addresses that no cap is set for', () => {
+    const onlyTotal = capsOf({ maximumConnections: 10 });
+    slot(onlyTotal.take(HUB, 'alice', '203.0.113.1'));
+    expect(countedKeys(onlyTotal)).toEqual({ users: [], addresses: [] });
+    const perUser = capsOf({ maximumConnectionsPerUser: 10 });
+    slot(perUser.take(HUB, 'alice', '203.0.113.1'));
+    expect(countedKeys(perUser)).toEqual({ users: ['alice'], addresses: [] });
+    const perAddress = capsOf({ maximumConnectionsPerAddress: 10 });
+    slot(perAddress.take(HUB, 'alice', '203.0.113.1'));
+    expect(countedKeys(perAddress)).toEqual({ users: [], addresses: ['203.0.113.1'] });
   });
 
   it('refuses the connection one past the per-user cap with 429, counting each user apart and anonymous ones not at all', () => {

@@ -113,17 +113,20 @@ describe('TokenService', () => {
       expect(service.open(PURPOSE, largest)).toBeDefined();
     });
 
-    it('throws for an empty purpose, a programming error', () => {
+    it('throws for an empty purpose, or one that is not text, a programming error', () => {
       const service = new TokenService([newKey()]);
       expect(() => service.seal('', PAYLOAD)).toThrow(new TypeError('A token purpose must be a non-empty string.'));
       expect(() => service.open('', 'token')).toThrow(TypeError);
+      expect(() => service.open(42 as unknown as string, 'token')).toThrow(new TypeError('A token purpose must be a non-empty string.'));
     });
 
     it('refuses an unbounded number of purposes, which would mean purposes come from input', () => {
       const service = new TokenService([newKey()]);
-      expect(() => {
-        for (let i = 0; i < 1000; i++) service.open(`purpose-${i}`, 'token');
-      }).toThrow(new RangeError('More than 64 token purposes: purposes must be fixed names, not input.'));
+      for (let i = 0; i < 64; i++) expect(service.open(`purpose-${i}`, 'token')).toBeUndefined();
+      expect(() => service.open('purpose-64', 'token')).toThrow(
+        new RangeError('More than 64 token purposes: purposes must be fixed names, not input.'),
+      );
+      expect(service.open('purpose-0', 'token')).toBeUndefined();
     });
   });
 
