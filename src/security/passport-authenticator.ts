@@ -14,7 +14,6 @@ interface PassportLike {
   readonly [STRATEGY_REGISTRY]: Readonly<Record<string, unknown>>;
   authenticate(
     strategies: string | string[],
-    options: { session: boolean },
     callback: PassportCallback,
   ): (request: IncomingMessage, response: unknown, next: (error?: unknown) => void) => void;
 }
@@ -59,8 +58,9 @@ export class PassportAuthenticator {
         if (error) reject(error);
         else resolve({ user: user || undefined, info });
       };
-      // There is no response for an upgrade, and with a callback Passport never writes one.
-      const middleware = this.passport.authenticate(this.strategies, { session: false }, callback);
+      // There is no response for an upgrade, and with a callback Passport never writes one, nor
+      // logs the user into a session (its `session` option is read only without a callback).
+      const middleware = this.passport.authenticate(this.strategies, callback);
       middleware(request, {}, (error?: unknown) => (error ? reject(error) : resolve({ user: undefined, info: undefined })));
     });
   }
