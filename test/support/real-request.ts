@@ -5,17 +5,20 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * Starts `server` on 127.0.0.1, sends it one request over `protocol` (method, path and headers
- * from `init`) and returns what `judge` said of that request, judged while its socket is open.
+ * from `init`, and `init.body` written chunk by chunk) and returns what `judge` said of that
+ * request, judged while its socket is open. A judge may cut the request's socket: the client's
+ * failure is then expected, and the verdict still counts.
  */
 export async function judgeRealRequest<T>(
   server: Server,
   protocol: 'http' | 'https',
-  init: Pick<RequestOptions, 'method' | 'path' | 'headers'>,
+  init: Pick<RequestOptions, 'method' | 'path' | 'headers'> & { readonly body?: readonly string[] },
   judge: (request: IncomingMessage) => T | Promise<T>,
 ): Promise<T> {
   let verdict: { value: T } | { error: unknown } | undefined;
+  let judged: Promise<void> | undefined;
   server.on('request', (request: IncomingMessage, response) => {
-    void (async () => {
+    judged = (async () => {
       try {
         verdict = { value: await judge(request) };
       } catch (error) {
@@ -30,11 +33,18 @@ export async function judgeRealRequest<T>(
     const { port } = server.address() as AddressInfo;
     const send = protocol === 'https' ? httpsRequest : httpRequest;
     // The certificate is self-signed: this client only needs the server's side of TLS.
-    const request = send({ ...init, host: '127.0.0.1', port, rejectUnauthorized: false });
+    const { body, ...options } = init;
+    const request = send({ ...options, host: '127.0.0.1', port, rejectUnauthorized: false });
+    for (const chunk of body ?? []) request.write(chunk);
     request.end();
-    const [response] = (await once(request, 'response')) as [IncomingMessage];
-    response.resume();
-    await once(response, 'end');
+    try {
+      const [response] = (await once(request, 'response')) as [IncomingMessage];
+      response.resume();
+      await once(response, 'end');
+    } catch (error) {
+      if (!judged) throw error;
+      await judged;
+    }
   } finally {
     server.closeAllConnections();
     server.close();
