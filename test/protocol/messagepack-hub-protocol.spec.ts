@@ -9,14 +9,10 @@ import {
   MessagePackHubProtocol,
 } from '../../src/protocol/messagepack-hub-protocol.js';
 import { ProtocolError } from '../../src/protocol/protocol-error.js';
-import { varint } from './frames.js';
+import { hex, varint } from './frames.js';
 
 const protocol = new MessagePackHubProtocol();
 
-/** Bytes from hex written with any spacing. */
-function hex(text: string): Buffer {
-  return Buffer.from(text.replace(/\s+/g, ''), 'hex');
-}
 
 function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
