@@ -102,7 +102,9 @@ describe('MessagePackHubProtocol', () => {
     const limited = new MessagePackHubProtocol({ maxMessageSize: fits.length });
     expect(limited.parseMessages(framedBodies(...Array<Uint8Array>(10).fill(body), fits))).toHaveLength(11);
     const over = encode([1, {}, null, 'T', ['x'.repeat(21)]]);
-    expect(() => limited.parseMessages(framedBodies(body, over, body))).toThrow(ProtocolError);
+    expect(() => limited.parseMessages(framedBodies(body, over, body))).toThrow(
+      new ProtocolError(`Message of ${over.length} bytes exceeds the maximum message size.`),
+    );
   });
 
   describe('golden frames the server writes (the layouts of ASP.NET Core)', () => {
