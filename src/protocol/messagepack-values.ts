@@ -1,5 +1,4 @@
 import { Decoder, ExtData } from '@msgpack/msgpack';
-import { MAX_BINARY_MESSAGE_SIZE } from './messagepack-framing.js';
 import { ProtocolError } from './protocol-error.js';
 
 /**
@@ -21,17 +20,10 @@ import { ProtocolError } from './protocol-error.js';
  * That walk only runs when the first pass saw one of them.
  */
 export class MessagePackValueReader {
-  private readonly decoder = new Decoder({
-    // The first pass already bounds every length by the body; these are a second line.
-    maxStrLength: MAX_BINARY_MESSAGE_SIZE,
-    maxBinLength: MAX_BINARY_MESSAGE_SIZE,
-    maxArrayLength: MAX_BINARY_MESSAGE_SIZE,
-    maxMapLength: MAX_BINARY_MESSAGE_SIZE,
-    maxExtLength: MAX_BINARY_MESSAGE_SIZE,
-    // 64-bit integers become numbers (lossy past 2^53) rather than bigints: the JS client
-    // writes every integer of 2^32 and more, Date.now() included, in 64 bits.
-    useBigInt64: false,
-  });
+  // Its defaults suit: lengths up to 4 GB, which the first pass has already bounded by the body, and
+  // 64-bit integers as numbers (lossy past 2^53) rather than bigints, since the JS client writes
+  // every integer of 2^32 and more, Date.now() included, in 64 bits.
+  private readonly decoder = new Decoder();
 
   constructor(private readonly maxDepth: number) {}
 
@@ -82,14 +74,14 @@ export function inspectMessagePack(bytes: Uint8Array, maxDepth: number): boolean
     let isMap = false;
     let payload = 0; // bytes to skip after the header
     let isString = false;
-    if (head < 0x80 || head >= 0xe0) {
-      continue; // positive and negative fixint
-    } else if (head < 0x90) {
+    // The fix formats by their bit patterns; 0xxxxxxx and 111xxxxx are the value itself (fixint).
+    if ((head & 0x80) === 0 || (head & 0xe0) === 0xe0) continue;
+    if ((head & 0xf0) === 0x80) {
       isMap = true;
       items = (head & 0x0f) * 2;
-    } else if (head < 0xa0) {
+    } else if ((head & 0xf0) === 0x90) {
       items = head & 0x0f;
-    } else if (head < 0xc0) {
+    } else if ((head & 0xe0) === 0xa0) {
       isString = true;
       payload = head & 0x1f;
     } else {
@@ -246,5 +238,5 @@ function cleanUp(value: unknown): unknown {
 
 /** Maps decode to plain objects; Dates (timestamps) and the like are left alone. */
 export function isDecodedMap(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+  return value instanceof Object && Object.getPrototypeOf(value) === Object.prototype;
 }

@@ -27,27 +27,20 @@ export function parseJsonSafely(text: string, maxDepth: number): unknown {
 /**
  * One pass over the text: brackets outside strings give the nesting depth of valid JSON exactly
  * (on invalid JSON the count may be off, but JSON.parse rejects that text anyway), and the keys
- * are looked at as they go by. Strings, most of a message, are skipped by native searches.
- * Returns whether a key may name `__proto__` or `constructor`: spelled out, or behind an escape.
+ * are looked at as they go by. Strings, most of a message, are skipped by native searches; only
+ * keys are read. Returns whether a key may name `__proto__` or `constructor`.
  */
 function scan(text: string, maxDepth: number): boolean {
   let depth = 0;
   let keysNeedReview = false;
-  // The next backslash at or after where the scan is; -1 when there is none left.
-  let backslash = text.indexOf('\\');
   const length = text.length;
   for (let i = 0; i < length; i++) {
     const code = text.charCodeAt(i);
     if (code === QUOTE) {
-      const start = i + 1;
-      if (backslash !== -1 && backslash < start) backslash = text.indexOf('\\', start);
-      const end = closingQuote(text, start, backslash);
+      const end = closingQuote(text, i + 1);
       // Unterminated: JSON.parse rejects it.
       if (end === -1) return keysNeedReview;
-      if (!keysNeedReview) {
-        const escaped = backslash !== -1 && backslash < end;
-        keysNeedReview = (escaped || isPrototypeName(text, start, end)) && isKey(text, end + 1);
-      }
+      keysNeedReview ||= isKey(text, end + 1) && mayNamePrototype(text.slice(i + 1, end));
       i = end;
     } else if (code === OPEN_BRACKET || code === OPEN_BRACE) {
       if (++depth > maxDepth) {
@@ -60,32 +53,34 @@ function scan(text: string, maxDepth: number): boolean {
   return keysNeedReview;
 }
 
-/** The quote that ends the string starting at `start`: one behind an even number of backslashes. */
-function closingQuote(text: string, start: number, backslash: number): number {
+/** The quote that ends the string starting at `start` (-1 when none does): the first one not escaped. */
+function closingQuote(text: string, start: number): number {
   let quote = text.indexOf('"', start);
-  if (backslash === -1) return quote;
-  while (quote !== -1 && quote > backslash) {
-    let escapes = 0;
-    while (text.charCodeAt(quote - 1 - escapes) === BACKSLASH) escapes++;
-    if (escapes % 2 === 0) return quote;
-    quote = text.indexOf('"', quote + 1);
-  }
+  while (isEscaped(text, quote)) quote = text.indexOf('"', quote + 1);
   return quote;
 }
 
-function isPrototypeName(text: string, start: number, end: number): boolean {
-  const length = end - start;
-  return (length === 9 && text.startsWith('__proto__', start)) || (length === 11 && text.startsWith('constructor', start));
+/** An odd number of backslashes right before `position`; none stand before -1, the end of the search. */
+function isEscaped(text: string, position: number): boolean {
+  let backslashes = 0;
+  while (text.charCodeAt(position - 1 - backslashes) === BACKSLASH) backslashes++;
+  return backslashes % 2 === 1;
 }
 
-/** A string followed by a colon (whitespace allowed between) is an object key. */
+/** A raw key: spelled out, or with an escape, which can spell anything. */
+function mayNamePrototype(rawKey: string): boolean {
+  return rawKey === '__proto__' || rawKey === 'constructor' || rawKey.includes('\\');
+}
+
+/** A string followed by a colon (JSON whitespace allowed between) is an object key. */
 function isKey(text: string, from: number): boolean {
-  for (let i = from; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code === COLON) return true;
-    if (code !== 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) return false;
-  }
-  return false;
+  let i = from;
+  while (isJsonWhitespace(text.charCodeAt(i))) i++;
+  return text.charCodeAt(i) === COLON;
+}
+
+function isJsonWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
 }
 
 function dropPrototypeKeys(key: string, value: unknown): unknown {

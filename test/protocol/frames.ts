@@ -16,3 +16,8 @@ export function varint(length: number): number[] {
   } while (length > 0);
   return out;
 }
+
+/** Bytes from hex written with any spacing. */
+export function hex(text: string): Buffer {
+  return Buffer.from(text.replace(/\s+/g, ''), 'hex');
+}

@@ -15,6 +15,11 @@ const { HandshakeProtocol } = createRequire(import.meta.url)('@microsoft/signalr
   HandshakeProtocol: new () => ClientHandshakeProtocol;
 };
 
+/** A request with a field of the client's own holding `value`. */
+function requestWithField(value: string): Buffer {
+  return Buffer.from(`{"protocol":"json","version":1,"x":${value}}${RS}`);
+}
+
 describe('parseHandshakeRequest', () => {
   it('reads a complete request', () => {
     const parsed = parseHandshakeRequest(Buffer.from(`{"protocol":"json","version":1}${RS}`));
@@ -54,6 +59,22 @@ describe('parseHandshakeRequest', () => {
   });
 
   it.each([
+    ['an array', `["json",1]${RS}`],
+    ['null', `null${RS}`],
+    ['a string', `"json"${RS}`],
+    ['a number', `1${RS}`],
+  ])('rejects %s as not an object', (_, text) => {
+    expect(() => parseHandshakeRequest(Buffer.from(text))).toThrow(new ProtocolError('Handshake request must be a JSON object.'));
+  });
+
+  it('accepts a field of its own nested to depth 4, the request included, and no deeper', () => {
+    expect(parseHandshakeRequest(requestWithField('[[[]]]'))?.request).toEqual({ protocol: 'json', version: 1 });
+    expect(() => parseHandshakeRequest(requestWithField('[[[[]]]]'))).toThrow(
+      new ProtocolError('Message nests deeper than the maximum depth of 4.'),
+    );
+  });
+
+  it.each([
     ['an empty request', RS],
     ['broken JSON', `{"protocol":"json",${RS}`],
     ['JavaScript rather than JSON', `{protocol:'json',version:1}${RS}`],
@@ -80,7 +101,8 @@ describe('parseHandshakeRequest', () => {
     ['version a fraction', '{"protocol":"json","version":1.5}', 'version'],
     ['version null', '{"protocol":"json","version":null}', 'version'],
   ])('rejects a request with %s', (_, json, field) => {
-    expect(() => parseHandshakeRequest(Buffer.from(json + RS))).toThrow(`'${field}'`);
+    const expected = field === 'protocol' ? "'protocol' must be a string" : "'version' must be an integer";
+    expect(() => parseHandshakeRequest(Buffer.from(json + RS))).toThrow(new ProtocolError(`Handshake request: ${expected}.`));
   });
 
   it('does not read fields smuggled in under __proto__', () => {

@@ -40,8 +40,19 @@ describe('JsonHubProtocol', () => {
     // One byte over (a two-byte character counts as two), first, in the middle or last.
     const over = fits.replace('éé', 'éé1');
     for (const records of [[over, ping], [ping, over, ping], [ping, ping, ping, over]]) {
-      expect(() => limited.parseMessages(frameOf(...records))).toThrow(ProtocolError);
+      expect(() => limited.parseMessages(frameOf(...records))).toThrow(
+        new ProtocolError('Message of 49 bytes exceeds the maximum message size.'),
+      );
     }
+  });
+
+  it('measures a last record without its separator too, then finds it incomplete', () => {
+    const limited = new JsonHubProtocol({ maxMessageSize: 10 });
+    const ping = '{"type":6}';
+    expect(() => limited.parseMessages(Buffer.from(`${ping}${RS}${ping}`))).toThrow(new ProtocolError('Message is incomplete.'));
+    expect(() => limited.parseMessages(Buffer.from(`${ping}${RS}${ping} `))).toThrow(
+      new ProtocolError('Message of 11 bytes exceeds the maximum message size.'),
+    );
   });
 
   describe('golden messages, read and written alike', () => {

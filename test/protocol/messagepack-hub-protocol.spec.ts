@@ -9,14 +9,10 @@ import {
   MessagePackHubProtocol,
 } from '../../src/protocol/messagepack-hub-protocol.js';
 import { ProtocolError } from '../../src/protocol/protocol-error.js';
-import { varint } from './frames.js';
+import { hex, varint } from './frames.js';
 
 const protocol = new MessagePackHubProtocol();
 
-/** Bytes from hex written with any spacing. */
-function hex(text: string): Buffer {
-  return Buffer.from(text.replace(/\s+/g, ''), 'hex');
-}
 
 function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
@@ -106,7 +102,9 @@ describe('MessagePackHubProtocol', () => {
     const limited = new MessagePackHubProtocol({ maxMessageSize: fits.length });
     expect(limited.parseMessages(framedBodies(...Array<Uint8Array>(10).fill(body), fits))).toHaveLength(11);
     const over = encode([1, {}, null, 'T', ['x'.repeat(21)]]);
-    expect(() => limited.parseMessages(framedBodies(body, over, body))).toThrow(ProtocolError);
+    expect(() => limited.parseMessages(framedBodies(body, over, body))).toThrow(
+      new ProtocolError(`Message of ${over.length} bytes exceeds the maximum message size.`),
+    );
   });
 
   describe('golden frames the server writes (the layouts of ASP.NET Core)', () => {

@@ -75,9 +75,13 @@ describe('parseJsonSafely', () => {
     expect(parseJsonSafely('42', 1)).toBe(42);
   });
 
-  it.each(['', '{', '{"a":}', "{'a':1}", '[1,]', 'undefined', '{"a":1}x'])('rejects malformed JSON %j', (text) => {
-    expect(() => parseJsonSafely(text, 32)).toThrow(ProtocolError);
-  });
+  it.each(['', '{', '{"a":}', "{'a':1}", '[1,]', 'undefined', '{"a":1}x', '"abc', '{"a', '{"a":"b', '{"a\\":1}'])(
+    'rejects malformed JSON %j as such',
+    (text) => {
+      expect(() => parseJsonSafely(text, 32)).toThrow(/^Message is not valid JSON: ./);
+      expect(() => parseJsonSafely(text, 32)).toThrow(ProtocolError);
+    },
+  );
 
   describe('depth limit', () => {
     it.each([
@@ -171,12 +175,21 @@ describe('parseJsonSafely', () => {
       expect(parseJsonSafely(text, 32)).toEqual({});
     });
 
+    it.each([' ', '\t', '\n', '\r'])('finds a prototype key behind %j alone before its colon', (whitespace) => {
+      const text = `{"__proto__"${whitespace}:{"polluted":1}}`;
+      expect(Object.hasOwn(parseJsonSafely(text, 32) as object, '__proto__')).toBe(false);
+    });
+
     describe('the pre-filter: a reviver only where a key may name a prototype property', () => {
       it.each([
         ['prototype names as values', '{"a":"__proto__","b":["constructor"]}'],
         ['prototype names as array items, a key following', '["__proto__",{"a":1}]'],
         ['near names', '{"__proto__x":1,"constructors":2,"__proto_":3,"construct":4}'],
         ['escapes in values only', '{"a":"line\\nbreak","b":"\\u005f\\u005fproto\\u005f\\u005f"}'],
+        ['a prototype name as the whole message', '"__proto__"'],
+        ['a prototype name as the whole message, whitespace following', '"constructor" '],
+        ['an escape in the whole message', '"a\\u0062"'],
+        ['a name in a string that holds an escaped quote', '["\\"__proto__\\":"]'],
       ])('skips it for %s', (_, text) => {
         expect(reviverUsedOn(text)).toBe(false);
       });

@@ -35,12 +35,12 @@ describe('text message format', () => {
     ['two separators in a row', `a${RS}${RS}`],
     ['a leading separator', `${RS}a${RS}`],
   ])('rejects an empty record: %s', (_, text) => {
-    expect(() => splitRecords(text)).toThrow(ProtocolError);
+    expect(() => splitRecords(text)).toThrow(new ProtocolError('Message is empty: two record separators follow each other.'));
   });
 
   it('decodes valid UTF-8 and rejects invalid bytes', () => {
     expect(decodeUtf8(Buffer.from('héllo 😀', 'utf8'))).toBe('héllo 😀');
-    expect(() => decodeUtf8(Buffer.from([0x7b, 0xff, 0x7d]))).toThrow(ProtocolError);
+    expect(() => decodeUtf8(Buffer.from([0x7b, 0xff, 0x7d]))).toThrow(new ProtocolError('Message is not valid UTF-8.'));
     // A truncated multi-byte sequence: the first two bytes of a three-byte character.
     expect(() => decodeUtf8(Buffer.from([0xe2, 0x82]))).toThrow(ProtocolError);
   });

@@ -34,6 +34,36 @@ describe('classic hub invocations', () => {
     expect(() => parseHubInvocation(text, 5)).toThrow(ProtocolError);
   });
 
+  it.each([
+    ['null', 'null', 'A hub invocation must be a JSON object.'],
+    ['a string', '"chathub"', 'A hub invocation must be a JSON object.'],
+    ['an array', '[{"H":"h","M":"m","I":0}]', 'A hub invocation must be a JSON object.'],
+    ['an empty hub name', '{"H":"","M":"m","I":0}', "A hub invocation needs the hub's name in 'H'."],
+    ['a hub name that is not a string', '{"H":1,"M":"m","I":0}', "A hub invocation needs the hub's name in 'H'."],
+    ['an empty method name', '{"H":"h","M":"","I":0}', "A hub invocation needs the method's name in 'M'."],
+    ['a method name that is not a string', '{"H":"h","M":["m"],"I":0}', "A hub invocation needs the method's name in 'M'."],
+    ['arguments that are null', '{"H":"h","M":"m","A":null,"I":0}', "A hub invocation's arguments 'A' must be an array."],
+    ['an id past the safe integers', '{"H":"h","M":"m","I":9007199254740992}', "A hub invocation needs its id in 'I'."],
+    ['an id that is a boolean', '{"H":"h","M":"m","I":true}', "A hub invocation needs its id in 'I'."],
+    ['an id of 129 characters', `{"H":"h","M":"m","I":"${'7'.repeat(129)}"}`, 'A hub invocation id is too long.'],
+    ['state that is null', '{"H":"h","M":"m","I":0,"S":null}', "A hub invocation's state 'S' must be an object."],
+    ['state that is a number', '{"H":"h","M":"m","I":0,"S":1}', "A hub invocation's state 'S' must be an object."],
+  ])('refuses %s with the reason', (_, text, reason) => {
+    expect(() => parseHubInvocation(text, 5)).toThrow(new ProtocolError(reason));
+  });
+
+  it('accepts ids up to the longest allowed and integers up to the largest safe one', () => {
+    const longest = '7'.repeat(128);
+    expect(parseHubInvocation(`{"H":"h","M":"m","I":"${longest}"}`, 5).invocationId).toBe(longest);
+    expect(parseHubInvocation('{"H":"h","M":"m","I":9007199254740991}', 5).invocationId).toBe('9007199254740991');
+  });
+
+  it('applies the depth limit it is given, no other', () => {
+    const text = '{"H":"h","M":"m","A":[[1]],"I":0}';
+    expect(parseHubInvocation(text, 3).arguments).toEqual([[1]]);
+    expect(() => parseHubInvocation(text, 2)).toThrow(new ProtocolError('Message nests deeper than the maximum depth of 2.'));
+  });
+
   it('drops keys that could reach Object.prototype', () => {
     const invocation = parseHubInvocation('{"H":"h","M":"m","A":[{"__proto__":{"polluted":true}}],"I":0}', 20);
     expect(Object.keys(invocation.arguments[0] as object)).toEqual([]);
@@ -48,6 +78,26 @@ describe('connectionData', () => {
     expect(() => parseConnectionData('[{"name":"chathub"},{"name":"ChatHub"}]', 3)).toThrow('Duplicate Hub names found.');
     expect(() => parseConnectionData('[{"nom":"x"}]', 3)).toThrow(ProtocolError);
     expect(() => parseConnectionData('{"name":"x"}', 3)).toThrow(ProtocolError);
+  });
+
+  it('reads an empty parameter as no hubs, and Name as well as name (the classic server read it case-insensitively)', () => {
+    expect(parseConnectionData('', 3)).toEqual([]);
+    expect(parseConnectionData('[]', 3)).toEqual([]);
+    expect(parseConnectionData('[{"Name":"ChatHub"}]', 3)).toEqual(['chathub']);
+    expect(parseConnectionData('[{"name":"first","Name":"second"}]', 3)).toEqual(['first']);
+  });
+
+  it.each([
+    ['not an array', '{"name":"x"}', 'connectionData must be a JSON array.'],
+    ['null', 'null', 'connectionData must be a JSON array.'],
+    ['a bare name', '["chathub"]', 'Each hub in connectionData needs a name.'],
+    ['a hub in an array', '[["chathub"]]', 'Each hub in connectionData needs a name.'],
+    ['a null hub', '[null]', 'Each hub in connectionData needs a name.'],
+    ['an empty name', '[{"name":""}]', 'Each hub in connectionData needs a name.'],
+    ['a name that is not a string', '[{"name":1}]', 'Each hub in connectionData needs a name.'],
+    ['nesting past the limit', '[{"name":{"x":1}}]', 'Message nests deeper than the maximum depth of 2.'],
+  ])('refuses %s with the reason', (_, text, reason) => {
+    expect(() => parseConnectionData(text, 2)).toThrow(new ProtocolError(reason));
   });
 });
 
