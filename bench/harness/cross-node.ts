@@ -63,7 +63,7 @@ export async function runCrossNode(context: Context, target: TargetId, receivers
     workers = await WorkerPool.start(Math.max(options.workers, nodeCount));
     // Load process i talks to node i mod n; process 0 also holds the sender, so it sends to node 0.
     const nodeOf = (worker: number) => worker % nodeCount;
-    await workers.each((index) => ({ cmd: 'setup', target, port: servers[nodeOf(index)].port, payloadBytes: options.payloadBytes }));
+    await workers.each((index) => ({ cmd: 'setup', target, port: servers[nodeOf(index)].port, payloadBytes: options.payloadBytes, skipNegotiation: options.skipNegotiation }));
     // `--profile=<target>:cross-node:<setup>` profiles every node over the throughput run; with
     // `:sending` or `:receiving` after it, only the first node or only the others.
     const windows = servers.map((server, node) => profileWindow(context, server, `${target}:cross-node:${setup}:${node === 0 ? 'sending' : `receiving:${node + 1}`}`));

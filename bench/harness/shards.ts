@@ -85,7 +85,7 @@ export async function runShards(context: Context, target: TargetId, cell: ShardC
     for (let node = 0; node < cell.nodes; node++) servers.push(await ServerProcess.start(target, { BENCH_JWT_SECRET: context.jwtSecret, ...backplane.env }));
     // One load process per node, each holding one member of every group: a group has a member on every node.
     workers = await WorkerPool.start(cell.nodes);
-    await workers.each((index) => ({ cmd: 'setup', target, port: servers[index].port, payloadBytes: options.payloadBytes }));
+    await workers.each((index) => ({ cmd: 'setup', target, port: servers[index].port, payloadBytes: options.payloadBytes, skipNegotiation: options.skipNegotiation }));
     const opened = await workers.all({ cmd: 'open', count: options.shardGroups, concurrency: options.openConcurrency, sender: false });
     const connections = sum(opened, 'opened');
     const joined = sum(await workers.all({ cmd: 'join-each', prefix: GROUP_PREFIX }), 'joined');
