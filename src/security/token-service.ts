@@ -123,7 +123,9 @@ function openObject(key: PurposeKey, bytes: Buffer, additionalData: Buffer): Rec
   // The header read from the token is the one the key was found by: version and id are equal.
   decipher.setAAD(additionalData);
   decipher.setAuthTag(bytes.subarray(tagStart));
-  let value: unknown;
+  // The values JSON.parse returns, undefined not among them: the compiler proves that only a parse
+  // that succeeded reaches the check below.
+  let value: string | number | boolean | object | null;
   try {
     // update() hands out unauthenticated bytes; they are parsed only once final() has checked the tag.
     const plaintext = decipher.update(bytes.subarray(ivEnd, tagStart));

@@ -23,4 +23,16 @@ describe('pooledRandomBytes', () => {
     // 10,000 zero bytes from a CSPRNG would be a broken generator, not chance.
     expect(large.some((byte) => byte !== 0)).toBe(true);
   });
+
+  it('serves draws from one batch until its last byte, then from a new one', () => {
+    // A draw larger than a batch is served whole, so the next draw starts a batch of 4,096 bytes.
+    pooledRandomBytes(5000);
+    const first = pooledRandomBytes(16);
+    const rest = pooledRandomBytes(4096 - 16);
+    // Views of one buffer: one call into the CSPRNG served both, up to the batch's last byte.
+    expect(rest.buffer).toBe(first.buffer);
+    expect(rest.byteOffset).toBe(first.byteOffset + 16);
+    const next = pooledRandomBytes(1);
+    expect(next.buffer).not.toBe(first.buffer);
+  });
 });
