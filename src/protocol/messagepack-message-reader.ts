@@ -60,20 +60,24 @@ function isKnownType(type: number): type is MessageType {
   return type >= MessageType.Invocation && type <= MessageType.Sequence;
 }
 
-/** Keys are only set for elements that are present, since the JSON reader tells absent from null. */
+/**
+ * nil is set only where the layout allows it, since the JSON reader tells absent from null; an
+ * element the message lacks is read as undefined, which the JSON reader takes as absent too.
+ */
 function toRecord(type: MessageType, elements: readonly unknown[], kind: string): WireRecord {
   const record: WireRecord = { type };
   switch (type) {
     case MessageType.Invocation:
     case MessageType.StreamInvocation: {
       setHeaders(record, elements[1], kind);
-      // nil is how a non-blocking Invocation (send()) says it has no id; elsewhere an id is required.
-      if (!(type === MessageType.Invocation && elements[2] === null)) record.invocationId = elements[2];
+      // nil is how a non-blocking Invocation (send()) says it has no id; the JSON reader requires
+      // one of a StreamInvocation, so there it reads as the missing id it is.
+      if (elements[2] !== null) record.invocationId = elements[2];
       record.target = elements[3];
       record.arguments = elements[4];
       // The JS client writes the sixth element only when there are upload streams, ASP.NET Core
       // always (an empty array without streams); both read as "no streams".
-      if (elements.length > 5 && !isEmptyArray(elements[5])) record.streamIds = elements[5];
+      if (!isEmptyArray(elements[5])) record.streamIds = elements[5];
       return record;
     }
     case MessageType.StreamItem:
@@ -90,16 +94,16 @@ function toRecord(type: MessageType, elements: readonly unknown[], kind: string)
       setHeaders(record, elements[1], kind);
       record.invocationId = elements[2];
       return record;
-    case MessageType.Ping:
-      return record;
     case MessageType.Close:
       // Close has no headers: [7, error|nil, allowReconnect?].
       if (elements[1] !== null) record.error = elements[1];
-      if (elements.length > 2) record.allowReconnect = elements[2];
+      record.allowReconnect = elements[2];
       return record;
     case MessageType.Ack:
     case MessageType.Sequence:
       record.sequenceId = elements[1];
+      return record;
+    case MessageType.Ping:
       return record;
   }
 }

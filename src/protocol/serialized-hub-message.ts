@@ -16,6 +16,7 @@ export class SerializedHubMessage {
 
   payloadFor(protocol: HubProtocol): string | Uint8Array {
     if (this.firstProtocol === protocol) return this.firstPayload!;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: the map serves the first protocol as well, only slower.
     if (this.firstProtocol === undefined) {
       this.firstProtocol = protocol;
       return (this.firstPayload = encoded(protocol.writeMessage(this.message)));

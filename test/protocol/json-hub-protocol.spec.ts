@@ -20,15 +20,18 @@ function invocationNested(levels: number): string {
 }
 
 describe('JsonHubProtocol', () => {
+  // Built in the test: the module's shared protocol was built before any test ran, outside every test's coverage.
   it('describes itself as json version 2 (stateful reconnect) over text frames', () => {
-    expect(protocol.name).toBe('json');
-    expect(protocol.version).toBe(2);
-    expect(protocol.transferFormat).toBe('Text');
+    const fresh = new JsonHubProtocol();
+    expect(fresh.name).toBe('json');
+    expect(fresh.version).toBe(2);
+    expect(fresh.transferFormat).toBe('Text');
   });
 
-  it('refuses a depth limit that is not a positive integer', () => {
-    expect(() => new JsonHubProtocol({ maxDepth: 0 })).toThrow(RangeError);
+  it('refuses a depth limit that is not a positive integer, and takes 1', () => {
+    expect(() => new JsonHubProtocol({ maxDepth: 0 })).toThrow(new RangeError('maxDepth must be a positive integer, got 0.'));
     expect(() => new JsonHubProtocol({ maxDepth: 2.5 })).toThrow(RangeError);
+    expect(new JsonHubProtocol({ maxDepth: 1 }).parseMessages(Buffer.from(`{"type":6}${RS}`))).toEqual([{ type: 6 }]);
   });
 
   it('applies the size limit to each record, whatever the frame holding them weighs', () => {

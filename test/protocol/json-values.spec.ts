@@ -31,6 +31,20 @@ describe('toJsonValue: values as ASP.NET Core writes them in JSON', () => {
     expect(mixed.at).toBeInstanceOf(Date);
   });
 
+  it('returns primitives as they are, null and NaN included, and copies no array or object holding only them', () => {
+    for (const value of [null, undefined, 0, Number.NaN, 'text', true, 10n]) expect(toJsonValue(value)).toBe(value);
+    const array = [Number.NaN, null, {}, [1]];
+    expect(toJsonValue(array)).toBe(array);
+    const object = { nan: Number.NaN, none: null, empty: {}, list: [1] };
+    expect(toJsonValue(object)).toBe(object);
+  });
+
+  it('reads only own properties, as JSON.stringify writes only them', () => {
+    const payload = Object.assign(Object.create({ inherited: new Date(0) }) as Record<string, unknown>, { own: 1 });
+    expect(toJsonValue(payload)).toBe(payload);
+    expect(JSON.stringify(toJsonValue(payload))).toBe('{"own":1}');
+  });
+
   it('leaves an object with its own toJSON to it', () => {
     const custom = { when: new Date(0), toJSON: () => 'custom' };
     expect(toJsonValue(custom)).toBe(custom);
@@ -41,6 +55,10 @@ describe('toJsonValue: values as ASP.NET Core writes them in JSON', () => {
     const circular: { self?: unknown; at: Date } = { at: new Date(0) };
     circular.self = circular;
     expect(() => JSON.stringify(toJsonValue(circular))).toThrow(TypeError);
+    const loop: unknown[] = [new Date(0)];
+    loop.push(loop);
+    expect(toJsonValue(loop)).not.toBe(loop);
+    expect(() => JSON.stringify(toJsonValue(loop))).toThrow(TypeError);
   });
 });
 

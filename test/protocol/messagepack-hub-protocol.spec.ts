@@ -83,14 +83,22 @@ function invocationNested(levels: number): Buffer {
 const framedBodies = (...bodies: Uint8Array[]) => Buffer.concat(bodies.flatMap((b) => [Buffer.from(varint(b.length)), Buffer.from(b)]));
 
 describe('MessagePackHubProtocol', () => {
+  // Built in the test: the module's shared protocol was built before any test ran, outside every test's coverage.
   it('describes itself as messagepack version 2 (stateful reconnect) over binary frames', () => {
-    expect(protocol.name).toBe('messagepack');
-    expect(protocol.version).toBe(2);
-    expect(protocol.transferFormat).toBe('Binary');
+    const fresh = new MessagePackHubProtocol();
+    expect(fresh.name).toBe('messagepack');
+    expect(fresh.version).toBe(2);
+    expect(fresh.transferFormat).toBe('Binary');
+  });
+
+  it('writes undefined as nil wherever it is, map values included, as the official encoder does', () => {
+    const fresh = new MessagePackHubProtocol();
+    const framed = fresh.writeMessage({ type: 3, invocationId: '1', result: { a: undefined, b: [undefined] }, hasResult: true });
+    expect(fresh.parseMessages(Buffer.from(framed))).toStrictEqual([{ type: 3, invocationId: '1', result: { a: null, b: [null] }, hasResult: true }]);
   });
 
   it('refuses a depth limit that is not a positive integer', () => {
-    expect(() => new MessagePackHubProtocol({ maxDepth: 0 })).toThrow(RangeError);
+    expect(() => new MessagePackHubProtocol({ maxDepth: 0 })).toThrow(new RangeError('maxDepth must be a positive integer, got 0.'));
     expect(() => new MessagePackHubProtocol({ maxDepth: 2.5 })).toThrow(RangeError);
     expect(() => new MessagePackHubProtocol({ maxDepth: Number.NaN })).toThrow(RangeError);
     expect(DEFAULT_MAX_MESSAGEPACK_DEPTH).toBe(32);
