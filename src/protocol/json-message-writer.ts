@@ -53,7 +53,8 @@ function toWireObject(message: HubMessage): WireObject {
 
 function invocationObject(message: InvocationMessage | StreamInvocationMessage): WireObject {
   const wire = envelope(message.type, message.headers);
-  if (message.invocationId !== undefined) wire.invocationId = message.invocationId;
+  // JSON.stringify leaves out a field that is undefined: a send() has no invocationId on the wire.
+  wire.invocationId = message.invocationId;
   wire.target = message.target;
   wire.arguments = toJsonValue(message.arguments);
   if (message.streamIds !== undefined && message.streamIds.length > 0) wire.streamIds = message.streamIds;
@@ -75,7 +76,7 @@ function completionObject(message: CompletionMessage): WireObject {
 /** `allowReconnect: false` is the default, so like ASP.NET Core only `true` is written. */
 function closeObject(error: string | undefined, allowReconnect: boolean | undefined): WireObject {
   const wire: WireObject = { type: MessageType.Close };
-  if (error !== undefined) wire.error = error;
+  wire.error = error;
   if (allowReconnect === true) wire.allowReconnect = true;
   return wire;
 }

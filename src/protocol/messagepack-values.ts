@@ -51,6 +51,7 @@ export function inspectMessagePack(bytes: Uint8Array, maxDepth: number): boolean
   // One entry per enclosing container: the values it still expects, times 2, plus 1 for a map.
   const enclosing: number[] = [];
   let remaining = 1; // the body is one value
+  // Stryker disable next-line BooleanLiteral: the body's one value is never a key, whatever this says.
   let inMap = false;
   let needsCleanup = false;
   let pos = 0;
@@ -67,6 +68,7 @@ export function inspectMessagePack(bytes: Uint8Array, maxDepth: number): boolean
     // A map of N entries expects 2N values, keys at even counts.
     const isKey = inMap && remaining % 2 === 0;
     remaining--;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: each container's count was held against the bytes left, so this only guards the index.
     if (pos >= end) throw truncated();
     const head = bytes[pos++];
 

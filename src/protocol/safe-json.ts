@@ -34,6 +34,7 @@ function scan(text: string, maxDepth: number): boolean {
   let depth = 0;
   let keysNeedReview = false;
   const length = text.length;
+  // Stryker disable next-line EqualityOperator: one past the end reads NaN, which matches no character.
   for (let i = 0; i < length; i++) {
     const code = text.charCodeAt(i);
     if (code === QUOTE) {

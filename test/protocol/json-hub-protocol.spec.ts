@@ -183,7 +183,7 @@ describe('JsonHubProtocol', () => {
     });
 
     it('refuses a message of a type it does not know', () => {
-      expect(() => protocol.writeMessage({ type: 42 } as unknown as HubMessage)).toThrow(TypeError);
+      expect(() => protocol.writeMessage({ type: 42 } as unknown as HubMessage)).toThrow(new TypeError('Cannot write a hub message of type 42.'));
     });
   });
 
@@ -281,6 +281,7 @@ describe('JsonHubProtocol', () => {
       ['Invocation', '{"type":1,"target":"A","arguments":[],"streamIds":"1"}', "'streamIds' must be"],
       ['Invocation', '{"type":1,"target":"A","arguments":[],"streamIds":[1]}', "'streamIds' must be"],
       ['Invocation', '{"type":1,"target":"A","arguments":[],"streamIds":[""]}', "'streamIds' must be"],
+      ['Invocation', '{"type":1,"target":"A","arguments":[],"streamIds":["1",2]}', "'streamIds' must be"],
       ['Invocation', `{"type":1,"target":"A","arguments":[],"streamIds":["${tooLong}"]}`, "'streamIds' must be"],
       ['Invocation', '{"type":1,"target":"A","arguments":[],"headers":["a"]}', "'headers' must be an object of strings"],
       ['Invocation', '{"type":1,"target":"A","arguments":[],"headers":"a"}', "'headers' must be an object of strings"],
@@ -324,6 +325,10 @@ describe('JsonHubProtocol', () => {
     it.each(invalid)('rejects a %s message %s', (kind, json, problem) => {
       expect(() => parseOne(json)).toThrow(`Invalid payload for ${kind} message: ${problem}`);
       expect(() => parseOne(json)).toThrow(ProtocolError);
+    });
+
+    it('names its errors ProtocolError, as logs and filters tell them apart', () => {
+      expect(() => parseOne('{"type":1}')).toThrow(expect.objectContaining({ name: 'ProtocolError' }));
     });
   });
 

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HubMessage } from '../../src/protocol/hub-message.js';
 import { MAX_INVOCATION_ID_LENGTH } from '../../src/protocol/message-fields.js';
 import { lengthPrefixSize, writeLengthPrefix } from '../../src/protocol/messagepack-framing.js';
+import { toMessagePackLayout } from '../../src/protocol/messagepack-message-writer.js';
 import {
   DEFAULT_MAX_MESSAGEPACK_DEPTH,
   MESSAGEPACK_PING_FRAME,
@@ -171,8 +172,13 @@ describe('MessagePackHubProtocol', () => {
       expect(toHex(MESSAGEPACK_PING_FRAME)).toBe('029106');
     });
 
+    it('lays a Ping out as [6], as the shared frame holds it', () => {
+      expect(toMessagePackLayout({ type: 6 })).toEqual([6]);
+      expect(Buffer.from(MESSAGEPACK_PING_FRAME.subarray(1)).equals(Buffer.from(encode(toMessagePackLayout({ type: 6 }))))).toBe(true);
+    });
+
     it('refuses to write a message type it does not know', () => {
-      expect(() => protocol.writeMessage({ type: 42 } as unknown as HubMessage)).toThrow(TypeError);
+      expect(() => protocol.writeMessage({ type: 42 } as unknown as HubMessage)).toThrow(new TypeError('Cannot write a hub message of type 42.'));
     });
   });
 
@@ -349,7 +355,11 @@ describe('MessagePackHubProtocol', () => {
         expect(writeLengthPrefix(length, target, 1)).toBe(1 + prefix.length);
         expect(Array.from(target.subarray(1, 1 + prefix.length))).toEqual(prefix);
       }
-      expect(() => writeLengthPrefix(2 ** 31, new Uint8Array(6), 0)).toThrow(RangeError);
+      for (const length of [2 ** 31, -1, 1.5, Number.NaN]) {
+        expect(() => writeLengthPrefix(length, new Uint8Array(6), 0)).toThrow(
+          new RangeError(`Cannot frame a message of ${length} bytes: the binary framing stops at 2 GB.`),
+        );
+      }
     });
 
     it('accepts a 5-byte prefix (an overlong encoding of a small length)', () => {

@@ -105,6 +105,7 @@ describe('what the server writes', () => {
   it('writes persistent responses with the cursor, the init flag, the groups token and the messages', () => {
     expect(writePersistentResponse({ cursor: '0', initialized: true, messages: [] })).toBe('{"C":"0","S":1,"M":[]}');
     expect(writePersistentResponse({ cursor: '4', groupsToken: 'g', messages: ['{"I":"1","R":2}'] })).toBe('{"C":"4","G":"g","M":[{"I":"1","R":2}]}');
+    expect(writePersistentResponse({ cursor: '6', messages: ['{"I":"1"}', '{"I":"2"}'] })).toBe('{"C":"6","M":[{"I":"1"},{"I":"2"}]}');
     expect(writePersistentResponse({ cursor: '5', error: 'gone', messages: [] })).toBe('{"C":"5","E":"gone","M":[]}');
     expect(writePersistentResponse({ cursor: '5', shouldReconnect: true, messages: [] })).toBe('{"C":"5","T":1,"M":[]}');
   });
