@@ -1,5 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import { tokenLifetimeSeconds } from '../../src/connection/authentication-refresh.js';
+import { Logger } from '@nestjs/common';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AuthenticationRefresh, tokenLifetimeSeconds } from '../../src/connection/authentication-refresh.js';
+import type { HubConnection } from '../../src/connection/hub-connection.js';
+import { closeErrors } from '../../src/errors/invocation-errors.js';
+import type { HubCallerContext } from '../../src/hub/hub-caller-context.js';
+import { MessageType } from '../../src/protocol/hub-message.js';
+import type { AuthenticationRefreshPolicy } from '../../src/security/authentication-refresh-policy.js';
+import type { AuthorizationOutcome } from '../../src/security/hub-authorizer.js';
+import { defaultUserIdentifier } from '../../src/security/user-identity.js';
 
 // What negotiate and the refresh answer announce: whole seconds, a JSON integer the .NET client
 // accepts (it fails negotiate on a fraction or on a value past Int32), absent when nothing is left.
@@ -20,5 +28,143 @@ describe('tokenLifetimeSeconds', () => {
 
   it("stays within the .NET client's Int32", () => {
     expect(tokenLifetimeSeconds(now + 1e13, now)).toBe(2 ** 31 - 1);
+  });
+});
+
+/** What the refresh decision reads and changes of a live connection. */
+class HeldConnection {
+  readonly closedWith: unknown[] = [];
+  constructor(
+    readonly connectionId: string,
+    public user: unknown,
+    readonly userIdentifier: string | undefined,
+    public credentialExpiresAt: number | undefined,
+  ) {}
+
+  refreshCredential(user: unknown, expiresAt: number | undefined): void {
+    this.user = user;
+    this.credentialExpiresAt = expiresAt;
+  }
+
+  close(message: unknown): void {
+    this.closedWith.push(message);
+  }
+}
+
+const inAMinute = () => Date.now() + 60_000;
+const alice = (roles: string[]) => ({ sub: 'alice', roles });
+const held = (expiresAt = inAMinute()) => new HeldConnection('c1', alice(['user']), 'alice', expiresAt);
+const apply = (refresh: AuthenticationRefresh, connection: HeldConnection | undefined, user: unknown, expiresAt: number | undefined) =>
+  refresh.apply(connection as unknown as HubConnection | undefined, { user, expiresAt });
+const policyThatThrows = () => {
+  throw new Error('policy store down');
+};
+
+describe('AuthenticationRefresh', () => {
+  let refreshedHook: (caller: HubCallerContext) => Promise<void>;
+  let hubAllows: (user: unknown) => AuthorizationOutcome;
+
+  beforeEach(() => {
+    refreshedHook = async () => {};
+    hubAllows = () => 'allowed';
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  const refresher = (policy?: AuthenticationRefreshPolicy, maximumRefreshesPerMinute = 10) =>
+    new AuthenticationRefresh({
+      hubPath: '/hubs/refresh',
+      maximumRefreshesPerMinute,
+      policy,
+      identifierOf: defaultUserIdentifier,
+      authorizeHub: async (user) => hubAllows(user),
+      refreshed: (caller) => refreshedHook(caller),
+    });
+
+  it('answers 404 for a connection this node does not hold', async () => {
+    expect(await apply(refresher(), undefined, alice(['user']), inAMinute())).toEqual({ status: 404, body: '{"error":"connection_not_found"}' });
+  });
+
+  it("refuses another user's credential, and an anonymous one, keeping the held credential", async () => {
+    const connection = held();
+    expect(await apply(refresher(), connection, { sub: 'mallory', roles: ['admin'] }, inAMinute())).toEqual({ status: 403, body: '{"error":"user_changed"}' });
+    expect(await apply(refresher(), connection, undefined, undefined)).toEqual({ status: 403, body: '{"error":"user_changed"}' });
+    expect(connection.user).toEqual(alice(['user']));
+  });
+
+  it('swaps a newer credential, announces its lifetime and tells the hub', async () => {
+    const connection = held();
+    const told: unknown[] = [];
+    refreshedHook = async (caller) => void told.push(caller);
+    const expiresAt = Date.now() + 120_500;
+    const answer = await apply(refresher(), connection, alice(['user', 'admin']), expiresAt);
+    expect(answer).toEqual({ status: 200, body: '{"tokenLifetimeSeconds":120}' });
+    expect([connection.user, connection.credentialExpiresAt, told]).toEqual([alice(['user', 'admin']), expiresAt, [connection]]);
+  });
+
+  it('takes a credential ending when the held one does (not older), and one without an end, which announces none', async () => {
+    const connection = held();
+    const sameEnd = connection.credentialExpiresAt;
+    await apply(refresher(), connection, alice(['user', 'editor']), sameEnd);
+    expect(connection.user).toEqual(alice(['user', 'editor']));
+    expect(await apply(refresher(), connection, alice(['user', 'admin']), undefined)).toEqual({ status: 200, body: '{}' });
+    expect([connection.user, connection.credentialExpiresAt]).toEqual([alice(['user', 'admin']), undefined]);
+  });
+
+  it('accepts an older credential as stale without swapping it, as ASP.NET Core does', async () => {
+    const connection = held();
+    const older = Date.now() + 30_500;
+    expect(await apply(refresher(), connection, alice(['user', 'admin']), older)).toEqual({ status: 200, body: '{"tokenLifetimeSeconds":30}' });
+    expect(connection.user).toEqual(alice(['user']));
+  });
+
+  it('keeps the connection and the answer when the hub’s onAuthenticationRefreshed fails, and logs it', async () => {
+    const logged = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => {});
+    refreshedHook = async () => {
+      throw new Error('hook broke');
+    };
+    const connection = held();
+    expect((await apply(refresher(), connection, alice(['user', 'admin']), inAMinute())).status).toBe(200);
+    await vi.waitFor(() => expect(logged).toHaveBeenCalledWith('onAuthenticationRefreshed failed for connection c1', expect.stringContaining('hook broke')));
+    expect(connection.closedWith).toEqual([]);
+  });
+
+  it('refuses a credential the hub no longer authorizes, and ends the connection', async () => {
+    hubAllows = () => 'forbidden';
+    const connection = held();
+    expect(await apply(refresher(), connection, alice([]), inAMinute())).toEqual({ status: 403, body: '{"error":"hub_authorization_failed"}' });
+    expect(connection.closedWith).toEqual([{ type: MessageType.Close, error: closeErrors.authorizationRevoked }]);
+    expect(connection.user).toEqual(alice(['user']));
+  });
+
+  it('asks the policy, which must answer true: false, another value or a throw refuses (fail closed)', async () => {
+    const logged = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => {});
+    const refused = { status: 403, body: '{"error":"permission_change_rejected"}' };
+    const connection = held();
+    expect(await apply(refresher(() => false), connection, alice(['user', 'admin']), inAMinute())).toEqual(refused);
+    expect(await apply(refresher((() => 'yes') as unknown as AuthenticationRefreshPolicy), connection, alice(['user', 'admin']), inAMinute())).toEqual(refused);
+    expect(await apply(refresher(policyThatThrows), connection, alice(['user', 'admin']), inAMinute())).toEqual(refused);
+    expect(logged).toHaveBeenCalledWith('onAuthenticationRefresh threw; the refresh is refused.', expect.stringContaining('policy store down'));
+    expect(connection.user).toEqual(alice(['user']));
+    expect((await apply(refresher(async () => true), connection, alice(['user', 'admin']), inAMinute())).status).toBe(200);
+    expect(connection.user).toEqual(alice(['user', 'admin']));
+  });
+
+  it('allows maximumRefreshesPerMinute a connection each minute, counted from its first refresh', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(1_000_000_000_000);
+    const refresh = refresher(undefined, 2);
+    const connection = held(Date.now() + 3_600_000);
+    const ask = () => apply(refresh, connection, alice(['user']), Date.now() + 3_600_000);
+    expect([(await ask()).status, (await ask()).status]).toEqual([200, 200]);
+    expect(await ask()).toEqual({ status: 429, body: '{"error":"too_many_refreshes"}' });
+    vi.setSystemTime(1_000_000_059_999);
+    expect((await ask()).status).toBe(429);
+    vi.setSystemTime(1_000_000_060_000);
+    expect([(await ask()).status, (await ask()).status, (await ask()).status]).toEqual([200, 200, 429]);
+    // Another connection has its own count.
+    expect((await apply(refresh, held(Date.now() + 3_600_000), alice(['user']), Date.now() + 3_600_000)).status).toBe(200);
   });
 });
