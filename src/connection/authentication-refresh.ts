@@ -47,9 +47,9 @@ export function tokenLifetimeSeconds(expiresAt: number | undefined, now = Date.n
 
 export const refreshError = (status: number, code: string): RefreshAnswer => ({ status, body: JSON.stringify({ error: code }) });
 
+/** Without a lifetime to announce the body is `{}`: JSON.stringify leaves out a field that is undefined. */
 function accepted(expiresAt: number | undefined): RefreshAnswer {
-  const seconds = tokenLifetimeSeconds(expiresAt);
-  return { status: 200, body: seconds === undefined ? '{}' : JSON.stringify({ tokenLifetimeSeconds: seconds }) };
+  return { status: 200, body: JSON.stringify({ tokenLifetimeSeconds: tokenLifetimeSeconds(expiresAt) }) };
 }
 
 /**

@@ -56,17 +56,25 @@ const alice = (roles: string[]) => ({ sub: 'alice', roles });
 const held = (expiresAt = inAMinute()) => new HeldConnection('c1', alice(['user']), 'alice', expiresAt);
 const apply = (refresh: AuthenticationRefresh, connection: HeldConnection | undefined, user: unknown, expiresAt: number | undefined) =>
   refresh.apply(connection as unknown as HubConnection | undefined, { user, expiresAt });
+const refusedBecause = (status: number, why: string) => `Authentication refresh of connection c1 refused with ${status}: ${why}`;
 const policyThatThrows = () => {
   throw new Error('policy store down');
+};
+const policyThatThrowsNothing = () => {
+  // oxlint-disable-next-line no-throw-literal -- a policy written carelessly can throw anything
+  throw null;
 };
 
 describe('AuthenticationRefresh', () => {
   let refreshedHook: (caller: HubCallerContext) => Promise<void>;
   let hubAllows: (user: unknown) => AuthorizationOutcome;
+  let warnings: unknown[];
 
   beforeEach(() => {
     refreshedHook = async () => {};
     hubAllows = () => 'allowed';
+    warnings = [];
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation((message) => void warnings.push(message));
   });
   afterEach(() => {
     vi.useRealTimers();
@@ -78,7 +86,8 @@ describe('AuthenticationRefresh', () => {
       hubPath: '/hubs/refresh',
       maximumRefreshesPerMinute,
       policy,
-      identifierOf: defaultUserIdentifier,
+      // As an application's userIdentifier may be written: it is never asked about no user.
+      identifierOf: (user) => defaultUserIdentifier(user ?? expect.unreachable('identifier asked about no user')),
       authorizeHub: async (user) => hubAllows(user),
       refreshed: (caller) => refreshedHook(caller),
     });
@@ -92,6 +101,7 @@ describe('AuthenticationRefresh', () => {
     expect(await apply(refresher(), connection, { sub: 'mallory', roles: ['admin'] }, inAMinute())).toEqual({ status: 403, body: '{"error":"user_changed"}' });
     expect(await apply(refresher(), connection, undefined, undefined)).toEqual({ status: 403, body: '{"error":"user_changed"}' });
     expect(connection.user).toEqual(alice(['user']));
+    expect(warnings).toEqual([refusedBecause(403, 'a credential of another user'), refusedBecause(403, 'a credential of another user')]);
   });
 
   it('swaps a newer credential, announces its lifetime and tells the hub', async () => {
@@ -129,6 +139,10 @@ describe('AuthenticationRefresh', () => {
     expect((await apply(refresher(), connection, alice(['user', 'admin']), inAMinute())).status).toBe(200);
     await vi.waitFor(() => expect(logged).toHaveBeenCalledWith('onAuthenticationRefreshed failed for connection c1', expect.stringContaining('hook broke')));
     expect(connection.closedWith).toEqual([]);
+    // A hook may reject with anything, nothing at all included.
+    refreshedHook = () => Promise.reject(undefined);
+    expect((await apply(refresher(), connection, alice(['user']), inAMinute())).status).toBe(200);
+    await vi.waitFor(() => expect(logged).toHaveBeenLastCalledWith('onAuthenticationRefreshed failed for connection c1', undefined));
   });
 
   it('refuses a credential the hub no longer authorizes, and ends the connection', async () => {
@@ -137,6 +151,7 @@ describe('AuthenticationRefresh', () => {
     expect(await apply(refresher(), connection, alice([]), inAMinute())).toEqual({ status: 403, body: '{"error":"hub_authorization_failed"}' });
     expect(connection.closedWith).toEqual([{ type: MessageType.Close, error: closeErrors.authorizationRevoked }]);
     expect(connection.user).toEqual(alice(['user']));
+    expect(warnings).toEqual([refusedBecause(403, "the new credential fails the hub's @Authorize; connection closed")]);
   });
 
   it('asks the policy, which must answer true: false, another value or a throw refuses (fail closed)', async () => {
@@ -147,6 +162,9 @@ describe('AuthenticationRefresh', () => {
     expect(await apply(refresher((() => 'yes') as unknown as AuthenticationRefreshPolicy), connection, alice(['user', 'admin']), inAMinute())).toEqual(refused);
     expect(await apply(refresher(policyThatThrows), connection, alice(['user', 'admin']), inAMinute())).toEqual(refused);
     expect(logged).toHaveBeenCalledWith('onAuthenticationRefresh threw; the refresh is refused.', expect.stringContaining('policy store down'));
+    expect(await apply(refresher(policyThatThrowsNothing), connection, alice(['user', 'admin']), inAMinute())).toEqual(refused);
+    expect(logged).toHaveBeenLastCalledWith('onAuthenticationRefresh threw; the refresh is refused.', undefined);
+    expect(warnings).toEqual(Array(4).fill(refusedBecause(403, 'onAuthenticationRefresh refused')));
     expect(connection.user).toEqual(alice(['user']));
     expect((await apply(refresher(async () => true), connection, alice(['user', 'admin']), inAMinute())).status).toBe(200);
     expect(connection.user).toEqual(alice(['user', 'admin']));
@@ -160,6 +178,7 @@ describe('AuthenticationRefresh', () => {
     const ask = () => apply(refresh, connection, alice(['user']), Date.now() + 3_600_000);
     expect([(await ask()).status, (await ask()).status]).toEqual([200, 200]);
     expect(await ask()).toEqual({ status: 429, body: '{"error":"too_many_refreshes"}' });
+    expect(warnings).toEqual([refusedBecause(429, 'over maximumAuthenticationRefreshesPerMinute')]);
     vi.setSystemTime(1_000_000_059_999);
     expect((await ask()).status).toBe(429);
     vi.setSystemTime(1_000_000_060_000);
