@@ -11,7 +11,7 @@ import { negotiate, RawHubSocket, RS } from '../support/raw-client.js';
 import { describeWithRedis, RedisServer } from '../support/redis-server.js';
 import { RoundRobinProxy } from '../support/round-robin-proxy.js';
 import { sleep } from '../support/wait.js';
-import { RefreshHub, RefreshLog } from '../security/refresh-hubs.js';
+import { LimitedRefreshHub, RefreshHub, RefreshLog } from '../security/refresh-hubs.js';
 
 // No sticky sessions: a refresh that reaches the node not holding its connection is run by the
 // node holding it, as the SSE and long-polling requests are.
@@ -36,7 +36,7 @@ describeWithRedis('authentication refresh behind a round-robin proxy in front of
     const factories = [0, 1].map(() => redisLifetimeManager({ url: redis.url, channelPrefix, commandTimeoutMs: 2_000 }));
     apps = await Promise.all(
       factories.map((lifetimeManager) =>
-        startHubApp([RefreshHub, RefreshLog], { keys: [Buffer.alloc(32, 9)], authStrategies: ['jwt'], lifetimeManager }, { imports: [TestAuthModule] }),
+        startHubApp([RefreshHub, LimitedRefreshHub, RefreshLog], { keys: [Buffer.alloc(32, 9)], authStrategies: ['jwt'], lifetimeManager }, { imports: [TestAuthModule] }),
       ),
     );
     await vi.waitFor(() => factories.forEach((factory) => expect(factory.health().status).toBe('up')), { timeout: 10_000 });
@@ -93,6 +93,19 @@ describeWithRedis('authentication refresh behind a round-robin proxy in front of
     await expect.poll(() => adminRefreshes(0).length).toBe(1);
     expect(adminRefreshes(1)).toEqual([]);
     expect((await onA.invoke('2', 'roles')).result).toEqual(['user', 'admin']);
+    await onA.stop();
+  });
+
+  it("refuses a token of another hub's connection, on either node, though the holding node would take the refresh", async () => {
+    const onA = await RawFallbackConnection.open(`${apps[0].baseUrl}${HUB}`, 'LongPolling', bearer('erin', ['user']));
+    for (const app of apps) {
+      const answer = await fetch(`${app.baseUrl}/hubs/refresh-limited/refresh`, {
+        method: 'POST',
+        headers: { ...bearer('erin', ['user', 'admin']), 'X-SignalR-Connection-Token': onA.requests.token },
+      });
+      expect([answer.status, await answer.text()]).toEqual([404, '{"error":"connection_not_found"}']);
+    }
+    expect((await onA.invoke('1', 'roles')).result).toEqual(['user']);
     await onA.stop();
   });
 

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { AuthenticationRefresh } from '../../src/connection/authentication-refresh.js';
+import type { HubConnections } from '../../src/connection/hub-connections.js';
+import type { RelayedAnswer, RelayedExchange } from '../../src/lifetime/connection-relay.js';
+import { RefreshEndpoint, type RefreshEndpointParts } from '../../src/transport/refresh-endpoint.js';
+
+// The holding node's side of a relayed refresh: the credential another node admitted arrives as
+// JSON, and only what that node writes is read as a credential.
+const endpoint = new RefreshEndpoint({
+  path: '/hubs/refresh',
+  // No connection is held here: a credential read whole reaches the decision, which answers 404.
+  connections: { get: () => undefined } as unknown as HubConnections,
+  refresh: new AuthenticationRefresh({
+    hubPath: '/hubs/refresh',
+    maximumRefreshesPerMinute: 10,
+    policy: undefined,
+    identifierOf: () => undefined,
+    authorizeHub: async () => 'allowed',
+    refreshed: async () => {},
+  }),
+} as unknown as RefreshEndpointParts);
+
+function relay(body: string | undefined): Promise<RelayedAnswer | undefined> {
+  return new Promise((resolve) => {
+    const exchange: RelayedExchange = {
+      request: { verb: 'refresh', body: body === undefined ? undefined : Buffer.from(body) },
+      answer: resolve,
+      onCancel: () => {},
+    };
+    endpoint.runRelayed('c1', exchange);
+  });
+}
+
+describe('RefreshEndpoint, relayed', () => {
+  it('decides on a credential written as the asking node writes it', async () => {
+    for (const body of ['{"user":{"sub":"a"},"expiresAt":1700000000000}', '{"user":null,"expiresAt":null}']) {
+      const answer = await relay(body);
+      expect([answer?.status, Buffer.from(answer!.body).toString()]).toEqual([404, '{"error":"connection_not_found"}']);
+    }
+  });
+
+  it.each([
+    ['no body', undefined],
+    ['text that is not JSON', 'refresh'],
+    ['JSON null', 'null'],
+    ['JSON that is no object', '5'],
+    ['an expiry that is no number', '{"user":{"sub":"a"},"expiresAt":"soon"}'],
+  ])('reads %s as no refresh', async (_, body) => {
+    expect(await relay(body)).toBeUndefined();
+  });
+});
