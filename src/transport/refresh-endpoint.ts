@@ -90,7 +90,8 @@ function decodeCredential(body: Uint8Array | undefined): PresentedCredential | u
   } catch {
     return undefined;
   }
-  if (typeof decoded !== 'object' || decoded === null) return undefined;
+  // Any JSON value but null can be read for its fields; without an expiry that is null or a number it is no credential.
+  if (decoded === null) return undefined;
   const { user, expiresAt } = decoded;
   if (expiresAt !== null && typeof expiresAt !== 'number') return undefined;
   return { user: user ?? undefined, expiresAt: expiresAt ?? undefined };

@@ -75,11 +75,14 @@ describe('authentication refresh, by hand (ASP.NET Core 11 wire)', () => {
 
   it('answers every refusal with its status and a JSON {"error":"<code>"} body, as ASP.NET Core 11', async () => {
     const { raw, connectionToken } = await connect('/hubs/refresh', bearer('alice'));
-    expect((await refresh('/hubs/refresh', connectionToken, bearer('alice'), 'GET')).status).toBe(405);
+    const get = await refresh('/hubs/refresh', connectionToken, bearer('alice'), 'GET');
+    expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
     // The hub needs a user: a refresh without one is challenged, as negotiate is.
     expect((await refresh('/hubs/refresh', connectionToken, {})).status).toBe(401);
     const missing = await refresh('/hubs/refresh', undefined, bearer('alice'));
     expect([missing.status, missing.headers.get('content-type'), await missing.text()]).toEqual([400, 'application/json; charset=utf-8', '{"error":"missing_connection_token"}']);
+    const empty = await refresh('/hubs/refresh', '', bearer('alice'));
+    expect([empty.status, await empty.text()]).toEqual([400, '{"error":"missing_connection_token"}']);
     const forged = await refresh('/hubs/refresh', `${connectionToken}x`, bearer('alice'));
     expect([forged.status, await forged.text()]).toEqual([404, '{"error":"connection_not_found"}']);
     // Authentic, for this hub and user, but no connection opened with it.

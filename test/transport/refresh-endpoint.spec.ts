@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AuthenticationRefresh } from '../../src/connection/authentication-refresh.js';
 import type { HubConnections } from '../../src/connection/hub-connections.js';
-import type { RelayedAnswer, RelayedExchange } from '../../src/lifetime/connection-relay.js';
+import type { ConnectionRelay, RelayedAnswer, RelayedExchange } from '../../src/lifetime/connection-relay.js';
 import { RefreshEndpoint, type RefreshEndpointParts } from '../../src/transport/refresh-endpoint.js';
 
 // The holding node's side of a relayed refresh: the credential another node admitted arrives as
@@ -20,15 +20,12 @@ const endpoint = new RefreshEndpoint({
   }),
 } as unknown as RefreshEndpointParts);
 
+function exchangeOf(verb: string, body: string | undefined, answer: (answer: RelayedAnswer | undefined) => void): RelayedExchange {
+  return { request: { verb, body: body === undefined ? undefined : Buffer.from(body) }, answer, onCancel: () => {} } as RelayedExchange;
+}
+
 function relay(body: string | undefined): Promise<RelayedAnswer | undefined> {
-  return new Promise((resolve) => {
-    const exchange: RelayedExchange = {
-      request: { verb: 'refresh', body: body === undefined ? undefined : Buffer.from(body) },
-      answer: resolve,
-      onCancel: () => {},
-    };
-    endpoint.runRelayed('c1', exchange);
-  });
+  return new Promise((resolve) => endpoint.runRelayed('c1', exchangeOf('refresh', body, resolve)));
 }
 
 describe('RefreshEndpoint, relayed', () => {
@@ -44,8 +41,19 @@ describe('RefreshEndpoint, relayed', () => {
     ['text that is not JSON', 'refresh'],
     ['JSON null', 'null'],
     ['JSON that is no object', '5'],
+    ['JSON text', '"refresh"'],
     ['an expiry that is no number', '{"user":{"sub":"a"},"expiresAt":"soon"}'],
   ])('reads %s as no refresh', async (_, body) => {
     expect(await relay(body)).toBeUndefined();
+  });
+
+  it('takes only refreshes among the requests relayed for a WebSocket connection', async () => {
+    let handler: ((exchange: RelayedExchange) => void) | undefined;
+    const relayOfNode = { serve: async (_: string, serving: typeof handler) => ((handler = serving), () => {}) } as unknown as ConnectionRelay;
+    await endpoint.holdForRelay(relayOfNode, 'c1');
+    const poll = await new Promise((resolve) => handler!(exchangeOf('poll', '{"user":null,"expiresAt":null}', resolve)));
+    expect(poll).toBeUndefined();
+    const refresh = await new Promise<RelayedAnswer | undefined>((resolve) => handler!(exchangeOf('refresh', '{"user":null,"expiresAt":null}', resolve)));
+    expect(refresh?.status).toBe(404);
   });
 });

@@ -109,6 +109,18 @@ describeWithRedis('authentication refresh behind a round-robin proxy in front of
     await onA.stop();
   });
 
+  it('answers 404 on either node for a connection no node holds any more', async () => {
+    const gone = await RawFallbackConnection.open(`${apps[0].baseUrl}${HUB}`, 'LongPolling', bearer('frank', ['user']));
+    await gone.stop();
+    for (const app of apps) {
+      const answer = await fetch(`${app.baseUrl}${HUB}/refresh`, {
+        method: 'POST',
+        headers: { ...bearer('frank', ['user']), 'X-SignalR-Connection-Token': gone.requests.token },
+      });
+      expect([answer.status, await answer.text()]).toEqual([404, '{"error":"connection_not_found"}']);
+    }
+  });
+
   it('runs a refresh of a WebSocket connection of one node that reached the other', async () => {
     const headers = bearer('dave', ['user']);
     const { connectionToken } = await negotiate(`${apps[0].baseUrl}${HUB}`, { headers });
