@@ -8,6 +8,7 @@ import { MessageType } from '../../src/protocol/hub-message.js';
 import type { AuthenticationRefreshPolicy } from '../../src/security/authentication-refresh-policy.js';
 import type { AuthorizationOutcome } from '../../src/security/hub-authorizer.js';
 import { defaultUserIdentifier } from '../../src/security/user-identity.js';
+import { CapturingLogger } from '../support/capturing-logger.js';
 
 // What negotiate and the refresh answer announce: whole seconds, a JSON integer the .NET client
 // accepts (it fails negotiate on a fraction or on a value past Int32), absent when nothing is left.
@@ -56,7 +57,8 @@ const alice = (roles: string[]) => ({ sub: 'alice', roles });
 const held = (expiresAt = inAMinute()) => new HeldConnection('c1', alice(['user']), 'alice', expiresAt);
 const apply = (refresh: AuthenticationRefresh, connection: HeldConnection | undefined, user: unknown, expiresAt: number | undefined) =>
   refresh.apply(connection as unknown as HubConnection | undefined, { user, expiresAt });
-const refusedBecause = (status: number, why: string) => `Authentication refresh of connection c1 refused with ${status}: ${why}`;
+/** As the logger writes it: the message, then the logger's context. */
+const refusedBecause = (status: number, why: string) => `Authentication refresh of connection c1 refused with ${status}: ${why} SignalR:Security`;
 const policyThatThrows = () => {
   throw new Error('policy store down');
 };
@@ -68,18 +70,17 @@ const policyThatThrowsNothing = () => {
 describe('AuthenticationRefresh', () => {
   let refreshedHook: (caller: HubCallerContext) => Promise<void>;
   let hubAllows: (user: unknown) => AuthorizationOutcome;
-  let warnings: unknown[];
+  let logs: CapturingLogger;
 
   beforeEach(() => {
     refreshedHook = async () => {};
     hubAllows = () => 'allowed';
-    warnings = [];
-    vi.spyOn(Logger.prototype, 'warn').mockImplementation((message) => void warnings.push(message));
+    logs = new CapturingLogger();
+    Logger.overrideLogger(logs);
   });
-  afterEach(() => {
-    vi.useRealTimers();
-    vi.restoreAllMocks();
-  });
+  afterEach(() => vi.useRealTimers());
+
+  const refusals = () => logs.lines.filter((line) => line.startsWith('Authentication refresh of connection'));
 
   const refresher = (policy?: AuthenticationRefreshPolicy, maximumRefreshesPerMinute = 10) =>
     new AuthenticationRefresh({
@@ -101,7 +102,7 @@ describe('AuthenticationRefresh', () => {
     expect(await apply(refresher(), connection, { sub: 'mallory', roles: ['admin'] }, inAMinute())).toEqual({ status: 403, body: '{"error":"user_changed"}' });
     expect(await apply(refresher(), connection, undefined, undefined)).toEqual({ status: 403, body: '{"error":"user_changed"}' });
     expect(connection.user).toEqual(alice(['user']));
-    expect(warnings).toEqual([refusedBecause(403, 'a credential of another user'), refusedBecause(403, 'a credential of another user')]);
+    expect(refusals()).toEqual([refusedBecause(403, 'a credential of another user'), refusedBecause(403, 'a credential of another user')]);
   });
 
   it('swaps a newer credential, announces its lifetime and tells the hub', async () => {
@@ -131,18 +132,17 @@ describe('AuthenticationRefresh', () => {
   });
 
   it('keeps the connection and the answer when the hub’s onAuthenticationRefreshed fails, and logs it', async () => {
-    const logged = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => {});
     refreshedHook = async () => {
       throw new Error('hook broke');
     };
     const connection = held();
     expect((await apply(refresher(), connection, alice(['user', 'admin']), inAMinute())).status).toBe(200);
-    await vi.waitFor(() => expect(logged).toHaveBeenCalledWith('onAuthenticationRefreshed failed for connection c1', expect.stringContaining('hook broke')));
+    await vi.waitFor(() => expect(logs.lines).toContainEqual(expect.stringMatching(/^onAuthenticationRefreshed failed for connection c1 Error: hook broke\n/)));
     expect(connection.closedWith).toEqual([]);
     // A hook may reject with anything, nothing at all included.
     refreshedHook = () => Promise.reject(undefined);
     expect((await apply(refresher(), connection, alice(['user']), inAMinute())).status).toBe(200);
-    await vi.waitFor(() => expect(logged).toHaveBeenLastCalledWith('onAuthenticationRefreshed failed for connection c1', undefined));
+    await vi.waitFor(() => expect(logs.lines).toContain('onAuthenticationRefreshed failed for connection c1 undefined SignalR:Security'));
   });
 
   it('refuses a credential the hub no longer authorizes, and ends the connection', async () => {
@@ -151,20 +151,19 @@ describe('AuthenticationRefresh', () => {
     expect(await apply(refresher(), connection, alice([]), inAMinute())).toEqual({ status: 403, body: '{"error":"hub_authorization_failed"}' });
     expect(connection.closedWith).toEqual([{ type: MessageType.Close, error: closeErrors.authorizationRevoked }]);
     expect(connection.user).toEqual(alice(['user']));
-    expect(warnings).toEqual([refusedBecause(403, "the new credential fails the hub's @Authorize; connection closed")]);
+    expect(refusals()).toEqual([refusedBecause(403, "the new credential fails the hub's @Authorize; connection closed")]);
   });
 
   it('asks the policy, which must answer true: false, another value or a throw refuses (fail closed)', async () => {
-    const logged = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => {});
     const refused = { status: 403, body: '{"error":"permission_change_rejected"}' };
     const connection = held();
     expect(await apply(refresher(() => false), connection, alice(['user', 'admin']), inAMinute())).toEqual(refused);
     expect(await apply(refresher((() => 'yes') as unknown as AuthenticationRefreshPolicy), connection, alice(['user', 'admin']), inAMinute())).toEqual(refused);
     expect(await apply(refresher(policyThatThrows), connection, alice(['user', 'admin']), inAMinute())).toEqual(refused);
-    expect(logged).toHaveBeenCalledWith('onAuthenticationRefresh threw; the refresh is refused.', expect.stringContaining('policy store down'));
+    expect(logs.lines).toContainEqual(expect.stringMatching(/^onAuthenticationRefresh threw; the refresh is refused\. Error: policy store down\n/));
     expect(await apply(refresher(policyThatThrowsNothing), connection, alice(['user', 'admin']), inAMinute())).toEqual(refused);
-    expect(logged).toHaveBeenLastCalledWith('onAuthenticationRefresh threw; the refresh is refused.', undefined);
-    expect(warnings).toEqual(Array(4).fill(refusedBecause(403, 'onAuthenticationRefresh refused')));
+    expect(logs.lines).toContain('onAuthenticationRefresh threw; the refresh is refused. undefined SignalR:Security');
+    expect(refusals()).toEqual(Array(4).fill(refusedBecause(403, 'onAuthenticationRefresh refused')));
     expect(connection.user).toEqual(alice(['user']));
     expect((await apply(refresher(async () => true), connection, alice(['user', 'admin']), inAMinute())).status).toBe(200);
     expect(connection.user).toEqual(alice(['user', 'admin']));
@@ -178,7 +177,7 @@ describe('AuthenticationRefresh', () => {
     const ask = () => apply(refresh, connection, alice(['user']), Date.now() + 3_600_000);
     expect([(await ask()).status, (await ask()).status]).toEqual([200, 200]);
     expect(await ask()).toEqual({ status: 429, body: '{"error":"too_many_refreshes"}' });
-    expect(warnings).toEqual([refusedBecause(429, 'over maximumAuthenticationRefreshesPerMinute')]);
+    expect(refusals()).toEqual([refusedBecause(429, 'over maximumAuthenticationRefreshesPerMinute')]);
     vi.setSystemTime(1_000_000_059_999);
     expect((await ask()).status).toBe(429);
     vi.setSystemTime(1_000_000_060_000);
