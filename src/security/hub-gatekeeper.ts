@@ -102,13 +102,11 @@ export class HubGatekeeper {
       return this.refuseAs('unauthenticated', request, 401, 'Unauthorized', 'credential expired', { ...corsHeaders, 'WWW-Authenticate': 'Bearer' });
     }
     const outcome = hubPolicy === 'deferred' && user !== undefined ? 'allowed' : await authorizer.authorizeHub(hubClass, user, hubPath);
-    // Fail closed: only an explicit 'allowed' admits; anything else is refused.
-    if (outcome !== 'allowed') {
-      if (outcome === 'unauthenticated') {
-        return this.refuseAs('unauthenticated', request, 401, 'Unauthorized', 'no identity', { ...corsHeaders, 'WWW-Authenticate': 'Bearer' });
-      }
-      return this.refuseAs('forbidden', request, 403, 'Forbidden', 'hub authorization refused', corsHeaders);
+    if (outcome === 'unauthenticated') {
+      return this.refuseAs('unauthenticated', request, 401, 'Unauthorized', 'no identity', { ...corsHeaders, 'WWW-Authenticate': 'Bearer' });
     }
+    // Fail closed: only an explicit 'allowed' admits; anything else is refused.
+    if (outcome !== 'allowed') return this.refuseAs('forbidden', request, 403, 'Forbidden', 'hub authorization refused', corsHeaders);
     const userKey = user === undefined ? undefined : authorizer.identity.identifierOf(user);
     if (user !== undefined && userKey === undefined) {
       // Binding a token to "nobody" would let an anonymous caller use it: refuse, and tell the developer.
