@@ -11,6 +11,11 @@ export enum MessageType {
   Sequence = 9,
 }
 
+/** A type this server reads; the specification says to skip messages of any other. */
+export function isKnownMessageType(type: number): type is MessageType {
+  return type >= MessageType.Invocation && type <= MessageType.Sequence;
+}
+
 export type MessageHeaders = Record<string, string>;
 
 export interface InvocationMessage {

@@ -1,4 +1,5 @@
 import {
+  isKnownMessageType,
   MessageType,
   type CancelInvocationMessage,
   type CloseMessage,
@@ -28,7 +29,7 @@ export function readJsonMessage(record: unknown): HubMessage | undefined {
     throw new ProtocolError("Invalid payload: 'type' must be an integer.");
   }
   // Stryker disable next-line ConditionalExpression: an unknown type matches no case below either, and reads as undefined there too.
-  if (!isKnownType(type)) return undefined;
+  if (!isKnownMessageType(type)) return undefined;
   const fields = new MessageFields(record, MessageType[type]);
   switch (type) {
     case MessageType.Invocation:
@@ -49,11 +50,6 @@ export function readJsonMessage(record: unknown): HubMessage | undefined {
     case MessageType.Sequence:
       return { type, sequenceId: fields.sequenceId() };
   }
-}
-
-function isKnownType(type: number): type is MessageType {
-  // Stryker disable next-line ConditionalExpression,LogicalOperator: see its one caller.
-  return type >= MessageType.Invocation && type <= MessageType.Sequence;
 }
 
 function readInvocation(fields: MessageFields): InvocationMessage {

@@ -1,4 +1,4 @@
-import { MessageType, type HubMessage } from './hub-message.js';
+import { isKnownMessageType, MessageType, type HubMessage } from './hub-message.js';
 import { readJsonMessage } from './json-message-reader.js';
 import { isDecodedMap } from './messagepack-values.js';
 import { ProtocolError } from './protocol-error.js';
@@ -42,7 +42,7 @@ export function readMessagePackMessage(value: unknown): HubMessage | undefined {
   if (typeof type !== 'number' || !Number.isInteger(type)) {
     throw new ProtocolError('Invalid payload: the message type must be an integer.');
   }
-  if (!isKnownType(type)) return undefined;
+  if (!isKnownMessageType(type)) return undefined;
   const kind = MessageType[type];
   if (value.length < MIN_ELEMENTS[type]) {
     throw new ProtocolError(
@@ -54,10 +54,6 @@ export function readMessagePackMessage(value: unknown): HubMessage | undefined {
 
 function isEmptyArray(value: unknown): boolean {
   return Array.isArray(value) && value.length === 0;
-}
-
-function isKnownType(type: number): type is MessageType {
-  return type >= MessageType.Invocation && type <= MessageType.Sequence;
 }
 
 /**
