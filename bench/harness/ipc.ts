@@ -11,7 +11,7 @@ export type WorkerRequest = { readonly id: number } & (
   | { readonly cmd: 'fanout-arm'; readonly firstMeasuredRound: number }
   | { readonly cmd: 'send'; readonly group: string; readonly round: number }
   | { readonly cmd: 'latencies' }
-  | { readonly cmd: 'connect-rate'; readonly durationMs: number; readonly concurrency: number; readonly tokens: readonly string[]; readonly skipNegotiation?: boolean }
+  | { readonly cmd: 'connect-rate'; readonly durationMs: number; readonly concurrency: number; readonly tokens: readonly string[]; readonly skipNegotiation?: boolean; readonly floor?: boolean }
   /** Every connection of this process starts a server-to-client stream of `count` items. */
   | { readonly cmd: 'stream'; readonly count: number; readonly itemBytes: number; readonly intervalMs: number }
   /** The first `count` connections stop reading their sockets and leave the measured set. */

@@ -126,7 +126,7 @@ for (const scenario of options.scenarios) {
       break;
     }
     case 'connect': {
-      const outcomes = await row('connect', (target) => runConnect(context, target), (r) => r.plainPerSecond, (r) => `${fixed(r.plainPerSecond)}/s (${fixed(r.plainCpu)} µs CPU, load ${fixed(r.plainLoadCpu)} µs)${r.jwtPerSecond === undefined ? '' : `, JWT ${fixed(r.jwtPerSecond)}/s (${fixed(r.jwtCpu ?? Number.NaN)} µs CPU)`}${r.directPerSecond === undefined ? '' : `, without negotiate ${fixed(r.directPerSecond)}/s (${fixed(r.directCpu ?? Number.NaN)} µs CPU)`}${note(r)}`, SOCKET_TARGETS);
+      const outcomes = await row('connect', (target) => runConnect(context, target), (r) => r.plainPerSecond, (r) => `${fixed(r.plainPerSecond)}/s (${fixed(r.plainCpu)} µs CPU, load ${fixed(r.plainLoadCpu)} µs)${r.jwtPerSecond === undefined ? '' : `, JWT ${fixed(r.jwtPerSecond)}/s (${fixed(r.jwtCpu ?? Number.NaN)} µs CPU)`}${r.directPerSecond === undefined ? '' : `, without negotiate ${fixed(r.directPerSecond)}/s (${fixed(r.directCpu ?? Number.NaN)} µs CPU)`}${r.floorPerSecond === undefined ? '' : `, SignalR's exchanges ${fixed(r.floorPerSecond)}/s (${fixed(r.floorCpu ?? Number.NaN)} µs CPU)`}${note(r)}`, SOCKET_TARGETS);
       for (const [target, outcome] of outcomes) results.connect.set(target, outcome);
       break;
     }

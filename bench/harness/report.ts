@@ -131,6 +131,7 @@ export function renderMarkdown(options: BenchOptions, results: Results, info: Ru
         'one HTTP exchange like (a)\'s, its ratios against (a)\'s connects.',
       '',
     );
+    pushConnectFloor(push, results.connect);
   }
 
   push(...renderAgainstAspNetCore(options, results));
@@ -232,4 +233,38 @@ function yes(ok: boolean | undefined): string {
 
 function ratioText(value: number | undefined, base: number): string {
   return value === undefined ? 'n/a' : `${(value / base).toFixed(2)} ×`;
+}
+
+/**
+ * Server CPU per connect against what any SignalR server pays: (a) upgraded only, and (a) with a
+ * SignalR connect's exchanges (negotiate, upgrade, handshake) and nothing else.
+ */
+function pushConnectFloor(push: (...lines: string[]) => void, connects: ReadonlyMap<TargetId, Outcome<ConnectResult>>): void {
+  const base = connects.get('raw-ws');
+  const upgrade = fieldOf(base, 'plainCpu');
+  const floor = fieldOf(base, 'floorCpu');
+  if (upgrade === undefined || floor === undefined) return;
+  const rows: [string, number | undefined][] = [
+    ['(a) bare ws: upgrade', upgrade],
+    ["(a) with a SignalR connect's exchanges only: negotiate (fresh ids), upgrade, handshake", floor],
+  ];
+  for (const target of ['signalr-json', 'signalr-msgpack'] as const) {
+    const connect = connects.get(target);
+    if (!connect) continue;
+    rows.push(
+      [`${LABELS[target]}: without negotiate`, fieldOf(connect, 'directCpu')],
+      [`${LABELS[target]}: anonymous`, fieldOf(connect, 'plainCpu')],
+      [`${LABELS[target]}: with a JWT`, fieldOf(connect, 'jwtCpu')],
+    );
+  }
+  push('| connect | server CPU µs | × (a) upgrade | × (a) with the exchanges |', '|---|---:|---:|---:|');
+  for (const [label, cpu] of rows) {
+    if (cpu !== undefined) push(`| ${label} | ${number(cpu)} | ${number(cpu / upgrade, 2)} × | ${number(cpu / floor, 2)} × |`);
+  }
+  push(
+    '',
+    'The second row is the least a SignalR connect costs on this machine: (a) answering negotiate with fresh ids and no ' +
+      'framework, authentication or sealed token, then the upgrade and one handshake frame each way.',
+    '',
+  );
 }

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerStats } from './ipc.js';
+import type { ConnectOptions } from './load/dialects.js';
 import type { BenchOptions, ScenarioId, TargetId } from './options.js';
 import { ServerProcess, split, WorkerPool, type WorkerCommand } from './processes.js';
 import { percentile } from './stats.js';
@@ -47,6 +48,9 @@ export interface ConnectResult {
   /** Anonymous upgrade and handshake without negotiate (`skipNegotiation`, nestjs-signalr only): one HTTP exchange, as (a)'s. */
   readonly directPerSecond?: number;
   readonly directCpu?: number;
+  /** (a) only: a SignalR connect's exchanges with nothing else (negotiate, upgrade, handshake), the least a SignalR server pays. */
+  readonly floorPerSecond?: number;
+  readonly floorCpu?: number;
   readonly note?: string;
 }
 
@@ -261,22 +265,23 @@ export async function runMemory(context: Context, target: TargetId, count: numbe
  * unmeasured, as the invocation scenario warms up: a server that has been up a while has its
  * connect path compiled, and so do the load processes.
  * This package is also measured without negotiate (`skipNegotiation`), the one HTTP exchange of a
- * bare WebSocket server's connect. Profiled as `<target>:connect:anonymous`, `:jwt` and `:direct`.
+ * bare WebSocket server's connect, and (a) also with the exchanges of a SignalR connect and nothing
+ * else. Profiled as `<target>:connect:anonymous`, `:jwt`, `:direct` and `:floor`.
  */
 export async function runConnect(context: Context, target: TargetId): Promise<ConnectResult> {
   const { options } = context;
   const signalr = target === 'signalr-json' || target === 'signalr-msgpack';
   return withServer(context, target, 'connect', undefined, options.workers, async (server, workers) => {
     const lanes = split(options.connectConcurrency, workers.size);
-    const loops = (tokens: string[], durationMs: number, skipNegotiation: boolean) =>
-      workers.each((index) => (lanes[index] > 0 ? { cmd: 'connect-rate', durationMs, concurrency: lanes[index], tokens, skipNegotiation } : undefined));
-    const rate = async (tokens: string[], phase: string, skipNegotiation = false) => {
-      if (options.connectWarmupMs > 0) await loops(tokens, options.connectWarmupMs, skipNegotiation);
+    const loops = (tokens: string[], durationMs: number, how: ConnectOptions) =>
+      workers.each((index) => (lanes[index] > 0 ? { cmd: 'connect-rate', durationMs, concurrency: lanes[index], tokens, ...how } : undefined));
+    const rate = async (tokens: string[], phase: string, how: ConnectOptions = {}) => {
+      if (options.connectWarmupMs > 0) await loops(tokens, options.connectWarmupMs, how);
       await sleep(300);
       const window = profileWindow(context, server, `${target}:connect:${phase}`);
       await window.begin();
       const before = await server.stats();
-      const replies = await loops(tokens, options.connectMs, skipNegotiation);
+      const replies = await loops(tokens, options.connectMs, how);
       const completed = sum(replies, 'completed');
       const failed = sum(replies, 'failed');
       const ms = Math.max(...replies.map((reply) => Number(reply.ms ?? 0)));
@@ -294,8 +299,9 @@ export async function runConnect(context: Context, target: TargetId): Promise<Co
     };
     const plain = await rate([], 'anonymous');
     const jwt = signalr ? await rate(Array.from({ length: 100 }, (_, index) => signJwt(context.jwtSecret, `user-${index}`)), 'jwt') : undefined;
-    const direct = signalr ? await rate([], 'direct', true) : undefined;
-    const note = [plain.note, jwt?.note, direct?.note].filter(Boolean).join('; ') || undefined;
+    const direct = signalr ? await rate([], 'direct', { skipNegotiation: true }) : undefined;
+    const floor = target === 'raw-ws' ? await rate([], 'floor', { floor: true }) : undefined;
+    const note = [plain.note, jwt?.note, direct?.note, floor?.note].filter(Boolean).join('; ') || undefined;
     return {
       plainPerSecond: plain.perSecond,
       plainCpu: plain.cpu,
@@ -304,6 +310,8 @@ export async function runConnect(context: Context, target: TargetId): Promise<Co
       jwtCpu: jwt?.cpu,
       directPerSecond: direct?.perSecond,
       directCpu: direct?.cpu,
+      floorPerSecond: floor?.perSecond,
+      floorCpu: floor?.cpu,
       note,
     };
   });

@@ -20,6 +20,11 @@ export interface ConnectOptions {
   readonly token?: string;
   /** Straight to the upgrade, as `@microsoft/signalr` does with `skipNegotiation: true` (nestjs-signalr only). */
   readonly skipNegotiation?: boolean;
+  /**
+   * (a) only: the exchanges of a SignalR connect and nothing else (a negotiate answered with
+   * fresh ids, the upgrade, a handshake frame each way), what any SignalR server pays at least.
+   */
+  readonly floor?: boolean;
 }
 
 export interface TickPayload {
@@ -159,6 +164,13 @@ export function openSocket(url: string, headers: Record<string, string> = {}): P
   });
 }
 
+/** The SignalR handshake: the protocol asked for, an empty record back. */
+async function jsonHandshake(opening: OpeningSocket, protocol = 'json'): Promise<void> {
+  opening.socket.send(`{"protocol":"${protocol}","version":1}${RS}`);
+  const answer = (await opening.next()).data.toString('utf8');
+  if (answer !== `{}${RS}`) throw new Error(`handshake refused: ${answer.replace(RS, '')}`);
+}
+
 /** Runs a handshake on a freshly opened socket; the socket is closed if it fails. */
 async function handshake(opening: OpeningSocket, steps: (opening: OpeningSocket) => Promise<void>): Promise<WebSocket> {
   try {
@@ -176,8 +188,11 @@ class EventJsonDialect implements Dialect {
   readonly keepAlive = '{"event":"keepalive","data":null}';
   constructor(private readonly filler: string) {}
 
-  async connect(port: number): Promise<WebSocket> {
-    return (await openSocket(`ws://127.0.0.1:${port}/ws`)).ready();
+  async connect(port: number, options: ConnectOptions = {}): Promise<WebSocket> {
+    if (!options.floor) return (await openSocket(`ws://127.0.0.1:${port}/ws`)).ready();
+    const { connectionToken } = await negotiate(port, '/floor', {});
+    const opening = await openSocket(`ws://127.0.0.1:${port}/floor?id=${encodeURIComponent(connectionToken)}`);
+    return handshake(opening, () => jsonHandshake(opening));
   }
 
   echoFrame(seq: number): string {
@@ -283,11 +298,7 @@ abstract class SignalRDialect implements Dialect {
     const headers: Record<string, string> = options.token ? { Authorization: `Bearer ${options.token}` } : {};
     const query = options.skipNegotiation ? '' : `?id=${encodeURIComponent((await negotiate(port, hubPath, headers)).connectionToken)}`;
     const opening = await openSocket(`ws://127.0.0.1:${port}${hubPath}${query}`, headers);
-    return handshake(opening, async () => {
-      opening.socket.send(`{"protocol":"${this.protocol}","version":1}${RS}`);
-      const answer = (await opening.next()).data.toString('utf8');
-      if (answer !== `{}${RS}`) throw new Error(`handshake refused: ${answer.replace(RS, '')}`);
-    });
+    return handshake(opening, () => jsonHandshake(opening, this.protocol));
   }
 
   decode(data: Buffer, isBinary: boolean): ClientEvent[] {

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { nowMicros, type RoundEvent, type WorkerReply, type WorkerRequest } from '../ipc.js';
-import { dialectFor, type ClientEvent, type Dialect } from './dialects.js';
+import { dialectFor, type ClientEvent, type ConnectOptions, type Dialect } from './dialects.js';
 
 /**
  * A load process, forked by the orchestrator: holds its share of the connections and drives
@@ -77,7 +77,7 @@ async function handle(request: WorkerRequest): Promise<Record<string, unknown>> 
     case 'latencies':
       return { latencies: Float64Array.from(latencies), errors: protocolErrors, lastError: lastProtocolError };
     case 'connect-rate':
-      return connectRate(request.durationMs, request.concurrency, request.tokens, request.skipNegotiation);
+      return connectRate(request.durationMs, request.concurrency, request.tokens, { skipNegotiation: request.skipNegotiation, floor: request.floor });
     case 'stream':
       return startStreams(request.count, request.itemBytes, request.intervalMs);
     case 'pause':
@@ -262,7 +262,7 @@ function fanoutArm(firstMeasuredRound: number): Record<string, unknown> {
 }
 
 /** Loops that each open a connection (negotiate unless skipped, upgrade, handshake), then close it, until time is up. */
-async function connectRate(durationMs: number, concurrency: number, tokens: readonly string[], skipNegotiation = false): Promise<Record<string, unknown>> {
+async function connectRate(durationMs: number, concurrency: number, tokens: readonly string[], how: ConnectOptions): Promise<Record<string, unknown>> {
   const deadline = performance.now() + durationMs;
   let completed = 0;
   let failed = 0;
@@ -272,7 +272,7 @@ async function connectRate(durationMs: number, concurrency: number, tokens: read
     while (performance.now() < deadline) {
       const token = tokens.length > 0 ? tokens[turn++ % tokens.length] : undefined;
       try {
-        const socket = await dialect!.connect(port, { token, skipNegotiation });
+        const socket = await dialect!.connect(port, { ...how, token });
         completed++;
         socket.on('error', () => undefined);
         socket.close(1000);

@@ -1,4 +1,5 @@
-import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { serveControl } from './control.js';
@@ -16,12 +17,22 @@ interface Message {
 
 const groups = new Map<string, Set<WebSocket>>();
 const memberships = new WeakMap<WebSocket, string[]>();
-const server = createServer((_request, response) => response.writeHead(404).end());
-const sockets = new WebSocketServer({ server, path: '/ws', perMessageDeflate: false });
+const server = createServer((request, response) => {
+  if (request.method === 'POST' && request.url?.startsWith(FLOOR_NEGOTIATE)) return negotiateFloor(request, response);
+  response.writeHead(404).end();
+});
+const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+// Routed here rather than by ws's `path` option, which would refuse the floor's path.
+server.on('upgrade', (request: IncomingMessage, socket, head) => {
+  const path = request.url?.split('?', 1)[0];
+  if (path !== '/ws' && path !== FLOOR) return socket.destroy();
+  sockets.handleUpgrade(request, socket, head, (webSocket) => sockets.emit('connection', webSocket, request));
+});
 
 keepHeartbeat(sockets);
 
-sockets.on('connection', (socket) => {
+sockets.on('connection', (socket, request: IncomingMessage) => {
+  if (request.url?.startsWith(FLOOR)) return answerHandshake(socket);
   socket.on('message', (data: Buffer) => {
     let message: Message;
     try {
@@ -76,6 +87,37 @@ function stream(socket: WebSocket, { count, itemBytes, intervalMs }: StreamReque
     else setImmediate(next);
   };
   next();
+}
+
+/**
+ * The floor of a SignalR connect, for the connect scenario: its exchanges and nothing else, on
+ * `/floor`. Negotiate is answered with fresh unguessable ids (no authentication, no sealed
+ * token, no framework), the upgrade is taken as is, the handshake is parsed and answered.
+ */
+const FLOOR = '/floor';
+const FLOOR_NEGOTIATE = `${FLOOR}/negotiate`;
+const RS = '\u001e';
+const WEBSOCKETS_ONLY = [{ transport: 'WebSockets', transferFormats: ['Text', 'Binary'] }];
+
+function negotiateFloor(request: IncomingMessage, response: ServerResponse): void {
+  request.resume();
+  const ids = randomBytes(32);
+  const body = JSON.stringify({
+    negotiateVersion: 1,
+    connectionId: ids.toString('base64url', 0, 16),
+    connectionToken: ids.toString('base64url', 16),
+    availableTransports: WEBSOCKETS_ONLY,
+  });
+  response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
+}
+
+function answerHandshake(socket: WebSocket): void {
+  socket.on('error', () => undefined);
+  socket.once('message', (data: Buffer) => {
+    const text = data.toString('utf8');
+    const asked = JSON.parse(text.slice(0, text.indexOf(RS))) as { protocol?: string };
+    socket.send(asked.protocol === 'json' ? `{}${RS}` : `{"error":"unsupported protocol"}${RS}`);
+  });
 }
 
 server.listen(0, '127.0.0.1', () => serveControl((server.address() as AddressInfo).port, () => sockets.clients.size));
