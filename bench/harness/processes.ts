@@ -92,7 +92,8 @@ export class ServerProcess {
   static async start(target: TargetId, env: Record<string, string>): Promise<ServerProcess> {
     const script = fileURLToPath(new URL(`./servers/${SERVER_SCRIPTS[target]}`, import.meta.url));
     const child = fork(script, [], {
-      execArgv: ['--expose-gc'],
+      // BENCH_SERVER_FLAGS: Node and V8 flags for the servers alone (e.g. --trace-gc-nvp, read by bench/gc-promoted.mjs).
+      execArgv: ['--expose-gc', ...(process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [])],
       env: { ...process.env, NODE_ENV: 'production', ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
