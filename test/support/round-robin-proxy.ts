@@ -9,6 +9,10 @@ export interface ProxiedRequest {
   readonly url: string;
   readonly target: number;
   status?: number;
+  /** Its client left before the answer came: the target was left too. */
+  left?: boolean;
+  /** The target could not be reached or broke off: the client's connection was dropped. */
+  failed?: boolean;
 }
 
 /**
@@ -35,12 +39,13 @@ export class RoundRobinProxy {
   }
 
   /**
-   * The requests passed on whose path and query start with `prefix`, once each has its answer:
-   * one sent just before the caller looked may still be on its way, and is not unanswered.
+   * The requests passed on whose path and query start with `prefix`, once each has its answer,
+   * was left by its client or failed: one sent just before the caller looked may still be on its
+   * way, and is not unanswered.
    */
   async answered(prefix: string, timeoutMs = 10_000): Promise<ProxiedRequest[]> {
     const matching = this.requests.filter((request) => request.url.startsWith(prefix));
-    await waitFor(() => matching.every((request) => request.status !== undefined), timeoutMs);
+    await waitFor(() => matching.every((request) => request.status !== undefined || request.left || request.failed), timeoutMs);
     return matching;
   }
 
@@ -74,10 +79,15 @@ export class RoundRobinProxy {
       outgoing.writeHead(answer.statusCode!, answer.headers);
       answer.pipe(outgoing);
     });
-    upstream.on('error', () => outgoing.destroy());
+    upstream.on('error', () => {
+      record.failed = !record.left;
+      outgoing.destroy();
+    });
     // Its client left before the answer ended: the target sees it leave.
     outgoing.on('close', () => {
-      if (!outgoing.writableFinished) upstream.destroy();
+      if (outgoing.writableFinished) return;
+      record.left = record.status === undefined && !record.failed;
+      upstream.destroy();
     });
     incoming.pipe(upstream);
   }
