@@ -9,10 +9,11 @@ export interface ProxiedRequest {
   readonly url: string;
   readonly target: number;
   status?: number;
-  /** Its client left before the answer came: the target was left too. */
-  left?: boolean;
-  /** The target could not be reached or broke off: the client's connection was dropped. */
-  failed?: boolean;
+  /**
+   * Why no answer came, whichever happened first: its client left (the target was left too), or
+   * the target could not be reached or broke off (the client's connection was dropped).
+   */
+  unanswered?: 'left' | 'failed';
 }
 
 /**
@@ -45,7 +46,7 @@ export class RoundRobinProxy {
    */
   async answered(prefix: string, timeoutMs = 10_000): Promise<ProxiedRequest[]> {
     const matching = this.requests.filter((request) => request.url.startsWith(prefix));
-    await waitFor(() => matching.every((request) => request.status !== undefined || request.left || request.failed), timeoutMs);
+    await waitFor(() => matching.every((request) => request.status !== undefined || request.unanswered !== undefined), timeoutMs);
     return matching;
   }
 
@@ -79,14 +80,17 @@ export class RoundRobinProxy {
       outgoing.writeHead(answer.statusCode!, answer.headers);
       answer.pipe(outgoing);
     });
+    const unanswered = (why: 'left' | 'failed') => {
+      if (record.status === undefined) record.unanswered ??= why;
+    };
     upstream.on('error', () => {
-      record.failed = !record.left;
+      unanswered('failed');
       outgoing.destroy();
     });
     // Its client left before the answer ended: the target sees it leave.
     outgoing.on('close', () => {
       if (outgoing.writableFinished) return;
-      record.left = record.status === undefined && !record.failed;
+      unanswered('left');
       upstream.destroy();
     });
     incoming.pipe(upstream);
